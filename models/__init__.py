@@ -1,0 +1,16 @@
+"""The model zoo: multi-task Keras models with one named output per task.
+
+Importing this package registers every architecture and encoder, and the
+`MultiTaskModel` class needed to load `.keras` files.
+"""
+
+from models import architectures  # noqa: F401  (registers architectures)
+from models.encoders import ENCODERS, make_encoder, register_encoder  # noqa: F401
+from models.multitask_model import MultiTaskModel  # noqa: F401
+from models.registry import get_architecture, list_architectures, register_architecture  # noqa: F401
+
+
+def load_model(path):
+    """Loads a `.keras` file saved by the trainer."""
+    import keras
+    return keras.saving.load_model(path, compile=False)

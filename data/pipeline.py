@@ -1,0 +1,157 @@
+"""`tf.data` pipelines: TFDS split -> batches of (inputs, labels, masks).
+
+Every batch is a triple of dicts keyed by input name (inputs) and task name
+(labels, masks). A mask is 1.0 where the example carries that task's label and
+0.0 where it is missing; missing labels are replaced by a harmless value so
+losses stay finite, and the mask removes them from losses and metrics.
+
+Example:
+>>> import data
+>>> from data.pipeline import load_split
+>>> spec = data.get_dataset("multi_mnist")
+>>> ds = load_split(spec, "test", spec.tasks, data_dir="tfds_data", batch_size=32)
+>>> inputs, labels, masks = next(iter(ds))
+>>> inputs["image"].shape, labels["left"].shape, masks["same_digit"].shape
+(TensorShape([32, 28, 28, 1]), TensorShape([32]), TensorShape([32]))
+"""
+
+import os
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def builder(spec, data_dir):
+    """The TFDS builder of `spec` (its dataset need not be prepared yet)."""
+    return tfds.builder(spec.tfds_name, data_dir=data_dir, **(spec.builder_kwargs or {}))
+
+
+def prepare(spec, data_dir):
+    """Builds the dataset under `data_dir` if it is not there yet; returns the builder.
+
+    Our own builders generate offline; catalogue datasets download (which needs
+    internet access) unless they are already prepared in `data_dir`.
+    """
+    if spec.prepare is not None:
+        return spec.prepare(data_dir)
+    b = builder(spec, data_dir)
+    if not b.is_prepared():
+        b.download_and_prepare()
+    return b
+
+
+def _lookup(example, path):
+    value = example
+    for part in path.split("/"):
+        value = value[part]
+    return value
+
+
+def encode_label(task, raw):
+    """Returns (clean label, mask) for one example's raw label of `task`.
+
+    Missing labels (-1 for binary/multiclass, any -1 entry for multilabel, NaN
+    for regression) get mask 0.0 and a harmless in-range label (0), so a loss
+    computed on them is finite and the mask removes it. Labels keep one shape
+    per kind: multiclass `[]` int64, binary and regression `[1]` float32,
+    multilabel `[num_labels]` float32; masks are float32 scalars.
+    """
+    if task.kind == "multiclass":
+        raw = tf.cast(raw, tf.int64)
+        return tf.maximum(raw, 0), tf.cast(raw >= 0, tf.float32)
+    if task.kind == "binary":
+        raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
+        return tf.maximum(raw, 0.0), tf.cast(raw[0] >= 0, tf.float32)
+    if task.kind == "multilabel":
+        raw = tf.cast(raw, tf.float32)
+        return tf.maximum(raw, 0.0), tf.cast(tf.reduce_all(raw >= 0), tf.float32)
+    raw = tf.cast(tf.reshape(raw, [1]), tf.float32)  # regression: NaN means missing
+    missing = tf.math.is_nan(raw)
+    return tf.where(missing, tf.zeros_like(raw), raw), 1.0 - tf.cast(missing[0], tf.float32)
+
+
+def make_example_fn(spec, tasks):
+    """Maps one raw TFDS example to (inputs, labels, masks)."""
+
+    def fn(example):
+        if spec.preprocess is not None:
+            example = spec.preprocess(example)
+        inputs = {i.name: _lookup(example, i.name) for i in spec.inputs}
+        labels, masks = {}, {}
+        for task in tasks:
+            labels[task.name], masks[task.name] = encode_label(task, _lookup(example, task.label_key))
+        return inputs, labels, masks
+
+    return fn
+
+
+def split_name(spec, split):
+    """TFDS split string for one of `train`, `validation`, `test` (or a raw TFDS split
+    such as `train[:10%]`)."""
+    if split in spec.splits:
+        return spec.splits[split]
+    if "[" in split or "+" in split:
+        return split
+    raise ValueError(f"split {split!r} is not one of {spec.name!r}'s splits: "
+                     f"{', '.join(spec.splits)} (or a TFDS split string like 'train[:10%]')")
+
+
+def load_examples(spec, split, tasks, data_dir, take=None, cache=None):
+    """Unbatched (inputs, labels, masks) examples of one split, in file order.
+
+    Builds the dataset first when it is missing (see `prepare`). `cache`
+    defaults to `spec.cache`: decoded examples are kept in memory after the
+    first pass, so later epochs cost only shuffling and batching.
+    """
+    b = prepare(spec, data_dir)
+    ds = b.as_dataset(split=split_name(spec, split), shuffle_files=False)
+    if take:
+        # Before the map, so a small `take` does not decode the whole split.
+        ds = ds.take(int(take))
+    ds = ds.map(make_example_fn(spec, tasks), num_parallel_calls=AUTOTUNE, deterministic=True)
+    if spec.cache if cache is None else cache:
+        ds = ds.cache()
+    return ds
+
+
+def batch(ds, batch_size, shuffle_seed=None, shuffle_buffer=10000, drop_remainder=False,
+          reshuffle_each_iteration=True):
+    """Shuffles (when `shuffle_seed` is given, deterministically), batches and prefetches.
+
+    With a seed, the order of every epoch is fixed by the seed: epoch k is the
+    same permutation in every run (and a different one from epoch k+1 unless
+    `reshuffle_each_iteration=False`).
+    """
+    if shuffle_seed is not None:
+        ds = ds.shuffle(shuffle_buffer, seed=int(shuffle_seed),
+                        reshuffle_each_iteration=reshuffle_each_iteration)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def load_split(spec, split, tasks, data_dir, batch_size, shuffle_seed=None, take=None,
+               shuffle_buffer=10000, drop_remainder=False, cache=None,
+               reshuffle_each_iteration=True):
+    """One split as batches of (inputs, labels, masks).
+
+    Args:
+        spec: `DatasetSpec`. From `data.get_dataset(name, **options)`.
+        split: str. `train`, `validation`, `test`, or a TFDS split string.
+        tasks: tuple of `Task` (or names). The tasks to label; see `select_tasks`.
+        data_dir: str. TFDS data directory (our builders generate into it).
+        batch_size: int. Examples per batch.
+        shuffle_seed: int or None. Seeded shuffling; None keeps file order.
+        take: int or None. Only the first `take` examples.
+    """
+    if tasks and isinstance(next(iter(tasks)), str):
+        from data.tasks import select_tasks
+        tasks = select_tasks(spec.tasks, list(tasks), spec.name)
+    ds = load_examples(spec, split, tasks, data_dir, take=take, cache=cache)
+    return batch(ds, batch_size, shuffle_seed, shuffle_buffer, drop_remainder,
+                 reshuffle_each_iteration)
+
+
+def default_data_dir():
+    """`$TFDS_DATA_DIR` or `tfds_data/` in the working directory (kept out of ~)."""
+    return os.environ.get("TFDS_DATA_DIR", "tfds_data")

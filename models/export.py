@@ -1,0 +1,219 @@
+"""Export a `MultiTaskModel` as a TensorFlow Serving SavedModel, atomically.
+
+`export_saved_model(model, export_base)` writes `<export_base>/<next version>/`
+(first into a hidden non-integer folder that TF Serving ignores, then renamed), with:
+
+- `serving_default` (predict): the raw inputs (e.g. `image` uint8) -> one output
+  per task, named after it: probabilities (`[n, C]` multiclass, `[n]` binary,
+  `[n, L]` multilabel, `[n]` regression value) plus `<task>_class` (int64 class
+  ids) for multiclass tasks;
+- `tf_example` (predict): `examples`, serialized `tf.Example`s -> the same outputs;
+- `classify_<task>` (binary and multiclass tasks, method `tensorflow/serving/classify`)
+  and `regress_<task>` (regression tasks, method `tensorflow/serving/regress`),
+  both taking serialized `tf.Example`s as `inputs`, so `:classify` and
+  `:regress` work;
+- `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
+  replays at load.
+
+Nothing here depends on the architecture: every model exports the same way.
+
+Example:
+>>> from models.export import export_saved_model
+>>> path = export_saved_model(model, "exported/multi_mnist")  # doctest: +SKIP
+"""
+
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from data.inputs import InputSpec
+
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+REGRESS_METHOD = "tensorflow/serving/regress"
+WARMUP_FILE = "tf_serving_warmup_requests"
+
+
+def _tf_dtype(spec):
+    return tf.string if spec.dtype == "string" else tf.as_dtype(spec.dtype)
+
+
+def input_signature(specs):
+    return {s.name: tf.TensorSpec((None,) + tuple(s.shape), _tf_dtype(s), name=s.name) for s in specs}
+
+
+def example_feature_spec(specs):
+    """How each raw input travels in a tf.Example: images as encoded PNG/JPEG bytes,
+    numbers as float_list, categories as bytes_list."""
+    out = {}
+    for s in specs:
+        if s.kind == "image" or s.dtype == "string":
+            out[s.name] = tf.io.FixedLenFeature([], tf.string, default_value="")
+        else:
+            default = float(s.fill_value) if isinstance(s.fill_value, (int, float)) else (
+                float(s.mean) if s.mean is not None else 0.0)
+            out[s.name] = tf.io.FixedLenFeature(list(s.shape), tf.float32,
+                                                default_value=np.full(s.shape, default, np.float32).tolist()
+                                                if s.shape else default)
+    return out
+
+
+def parse_examples(serialized, specs):
+    """Serialized tf.Examples -> the raw input dict of `serving_default`."""
+    parsed = tf.io.parse_example(serialized, example_feature_spec(specs))
+    inputs = {}
+    for s in specs:
+        value = parsed[s.name]
+        if s.kind == "image":
+            def decode(b, s=s):
+                img = tf.io.decode_image(b, channels=s.shape[-1], expand_animations=False)
+                return tf.reshape(tf.cast(img, _tf_dtype(s)), s.shape)
+            value = tf.map_fn(decode, value, fn_output_signature=tf.TensorSpec(s.shape, _tf_dtype(s)))
+        else:
+            value = tf.cast(value, _tf_dtype(s))
+        inputs[s.name] = value
+    return inputs
+
+
+def task_outputs(model, inputs):
+    """Model outputs reshaped for serving, keyed by task name (+ `<task>_class`)."""
+    outputs = model(inputs, training=False)
+    result = {}
+    for task in model.tasks:
+        y = tf.cast(outputs[task.name], tf.float32)
+        if task.kind in ("binary", "regression"):
+            y = tf.reshape(y, [-1])
+        result[task.name] = y
+        if task.kind == "multiclass":
+            result[f"{task.name}_class"] = tf.argmax(y, axis=-1, output_type=tf.int64)
+    return result
+
+
+def _classify(task, probs):
+    if task.kind == "binary":
+        scores = tf.stack([1.0 - probs, probs], axis=-1)
+    else:
+        scores = probs
+    classes = tf.tile(tf.constant([list(task.classes)]), [tf.shape(scores)[0], 1])
+    return {"classes": classes, "scores": scores}
+
+
+def next_version(export_base):
+    versions = [int(d) for d in os.listdir(export_base) if re.fullmatch(r"\d+", d)] \
+        if os.path.isdir(export_base) else []
+    return max(versions, default=0) + 1
+
+
+def set_method_names(saved_model_dir, methods):
+    """TF2 saves every signature as `predict`; TF Serving checks the method name
+    of classify/regress signatures, so it is set here in the proto."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = os.path.join(saved_model_dir, "saved_model.pb")
+    proto = saved_model_pb2.SavedModel()
+    with open(path, "rb") as f:
+        proto.ParseFromString(f.read())
+    for name, method in methods.items():
+        proto.meta_graphs[0].signature_def[name].method_name = method
+    with open(path, "wb") as f:
+        f.write(proto.SerializeToString())
+
+
+def sample_inputs(specs, n=2, seed=0):
+    """Plausible raw inputs for warmup requests and smoke tests."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for s in specs:
+        shape = (n,) + tuple(s.shape)
+        if s.kind == "image":
+            out[s.name] = rng.integers(0, 256, size=shape).astype(s.dtype)
+        elif s.dtype == "string":
+            vocab = list(s.vocabulary) or ["?"]
+            out[s.name] = np.array([vocab[i % len(vocab)] for i in range(int(np.prod(shape)))],
+                                   dtype=object).reshape(shape)
+        else:
+            mean = s.mean if s.mean is not None else 0.0
+            out[s.name] = (mean + rng.standard_normal(shape)).astype(s.dtype)
+    return out
+
+
+def write_warmup(saved_model_dir, model_name, specs, num_records=4):
+    """Writes PredictionLog warmup records for `serving_default`."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    folder = os.path.join(saved_model_dir, "assets.extra")
+    os.makedirs(folder, exist_ok=True)
+    with tf.io.TFRecordWriter(os.path.join(folder, WARMUP_FILE)) as writer:
+        for i in range(num_records):
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default"))
+            for name, value in sample_inputs(specs, n=1, seed=i).items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
+def export_saved_model(model, export_base, version=None, model_name=None):
+    """Exports `model` under `export_base/<version>`; returns the version folder.
+
+    Args:
+        model: `MultiTaskModel`.
+        export_base: str. The model's base path (what TF Serving's
+            `--model_base_path` points at).
+        version: int or None. Defaults to one more than the highest existing.
+        model_name: str or None. Model name in warmup requests (default: the
+            base folder's name).
+    """
+    specs = tuple(InputSpec.from_config(s) for s in model.input_specs)
+    export_base = os.path.abspath(export_base)
+    os.makedirs(export_base, exist_ok=True)
+    version = int(version or next_version(export_base))
+    final = os.path.join(export_base, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"{final} exists; versions are never overwritten")
+    model_name = model_name or os.path.basename(export_base)
+
+    module = tf.Module()
+    module.model = model
+    signature = input_signature(specs)
+
+    @tf.function(input_signature=[signature])
+    def serve(inputs):
+        return task_outputs(model, inputs)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(examples):
+        return task_outputs(model, parse_examples(examples, specs))
+
+    signatures = {"serving_default": serve.get_concrete_function(),
+                  "tf_example": serve_examples.get_concrete_function()}
+    methods = {}
+    for task in model.tasks:
+        if task.kind in ("binary", "multiclass"):
+            def classify(inputs, task=task):
+                probs = task_outputs(model, parse_examples(inputs, specs))[task.name]
+                return _classify(task, probs)
+            fn = tf.function(classify, input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+            signatures[f"classify_{task.name}"] = fn.get_concrete_function()
+            methods[f"classify_{task.name}"] = CLASSIFY_METHOD
+        elif task.kind == "regression":
+            def regress(inputs, task=task):
+                return {"outputs": task_outputs(model, parse_examples(inputs, specs))[task.name]}
+            fn = tf.function(regress, input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+            signatures[f"regress_{task.name}"] = fn.get_concrete_function()
+            methods[f"regress_{task.name}"] = REGRESS_METHOD
+
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
+    try:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        set_method_names(tmp, methods)
+        write_warmup(tmp, model_name, specs)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

@@ -1,0 +1,104 @@
+"""`MultiTaskModel`: preprocessing -> architecture (encoders, towers) -> one head per task.
+
+A Keras 3 functional model whose outputs are a dict keyed by task name. Its
+constructor arguments are its config, so it round-trips through `.keras` files.
+
+Example:
+>>> import models
+>>> from data.tasks import Task
+>>> from data.inputs import InputSpec
+>>> model = models.MultiTaskModel(
+...     tasks=[Task("left", "multiclass", [str(d) for d in range(10)]).to_config(),
+...            Task("same_digit", "binary").to_config()],
+...     inputs=[InputSpec("image", "image", shape=(28, 28, 1), dtype="uint8").to_config()],
+...     architecture="shared_bottom", encoder="cnn",
+...     encoder_args={"filters": [8], "units": 32})
+>>> sorted(model.output_names)
+['left', 'same_digit']
+"""
+
+import keras
+
+from data.inputs import InputSpec, inputs_from_config
+from data.tasks import Task, tasks_from_config
+from models.encoders import make_encoder
+from models.heads import make_head
+from models.preprocessing import model_inputs, preprocess
+from models.registry import check_architecture_args, get_architecture
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class MultiTaskModel(keras.Model):
+    """A multi-task model with named outputs.
+
+    Args:
+        tasks: list of dict (or `Task`). The tasks, as `Task.to_config()` dicts.
+        inputs: list of dict (or `InputSpec`). The raw inputs.
+        architecture: str. A registered architecture (`models.list_architectures()`).
+        encoder: str. A registered encoder (`cnn`, `mlp`, ...).
+        encoder_args: dict. Arguments of the encoder factory.
+        args: dict. Arguments of the architecture function.
+    """
+
+    def __init__(self, tasks, inputs, architecture="shared_bottom", encoder="cnn",
+                 encoder_args=None, args=None, **kwargs):
+        tasks = tasks_from_config(tasks)
+        input_specs = inputs_from_config(inputs)
+        encoder_args = dict(encoder_args or {})
+        args = dict(args or {})
+        arch = get_architecture(architecture)
+        check_architecture_args(architecture, args)
+
+        # === Functional graph ===
+        raw = model_inputs(input_specs)
+        features = preprocess(raw, input_specs)
+
+        def build_encoder(name):
+            return make_encoder(encoder, features.shape[1:], name=name, **encoder_args)
+
+        towers, probes = arch(features, tasks, build_encoder, **args)
+        outputs = {t.name: make_head(t)(towers[t.name]) for t in tasks}
+        super().__init__(inputs=raw, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.tasks = tasks
+        self.input_specs = input_specs
+        self.architecture = architecture
+        self.encoder = encoder
+        self.encoder_args = encoder_args
+        self.args = args
+        self._probes = probes
+
+    def probe_model(self):
+        """A model sharing this one's weights whose outputs are the architecture's probes
+        (e.g. MMoE gate weights); None when the architecture has none."""
+        if not self._probes:
+            return None
+        return keras.Model(self.inputs, self._probes, name=f"{self.name}_probes")
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "tasks": [t.to_config() for t in self.tasks],
+            "inputs": [i.to_config() for i in self.input_specs],
+            "architecture": self.architecture,
+            "encoder": self.encoder,
+            "encoder_args": self.encoder_args,
+            "args": self.args,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def task_by_name(model, name) -> Task:
+    for t in model.tasks:
+        if t.name == name:
+            return t
+    raise KeyError(name)
+
+
+def specs_of(model):
+    return model.tasks, tuple(InputSpec.from_config(i) for i in model.input_specs)

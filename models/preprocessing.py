@@ -1,0 +1,126 @@
+"""Raw inputs -> model features, inside the graph (so a served model takes raw values).
+
+Images are rescaled from 0-`max_value` to 0-1 (and resized when the spec asks).
+Tabular columns become one vector: numeric columns are imputed (a NaN becomes
+the training mean) and normalised with training statistics; string columns are
+imputed (an empty string becomes the most frequent training value), looked up
+in their training vocabulary (plus one out-of-vocabulary bucket) and embedded.
+Because all of this is in the Keras graph, the exported SavedModel takes raw
+CSV-style values and nothing has to be repeated at serving time.
+
+Example:
+>>> import keras
+>>> from data.inputs import InputSpec
+>>> from models.preprocessing import model_inputs, preprocess
+>>> specs = (InputSpec("image", "image", shape=(28, 28, 1), dtype="uint8"),)
+>>> inputs = model_inputs(specs)
+>>> preprocess(inputs, specs).shape
+(None, 28, 28, 1)
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from data.inputs import InputSpec
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class Impute(keras.layers.Layer):
+    """Replaces missing raw values: NaN numbers, or empty strings, by `fill_value`.
+
+    Args:
+        fill_value: float or str. The value put where the input is missing.
+
+    Example:
+    >>> import numpy as np
+    >>> Impute(2.5)(np.array([1.0, np.nan], np.float32)).numpy().tolist()
+    [1.0, 2.5]
+    """
+
+    def __init__(self, fill_value, **kwargs):
+        super().__init__(**kwargs)
+        self.fill_value = fill_value
+        # Strings cannot be autocast; keep the layer out of mixed precision.
+        self._convert_input_args = False
+
+    def call(self, x):
+        x = tf.convert_to_tensor(x)
+        if x.dtype == tf.string:
+            return tf.where(tf.equal(tf.strings.strip(x), ""), tf.constant(str(self.fill_value)), x)
+        x = tf.cast(x, tf.float32)
+        return tf.where(tf.math.is_nan(x), tf.constant(float(self.fill_value), tf.float32), x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, x):
+        dtype = "string" if x.dtype == "string" else "float32"
+        return keras.KerasTensor(x.shape, dtype=dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_value": self.fill_value}
+
+
+def model_inputs(specs):
+    """One `keras.Input` per raw input, named after it."""
+    specs = [InputSpec.from_config(s) for s in specs]
+    return {s.name: keras.Input(shape=s.shape, dtype=s.dtype, name=s.name) for s in specs}
+
+
+def embedding_dim(vocab_size):
+    # A common rule of thumb: grows slowly with the vocabulary, at least 2.
+    return max(2, min(16, int(math.ceil(1.6 * vocab_size ** 0.56))))
+
+
+def preprocess_image(x, spec):
+    """Rescales pixels to 0-1 and resizes when `spec.resize` is set."""
+    max_value = spec.max_value if spec.max_value is not None else 255.0
+    x = keras.layers.Rescaling(1.0 / float(max_value), name=f"{spec.name}_rescale")(x)
+    if spec.resize:
+        x = keras.layers.Resizing(*spec.resize, name=f"{spec.name}_resize")(x)
+    return x
+
+
+def preprocess_numeric(x, spec):
+    """Imputes NaN with `fill_value`, then normalises with the training mean/variance."""
+    if not spec.shape:
+        x = keras.layers.Reshape((1,), name=f"{spec.name}_column")(x)
+    if spec.fill_value is not None:
+        x = Impute(float(spec.fill_value), name=f"{spec.name}_impute")(x)
+    return keras.layers.Normalization(
+        mean=spec.mean if spec.mean is not None else 0.0,
+        variance=spec.variance if spec.variance is not None else 1.0,
+        name=f"{spec.name}_normalize")(x)
+
+
+def preprocess_categorical(x, spec):
+    """Imputes empty strings, looks the value up (1 OOV bucket) and embeds it."""
+    if spec.fill_value is not None:
+        x = Impute(str(spec.fill_value), name=f"{spec.name}_impute")(x)
+    x = keras.layers.StringLookup(vocabulary=list(spec.vocabulary), num_oov_indices=1,
+                                  name=f"{spec.name}_lookup")(x)
+    size = len(spec.vocabulary) + 1
+    x = keras.layers.Embedding(size, embedding_dim(size), name=f"{spec.name}_embed")(x)
+    return keras.layers.Flatten(name=f"{spec.name}_flat")(x)
+
+
+def preprocess(inputs, specs):
+    """Returns one feature tensor: the rescaled image, or the tabular feature vector."""
+    specs = [InputSpec.from_config(s) for s in specs]
+    images = [s for s in specs if s.kind == "image"]
+    if images:
+        if len(specs) != 1:
+            raise ValueError("An image model takes exactly one input; got "
+                             f"{[s.name for s in specs]}.")
+        return preprocess_image(inputs[images[0].name], images[0])
+    columns = []
+    for s in specs:
+        if s.kind == "numeric":
+            columns.append(preprocess_numeric(inputs[s.name], s))
+        else:
+            columns.append(preprocess_categorical(inputs[s.name], s))
+    if len(columns) == 1:
+        return columns[0]
+    return keras.layers.Concatenate(name="features")(columns)

@@ -1,0 +1,112 @@
+"""From a config to data, model and trainer: the glue shared by the entry scripts.
+
+Example:
+>>> from training.config import load_config
+>>> from training.experiment import Experiment
+>>> exp = Experiment(load_config("configs/tiny.yaml"))        # doctest: +SKIP
+>>> results = exp.train("runs/tiny")                          # doctest: +SKIP
+"""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+import data
+import models
+from data import pipeline
+from data.tasks import select_tasks
+from training.config import save_config
+from training.trainer import Trainer, make_optimizer
+
+
+class Experiment:
+    """A resolved config: the dataset spec, the selected tasks and the data dir."""
+
+    def __init__(self, config, strategy=None):
+        self.config = config
+        dc = config["data"]
+        self.spec = data.get_dataset(dc["name"], **(dc["options"] or {}))
+        self.tasks = select_tasks(self.spec.tasks, dc["tasks"], dc["name"])
+        self.data_dir = dc["data_dir"] or pipeline.default_data_dir()
+        self.strategy = strategy or tf.distribute.get_strategy()
+
+    # ------------------------------------------------------------------ data
+    def prepare(self):
+        pipeline.prepare(self.spec, self.data_dir)
+
+    def examples(self, split, tasks=None):
+        dc = self.config["data"]
+        take = dc["max_train_examples"] if split == "train" else dc["max_eval_examples"]
+        return pipeline.load_examples(self.spec, split, tasks or self.tasks, self.data_dir, take=take)
+
+    def train_fn(self, tasks=None, batch_size=None):
+        """`epoch -> batches`: a seeded shuffle per epoch, so a resumed run sees the same order."""
+        tc, dc = self.config["train"], self.config["data"]
+        base = self.examples("train", tasks)
+        size = batch_size or tc["batch_size"]
+
+        def fn(epoch):
+            return pipeline.batch(base, size, shuffle_seed=tc["seed"] + epoch,
+                                  shuffle_buffer=dc["shuffle_buffer"])
+        return fn
+
+    def eval_data(self, split, tasks=None, batch_size=None):
+        return pipeline.batch(self.examples(split, tasks),
+                              batch_size or self.config["train"]["batch_size"])
+
+    # ----------------------------------------------------------------- model
+    def build_model(self, tasks=None, architecture=None):
+        mc = self.config["model"]
+        keras.utils.set_random_seed(self.config["train"]["seed"])
+        return models.MultiTaskModel(
+            tasks=[t.to_config() for t in (tasks or self.tasks)],
+            inputs=[i.to_config() for i in self.spec.inputs],
+            architecture=architecture or mc["architecture"], encoder=mc["encoder"],
+            encoder_args=mc["encoder_args"], args=mc["args"])
+
+    def make_trainer(self, model, run_dir, tasks=None, is_chief=True, verbose=1):
+        tc = self.config["train"]
+        with self.strategy.scope():
+            optimizer = make_optimizer(tc["optimizer"], tc["learning_rate"])
+        return Trainer(model, tasks or self.tasks, run_dir=run_dir, optimizer=optimizer,
+                       weighting=tc["weighting"], weighting_args=tc["weighting_args"],
+                       task_weights=tc["task_weights"], strategy=self.strategy,
+                       monitor=tc["monitor"], monitor_mode=tc["monitor_mode"],
+                       early_stopping_patience=tc["early_stopping_patience"],
+                       is_chief=is_chief, verbose=verbose)
+
+    # ----------------------------------------------------------------- train
+    def train(self, run_dir, resume=False, verbose=1):
+        """Trains, evaluates the best model on the test split, writes `metrics.json`."""
+        os.makedirs(run_dir, exist_ok=True)
+        save_config(self.config, os.path.join(run_dir, "config.yaml"))
+        self.prepare()
+        with self.strategy.scope():
+            model = self.build_model()
+        trainer = self.make_trainer(model, run_dir, verbose=verbose)
+        trainer.fit(self.train_fn(), self.eval_data("validation"),
+                    epochs=self.config["train"]["epochs"], resume=resume)
+        best = os.path.join(run_dir, "best.keras")
+        if os.path.exists(best):
+            model.set_weights(models.load_model(best).get_weights())
+        results = trainer.evaluate(self.eval_data("test"))
+        write_json(os.path.join(run_dir, "metrics.json"), results)
+        return results
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def format_table(results, columns=None, title=None):
+    """Per-task metrics as an aligned text table."""
+    lines = [title] if title else []
+    for task, metrics in results.items():
+        cells = "  ".join(f"{m}={v:.4f}" for m, v in metrics.items())
+        lines.append(f"  {task:<16} {cells}")
+    return "\n".join(lines)
