@@ -1,0 +1,37 @@
+# MTL Zoo: the two commands are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast venv lint bench clean
+
+# Creates .venv and installs the pinned requirements; reinstalls when requirements.txt changes.
+venv: $(STAMP)
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# The main job, offline after the install: build data, train, evaluate, export, serve, query.
+demo: venv
+	bash scripts/demo.sh
+
+# The whole test suite (slow-marked tests included).
+test: venv
+	$(PY) -m pytest -q
+
+# Everything except tests marked slow.
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow"
+
+lint: venv
+	$(VENV)/bin/hadolint Dockerfile
+
+bench: venv
+	$(PY) bench/pipeline.py
+	$(PY) bench/weighting_overhead.py
+	$(PY) bench/serving.py
+
+clean:
+	rm -rf runs exported .pytest_cache

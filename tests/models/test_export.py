@@ -1,0 +1,103 @@
+"""The exporter: named outputs equal to Keras predict, both predict signatures,
+classify/regress method names, warmup records, versions, atomic writes."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import models
+from data.inputs import InputSpec
+from data.tasks import Task
+from models import export as exporter
+
+
+def tiny_model():
+    return models.MultiTaskModel(
+        tasks=[Task("left", "multiclass", [str(d) for d in range(10)]).to_config(),
+               Task("same_digit", "binary").to_config(),
+               Task("ink", "regression").to_config()],
+        inputs=[InputSpec("image", "image", shape=(28, 28, 1), dtype="uint8").to_config()],
+        encoder_args={"filters": [4], "units": 8}, args={"tower_units": [8]})
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    model = tiny_model()
+    base = str(tmp_path_factory.mktemp("exported") / "mm")
+    path = exporter.export_saved_model(model, base)
+    return model, base, path
+
+
+def images(n=5, seed=1):
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28, 1)).astype(np.uint8)
+
+
+def serialized_examples(x):
+    return [tf.train.Example(features=tf.train.Features(feature={
+        "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[tf.io.encode_png(i).numpy()]))
+    })).SerializeToString() for i in x]
+
+
+def test_serving_default_equals_keras_predict(exported):
+    model, _, path = exported
+    loaded = tf.saved_model.load(path)
+    x = images()
+    keras_out = model.predict({"image": x}, verbose=0)
+    served = loaded.signatures["serving_default"](image=tf.constant(x))
+    assert sorted(served) == ["ink", "left", "left_class", "same_digit"]
+    np.testing.assert_allclose(served["left"].numpy(), keras_out["left"], atol=1e-6)
+    np.testing.assert_allclose(served["same_digit"].numpy(), keras_out["same_digit"][:, 0], atol=1e-6)
+    np.testing.assert_allclose(served["ink"].numpy(), keras_out["ink"][:, 0], atol=1e-5)
+    np.testing.assert_array_equal(served["left_class"].numpy(), keras_out["left"].argmax(-1))
+
+
+def test_tf_example_and_classify_regress_signatures(exported):
+    model, _, path = exported
+    loaded = tf.saved_model.load(path)
+    x = images()
+    keras_out = model.predict({"image": x}, verbose=0)
+    examples = tf.constant(serialized_examples(x))
+    via_examples = loaded.signatures["tf_example"](examples=examples)
+    np.testing.assert_allclose(via_examples["left"].numpy(), keras_out["left"], atol=1e-6)
+    classify = loaded.signatures["classify_same_digit"](inputs=examples)
+    assert classify["classes"].numpy()[0].tolist() == [b"no", b"yes"]
+    np.testing.assert_allclose(classify["scores"].numpy()[:, 1], keras_out["same_digit"][:, 0], atol=1e-6)
+    regress = loaded.signatures["regress_ink"](inputs=examples)
+    np.testing.assert_allclose(regress["outputs"].numpy(), keras_out["ink"][:, 0], atol=1e-5)
+
+
+def test_method_names_and_warmup(exported):
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    _, _, path = exported
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    sigs = proto.meta_graphs[0].signature_def
+    assert sigs["serving_default"].method_name == "tensorflow/serving/predict"
+    assert sigs["classify_left"].method_name == "tensorflow/serving/classify"
+    assert sigs["regress_ink"].method_name == "tensorflow/serving/regress"
+    records = list(tf.data.TFRecordDataset(
+        os.path.join(path, "assets.extra", "tf_serving_warmup_requests")).as_numpy_iterator())
+    assert records
+    log = prediction_log_pb2.PredictionLog.FromString(records[0])
+    assert log.predict_log.request.model_spec.signature_name == "serving_default"
+    assert list(log.predict_log.request.inputs) == ["image"]
+
+
+def test_versions_increase_and_failed_export_leaves_nothing(exported, monkeypatch):
+    model, base, _ = exported
+    assert exporter.next_version(base) == 2
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(exporter, "write_warmup", broken)
+    with pytest.raises(RuntimeError):
+        exporter.export_saved_model(model, base)
+    assert sorted(os.listdir(base)) == ["1"]  # no version 2, no temporary folder left
+    with pytest.raises(FileExistsError):
+        exporter.export_saved_model(model, base, version=1)

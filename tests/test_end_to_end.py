@@ -1,0 +1,136 @@
+"""End to end on the tiny config: train -> export -> `serve.py` -> REST and gRPC
+predictions equal to Keras predict (gRPC through the official TF Serving stubs)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
+                                     prediction_service_pb2_grpc)
+
+import models
+from models.export import export_saved_model
+from tests.conftest import REPO, tiny_config
+from training.experiment import Experiment
+
+pytestmark = pytest.mark.slow
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+@pytest.fixture(scope="module")
+def served(multi_mnist_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    run_dir, base = str(root / "run"), str(root / "exported" / "multi_mnist")
+    experiment = Experiment(tiny_config(multi_mnist_dir))
+    metrics = experiment.train(run_dir, verbose=0)
+    model = models.load_model(os.path.join(run_dir, "best.keras"))
+    export_saved_model(model, base)
+    grpc_port, rest_port = free_port(), free_port()
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "serve.py"), f"--port={grpc_port}",
+         f"--rest_api_port={rest_port}", "--model_name=multi_mnist", f"--model_base_path={base}"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{rest_port}/v1/models/multi_mnist"
+    deadline = time.time() + 120
+    while True:
+        try:
+            status, body = http("GET", url)
+            if status == 200 and body["model_version_status"][0]["state"] == "AVAILABLE":
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None, open(root / "server.log").read()
+        assert time.time() < deadline, "server not ready in 120 s"
+        time.sleep(0.3)
+    test_x = next(iter(experiment.eval_data("test", batch_size=6)))[0]["image"].numpy()
+    yield dict(model=model, metrics=metrics, run_dir=run_dir, url=url, grpc_port=grpc_port,
+               x=test_x, expected=model.predict({"image": test_x}, verbose=0))
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_training_wrote_metrics(served):
+    with open(os.path.join(served["run_dir"], "metrics.json")) as f:
+        metrics = json.load(f)
+    assert set(metrics) == {"left", "right", "same_digit"}
+    assert {"accuracy", "top_3_accuracy", "loss"} <= set(metrics["left"])
+    assert {"accuracy", "auc", "loss"} <= set(metrics["same_digit"])
+
+
+def check_rows(rows, expected):
+    assert len(rows) == len(expected["left"])
+    for i, row in enumerate(rows):
+        assert set(row) == {"left", "left_class", "right", "right_class", "same_digit"}
+        np.testing.assert_allclose(row["left"], expected["left"][i], atol=1e-5)
+        np.testing.assert_allclose(row["right"], expected["right"][i], atol=1e-5)
+        np.testing.assert_allclose(row["same_digit"], expected["same_digit"][i, 0], atol=1e-5)
+        assert row["left_class"] == int(np.argmax(expected["left"][i]))
+
+
+def test_rest_row_and_columnar(served):
+    x, expected = served["x"], served["expected"]
+    status, body = http("POST", served["url"] + ":predict", {"instances": x.tolist()})
+    assert status == 200, body
+    check_rows(body["predictions"], expected)
+    status, body = http("POST", served["url"] + ":predict",
+                        {"signature_name": "serving_default", "inputs": {"image": x.tolist()}})
+    assert status == 200, body
+    np.testing.assert_allclose(body["outputs"]["right"], expected["right"], atol=1e-5)
+    np.testing.assert_allclose(body["outputs"]["same_digit"], expected["same_digit"][:, 0], atol=1e-5)
+
+
+def test_grpc_predict_and_status(served):
+    x, expected = served["x"], served["expected"]
+    with grpc.insecure_channel(f"127.0.0.1:{served['grpc_port']}") as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = "multi_mnist"
+        request.inputs["image"].CopyFrom(tf.make_tensor_proto(x))
+        response = stub.Predict(request, timeout=30)
+        for name in ("left", "right"):
+            np.testing.assert_allclose(tf.make_ndarray(response.outputs[name]), expected[name], atol=1e-5)
+        np.testing.assert_allclose(tf.make_ndarray(response.outputs["same_digit"]),
+                                   expected["same_digit"][:, 0], atol=1e-5)
+        status = model_service_pb2_grpc.ModelServiceStub(channel).GetModelStatus(
+            get_model_status_pb2.GetModelStatusRequest(model_spec=request.model_spec), timeout=30)
+        assert status.model_version_status[0].state == 30  # AVAILABLE
+
+
+def test_errors_keep_the_server_serving(served):
+    status, body = http("POST", served["url"].replace("multi_mnist", "nope") + ":predict",
+                        {"instances": served["x"].tolist()})
+    assert status == 404 and "Servable not found" in body["error"]
+    req = urllib.request.Request(served["url"] + ":predict", data=b"{not json", method="POST")
+    try:
+        urllib.request.urlopen(req, timeout=30)
+        raise AssertionError("malformed body accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400 and "error" in json.load(e)
+    status, body = http("POST", served["url"] + ":predict", {"instances": served["x"][:1].tolist()})
+    assert status == 200
