@@ -1,0 +1,174 @@
+"""The serving operations, independent of protocol: REST and gRPC both call these.
+
+Predict works on numpy arrays (so REST does not pay for a TensorProto round trip);
+Classify, Regress, MultiInference, GetModelMetadata and GetModelStatus take and return
+the `tensorflow_serving.apis` protos. Errors are `ServingError`s with TF Serving's codes and
+messages. `info` (a dict, optional) receives the resolved version and signature, for metrics.
+
+Example:
+    >>> import tempfile, numpy as np
+    >>> from tensorflow_serving.apis import get_model_status_pb2
+    >>> from serving import protos
+    >>> from serving.inference import InferenceService
+    >>> from serving.model_manager import ModelManager
+    >>> from serving.testing import write_toy_saved_model
+    >>> base = tempfile.mkdtemp(); _ = write_toy_saved_model(base, 7)
+    >>> mm = ModelManager(); mm.apply_config(protos.parse_model_server_config(
+    ...     f'model_config_list {{ config {{ name: "toy" base_path: "{base}" }} }}'))
+    >>> svc = InferenceService(mm)
+    >>> req = get_model_status_pb2.GetModelStatusRequest(); req.model_spec.name = "toy"
+    >>> svc.status(req).model_version_status[0].version
+    7
+"""
+
+from google.protobuf import any_pb2
+from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
+                                     get_model_status_pb2, inference_pb2, regression_pb2)
+
+from serving import tensor_codec
+from serving.errors import ServingError, invalid_argument
+from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD
+
+SIGNATURE_DEF_FIELD = "signature_def"
+
+
+def spec_target(spec):
+    """(name, version or None, label or None) of a ModelSpec proto."""
+    version = spec.version.value if spec.HasField("version") else None
+    return spec.name, version, (spec.version_label or None)
+
+
+def fill_spec(out_spec, servable, signature_name=None):
+    out_spec.name = servable.name
+    out_spec.version.value = servable.version
+    if signature_name is not None:
+        out_spec.signature_name = signature_name
+
+
+class InferenceService:
+    """Serving operations over a ModelManager.
+
+    Args:
+        manager: serving.model_manager.ModelManager.
+        timeout_s: optional float. How long a request may wait for a batched model call.
+    """
+
+    def __init__(self, manager, timeout_s=None):
+        self.manager = manager
+        self.timeout_s = timeout_s
+
+    def resolve(self, name, version=None, label=None, info=None):
+        servable = self.manager.resolve(name, version, label)
+        if info is not None:
+            info["version"] = servable.version
+        return servable
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, servable, signature_name, inputs, output_filter=(), info=None):
+        """Runs Predict on a resolved servable; returns (signature name, {output: ndarray})."""
+        sig_name, outputs = servable.predict(signature_name, inputs, output_filter, self.timeout_s)
+        if info is not None:
+            info["signature"] = sig_name
+        return sig_name, outputs
+
+    # ------------------------------------------------------------------ classify / regress
+    def classify(self, request, info=None):
+        servable = self.resolve(*spec_target(request.model_spec), info=info)
+        examples = tensor_codec.serialized_examples(request.input)
+        sig_name, result = servable.classify(request.model_spec.signature_name, examples,
+                                             self.timeout_s)
+        if info is not None:
+            info["signature"] = sig_name
+        response = classification_pb2.ClassificationResponse(result=result)
+        fill_spec(response.model_spec, servable, sig_name)
+        return response
+
+    def regress(self, request, info=None):
+        servable = self.resolve(*spec_target(request.model_spec), info=info)
+        examples = tensor_codec.serialized_examples(request.input)
+        sig_name, result = servable.regress(request.model_spec.signature_name, examples,
+                                            self.timeout_s)
+        if info is not None:
+            info["signature"] = sig_name
+        response = regression_pb2.RegressionResponse(result=result)
+        fill_spec(response.model_spec, servable, sig_name)
+        return response
+
+    def multi_inference(self, request, info=None):
+        if not request.tasks:
+            raise invalid_argument("MultiInferenceRequest must contain at least one task")
+        first = request.tasks[0].model_spec
+        seen = set()
+        for task in request.tasks:
+            if task.model_spec.name != first.name:
+                raise invalid_argument(
+                    "All ModelSpecs in a MultiInferenceRequest must access the same model name.")
+            if spec_target(task.model_spec)[1:] != spec_target(first)[1:]:
+                raise invalid_argument(
+                    "ModelSpecs in a MultiInferenceRequest must access the same model version.")
+            sig = task.model_spec.signature_name or "serving_default"
+            if sig in seen:
+                raise invalid_argument(f"Duplicate evaluation of signature: {sig}")
+            seen.add(sig)
+            if task.method_name not in (CLASSIFY_METHOD, REGRESS_METHOD):
+                raise invalid_argument(f"Unsupported signature method_name: {task.method_name}")
+        servable = self.resolve(*spec_target(first), info=info)
+        examples = tensor_codec.serialized_examples(request.input)
+        response = inference_pb2.MultiInferenceResponse()
+        for task in request.tasks:
+            result = response.results.add()
+            if task.method_name == CLASSIFY_METHOD:
+                sig_name, res = servable.classify(task.model_spec.signature_name, examples,
+                                                  self.timeout_s)
+                result.classification_result.CopyFrom(res)
+            else:
+                sig_name, res = servable.regress(task.model_spec.signature_name, examples,
+                                                 self.timeout_s)
+                result.regression_result.CopyFrom(res)
+            fill_spec(result.model_spec, servable, sig_name)
+        if info is not None:
+            info["signature"] = ",".join(sorted(seen))
+        return response
+
+    # ------------------------------------------------------------------ metadata / status
+    def metadata(self, request, info=None):
+        if not request.HasField("model_spec"):
+            raise invalid_argument("Missing ModelSpec")
+        if not request.metadata_field:
+            raise invalid_argument(
+                "GetModelMetadataRequest must specify at least one metadata_field")
+        for field in request.metadata_field:
+            if field != SIGNATURE_DEF_FIELD:
+                raise invalid_argument(f"Metadata field {field} is not supported")
+        servable = self.resolve(*spec_target(request.model_spec), info=info)
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        fill_spec(response.model_spec, servable)
+        sig_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, sig in servable.signature_defs.items():
+            sig_map.signature_def[key].CopyFrom(sig)
+        packed = any_pb2.Any()
+        packed.Pack(sig_map)
+        response.metadata[SIGNATURE_DEF_FIELD].CopyFrom(packed)
+        return response
+
+    def status(self, request, info=None):
+        if not request.HasField("model_spec"):
+            raise invalid_argument("Missing ModelSpec")
+        name, version, label = spec_target(request.model_spec)
+        if label:
+            version = self.manager.resolve(name, label=label).version
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for v, state, error in self.manager.version_states(name, version):
+            entry = response.model_version_status.add(version=v, state=state)
+            entry.status.SetInParent()  # TF Serving always reports a status, OK included
+            if error is not None:
+                entry.status.error_code = error.tf_error_code
+                entry.status.error_message = error.message
+        return response
+
+
+def error_from_exception(e):
+    """Any exception -> ServingError (unexpected ones become INTERNAL, never a crash)."""
+    if isinstance(e, ServingError):
+        return e
+    return ServingError("INTERNAL", f"{type(e).__name__}: {e}")
