@@ -1,5 +1,5 @@
 # Serves one exported model with the official TensorFlow Serving image.
-#   python export.py ... --output exported/multi_mnist      (writes exported/multi_mnist/<version>/)
+#   python export.py --run runs/demo --export_base exported/multi_mnist   (writes exported/multi_mnist/<version>/)
 #   docker build --build-arg MODEL_NAME=multi_mnist -t mtl-zoo-serving .
 #   docker run --rm -p 8500:8500 -p 8501:8501 mtl-zoo-serving
 # The tag matches tensorflow-serving-api==2.21.0 from requirements.txt (same release line as TF 2.21).

@@ -41,8 +41,18 @@ def summarize(value):
     value = np.asarray(value)
     if value.ndim == 1 and value.size > 1:
         top = int(np.argmax(value))
-        return f"class {top} (p={float(value[top]):.3f})"
-    return f"{value.item():.4f}" if value.dtype.kind == "f" else str(value.item())
+        return f"{top} (p={float(value[top]):.2f})"
+    return f"{value.item():.3f}" if value.dtype.kind == "f" else str(value.item())
+
+
+def prediction(value):
+    """The predicted label of one head's answer: class id, 0/1 for a probability, or the value."""
+    value = np.asarray(value)
+    if value.ndim == 1 and value.size > 1:
+        return int(np.argmax(value))
+    if value.dtype.kind == "f" and 0.0 <= value.item() <= 1.0:
+        return int(value.item() >= 0.5)
+    return value.item()
 
 
 def run_predict(client, model_name, examples, signature="serving_default", version=None,
@@ -65,12 +75,24 @@ def run_predict(client, model_name, examples, signature="serving_default", versi
 
 
 def format_rows(rows):
+    """One line per example: every head's answer, beside the true label when known.
+
+    `<head>_class` outputs are folded into their probability head."""
     lines = []
     for i, row in enumerate(rows):
-        lines.append(f"example {i}:")
-        for head, value in row["outputs"].items():
-            true = f"   true: {summarize(row['labels'][head])}" if head in row["labels"] else ""
-            lines.append(f"  {head:>16}: {summarize(value)}{true}")
+        heads = [h for h in row["outputs"]
+                 if not (h.endswith("_class") and h[:-len("_class")] in row["outputs"])]
+        cells = []
+        for head in heads:
+            value = row["outputs"][head]
+            cell = f"{head}={summarize(value)}"
+            label_key = head if head in row["labels"] else f"{head}_class"
+            if label_key in row["labels"]:
+                true = np.asarray(row["labels"][label_key])
+                mark = "ok" if np.array_equal(np.asarray(prediction(value)), true) else "MISS"
+                cell += f" true={true.tolist()} {mark}"
+            cells.append(cell)
+        lines.append(f"example {i}: " + " | ".join(cells))
     return "\n".join(lines)
 
 
@@ -109,6 +131,8 @@ def main(argv=None):
         labels = {k: np.stack([r[k] for r in records]) for k in records[0] if k not in spec}
     rows = run_predict(client, args.model_name, examples, args.signature_name,
                        args.model_version, labels)
+    print(f"{args.protocol.upper()} {args.host}:{port} model {args.model_name} "
+          f"signature {args.signature_name}:")
     print(format_rows(rows))
     client.close()
     return 0

@@ -101,8 +101,14 @@ def split_sources(images, labels, fractions, seed=0):
 
 def load_tfds_source(name, data_dir, split):
     """Reads a whole catalogue split (`mnist`, `fashion_mnist`) as numpy arrays."""
-    arrays = tfds.as_numpy(tfds.load(name, split=split, data_dir=data_dir, batch_size=-1))
-    return arrays["image"][..., 0].astype(np.uint8), arrays["label"].astype(np.int64)
+    # Batches of 4096 rather than `batch_size=-1`, which needs the split size from
+    # the dataset info (absent under `tfds.testing.mock_data`).
+    ds = tfds.load(name, split=split, data_dir=data_dir).batch(4096)
+    images, labels = [], []
+    for batch in tfds.as_numpy(ds):
+        images.append(batch["image"][..., 0].astype(np.uint8))
+        labels.append(batch["label"].astype(np.int64))
+    return np.concatenate(images), np.concatenate(labels)
 
 
 class MultiDigitConfig(tfds.core.BuilderConfig):

@@ -1,0 +1,37 @@
+"""Helpers shared by the data tests: read splits as numpy, write small CSV files."""
+
+import csv
+
+import numpy as np
+
+from data import pipeline
+
+
+def first_batch(spec, split, data_dir, batch_size=8, tasks=None, **kwargs):
+    """The first (inputs, labels, masks) batch of a split, as numpy dicts."""
+    ds = pipeline.load_split(spec, split, tasks or spec.tasks, data_dir, batch_size, **kwargs)
+    return tuple({k: v.numpy() for k, v in part.items()} for part in next(iter(ds)))
+
+
+def whole_split(spec, split, data_dir, tasks=None):
+    """Every example of a split in file order, as one numpy batch per part."""
+    return first_batch(spec, split, data_dir, batch_size=1 << 20, tasks=tasks)
+
+
+def split_size(spec, split, data_dir):
+    return int(pipeline.prepare(spec, data_dir).info.splits[pipeline.split_name(spec, split)]
+               .num_examples)
+
+
+def write_csv(path, header, rows, delimiter=","):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, delimiter=delimiter)
+        if header is not None:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def assert_same(a, b):
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
