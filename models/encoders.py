@@ -1,8 +1,19 @@
-"""Encoders: the shared trunk that turns preprocessed inputs into a feature vector.
+"""Encoders: the trunk that turns preprocessed inputs into a feature vector.
 
-Each registered encoder is a factory `f(input_shape, name, **args) -> keras.Model`
+Each registered encoder is a factory `f(input_shape, model_name, **args) -> keras.Model`
 that makes a NEW encoder (fresh weights) each call, so architectures that need one
-trunk per task (soft sharing, cross-stitch, single-task) call it once per task.
+trunk per task (soft sharing, cross-stitch, single-task, expert networks) call it
+once per trunk. Layer names start with the encoder's name, so several encoders can
+sit side by side in one functional graph.
+
+- `cnn`: a small CNN for images;
+- `mlp`: a multi-layer perceptron for tabular features (or flattened images);
+- `keras_application`: any `keras.applications` backbone by name (random weights
+  by default, or a local weights file), resized to the backbone's minimum input.
+
+`cnn` and `mlp` are `keras.Sequential` chains with a `stage_ends` attribute naming
+the layers that close a stage (a pooling or dense block): `cross_stitch` puts its
+units there. Other encoders are treated as one stage.
 
 Example:
 >>> from models.encoders import make_encoder
@@ -17,6 +28,10 @@ import keras
 
 ENCODERS = {}
 
+# Smallest input side each backbone accepts; others default to 32.
+MIN_IMAGE_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71,
+                  "NASNetLarge": 32, "NASNetMobile": 32}
+
 
 def register_encoder(name):
     def wrap(fn):
@@ -25,43 +40,163 @@ def register_encoder(name):
     return wrap
 
 
-def make_encoder(encoder, input_shape, name="encoder", **args):
-    """Builds encoder `encoder` (a registered name); unknown names list known ones."""
+def encoder_args(encoder):
+    """The argument names encoder `encoder` takes (besides the input shape and name)."""
+    fn = ENCODERS[encoder]
+    return [p for p in inspect.signature(fn).parameters if p not in ("input_shape", "model_name")]
+
+
+def make_encoder(encoder, input_shape, name="encoder", args=None, **kwargs):
+    """Builds encoder `encoder` (a registered name); unknown names list known ones.
+
+    Args:
+        encoder: str. A registered encoder.
+        input_shape: tuple of int. The per-example feature shape.
+        name: str. The encoder model's name (and its layers' prefix).
+        args: dict. The encoder's arguments (`model.encoder_args`); a dict rather
+            than keywords because `keras_application` takes an argument `name`.
+        **kwargs: more arguments, merged into `args`.
+    """
     if encoder not in ENCODERS:
         raise ValueError(f"model.encoder: unknown encoder {encoder!r}; known encoders: "
                          f"{', '.join(sorted(ENCODERS))}")
-    fn = ENCODERS[encoder]
-    valid = [p for p in inspect.signature(fn).parameters if p not in ("input_shape", "name")]
+    args = {**(args or {}), **kwargs}
+    valid = encoder_args(encoder)
     unknown = sorted(set(args) - set(valid))
     if unknown:
         raise ValueError(f"model.encoder_args: unknown argument(s) {unknown} for encoder "
                          f"{encoder!r}; valid: {', '.join(valid)}")
-    return fn(tuple(input_shape), name=name, **args)
+    return ENCODERS[encoder](tuple(input_shape), model_name=name, **args)
+
+
+def encoder_stages(encoder):
+    """Splits an encoder into stages: a list of lists of layers, to call in order.
+
+    A `keras.Sequential` with `stage_ends` is cut after each named layer; any
+    other encoder is one stage holding the whole model.
+    """
+    ends = getattr(encoder, "stage_ends", None)
+    if not isinstance(encoder, keras.Sequential) or not ends:
+        return [[encoder]]
+    stages, current = [], []
+    for layer in encoder.layers:
+        current.append(layer)
+        if layer.name in ends:
+            stages.append(current)
+            current = []
+    if current:  # layers after the last stage end join the last stage
+        if stages:
+            stages[-1].extend(current)
+        else:
+            stages.append(current)
+    return stages
 
 
 @register_encoder("cnn")
-def cnn(input_shape, name="cnn", filters=(32, 64), units=128, dropout=0.0):
-    """A small CNN: [conv3x3-relu, conv3x3-relu, maxpool] per filter count, then dense."""
-    x = inp = keras.Input(shape=input_shape)
+def cnn(input_shape, model_name="cnn", filters=(32, 64), units=128, dropout=0.0):
+    """A small CNN: [conv3x3-relu, conv3x3-relu, maxpool] per filter count, then dense.
+
+    Args:
+        filters: list of int. Conv filters of each block (two convs and a pool each).
+        units: int. Width of the final dense layer (the feature vector).
+        dropout: float. Dropout before the dense layer.
+    """
+    p = model_name
+    layers, ends = [keras.Input(shape=input_shape)], []
     for i, f in enumerate(filters):
-        x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}a")(x)
-        x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i}b")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+        layers += [keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"{p}_conv{i}a"),
+                   keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"{p}_conv{i}b"),
+                   keras.layers.MaxPooling2D(2, name=f"{p}_pool{i}")]
+        ends.append(f"{p}_pool{i}")
+    layers.append(keras.layers.Flatten(name=f"{p}_flatten"))
     if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    x = keras.layers.Dense(units, activation="relu", name="dense")(x)
-    return keras.Model(inp, x, name=name)
+        layers.append(keras.layers.Dropout(dropout, name=f"{p}_dropout"))
+    layers.append(keras.layers.Dense(units, activation="relu", name=f"{p}_dense"))
+    ends.append(f"{p}_dense")
+    model = keras.Sequential(layers, name=model_name)
+    model.stage_ends = tuple(ends)
+    return model
 
 
 @register_encoder("mlp")
-def mlp(input_shape, name="mlp", units=(128, 64), dropout=0.0):
-    """A multi-layer perceptron (inputs of any shape are flattened first)."""
-    x = inp = keras.Input(shape=input_shape)
+def mlp(input_shape, model_name="mlp", units=(128, 64), dropout=0.0):
+    """A multi-layer perceptron (inputs of any shape are flattened first).
+
+    Args:
+        units: list of int. Width of each dense layer.
+        dropout: float. Dropout after each dense layer.
+    """
+    p = model_name
+    layers, ends = [keras.Input(shape=input_shape)], []
     if len(input_shape) > 1:
-        x = keras.layers.Flatten(name="flatten")(x)
+        layers.append(keras.layers.Flatten(name=f"{p}_flatten"))
     for i, u in enumerate(units):
-        x = keras.layers.Dense(u, activation="relu", name=f"dense{i}")(x)
+        layers.append(keras.layers.Dense(u, activation="relu", name=f"{p}_dense{i}"))
+        ends.append(f"{p}_dense{i}")
         if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout{i}")(x)
-    return keras.Model(inp, x, name=name)
+            layers.append(keras.layers.Dropout(dropout, name=f"{p}_dropout{i}"))
+            ends[-1] = f"{p}_dropout{i}"
+    model = keras.Sequential(layers, name=model_name)
+    model.stage_ends = tuple(ends)
+    return model
+
+
+@register_encoder("keras_application")
+def keras_application(input_shape, model_name="backbone", name="MobileNetV2", weights=None,
+                      image_size=None, pixel_scale=1.0, pixel_offset=0.0, pooling="avg",
+                      trainable=True, units=None, backbone_args=None):
+    """Any `keras.applications` backbone, adapted to small images.
+
+    The image (0-1 floats, as `models.preprocessing` makes them) gets three
+    channels when it has one, is resized up to the backbone's minimum size, is
+    mapped to `x * pixel_scale + pixel_offset` and runs through the backbone
+    without its classifier, pooled to one vector.
+
+    Args:
+        name: str. A `keras.applications` class, e.g. `MobileNetV2`, `ResNet50`.
+        weights: str or None. None = random initialisation (nothing is downloaded),
+            or a local weights file path (e.g. a `*_notop.h5`).
+        image_size: int or None. Side the image is resized to; None = the
+            larger of the image side and the backbone's minimum (32 for most,
+            75 for InceptionV3).
+        pixel_scale: float. With `pixel_offset`, the input range the backbone
+            expects: (2, -1) gives [-1, 1] (MobileNet, Inception), (255, 0)
+            gives 0-255 (EfficientNet, ConvNeXt, which rescale internally).
+        pixel_offset: float. See `pixel_scale`.
+        pooling: str. `avg` or `max` global pooling of the last feature map.
+        trainable: bool. False freezes the backbone (e.g. with loaded weights).
+        units: int or None. An optional dense projection after pooling.
+        backbone_args: dict. Extra keyword arguments of the application
+            (e.g. `{alpha: 0.35}` for MobileNetV2).
+
+    Example:
+    >>> enc = make_encoder("keras_application", (28, 28, 1), name="mobilenet",
+    ...                    args={"name": "MobileNetV2", "backbone_args": {"alpha": 0.35}})
+    >>> enc.output_shape
+    (None, 1280)
+    """
+    apps = sorted(n for n in dir(keras.applications) if n[:1].isupper())
+    if name not in apps:
+        raise ValueError(f"model.encoder_args.name: unknown keras application {name!r}; "
+                         f"known: {', '.join(apps)}")
+    if len(input_shape) != 3:
+        raise ValueError(f"keras_application needs images [H, W, C]; got shape {input_shape}")
+    height, width, channels = input_shape
+    size = int(image_size or max(height, width, MIN_IMAGE_SIZE.get(name, 32)))
+
+    inp = x = keras.Input(shape=input_shape)
+    if channels == 1:  # backbones (and any pretrained weights) expect RGB
+        x = keras.layers.Concatenate(name=f"{model_name}_rgb")([x, x, x])
+        channels = 3
+    if (height, width) != (size, size):
+        x = keras.layers.Resizing(size, size, name=f"{model_name}_resize")(x)
+    if pixel_scale != 1.0 or pixel_offset != 0.0:
+        x = keras.layers.Rescaling(pixel_scale, pixel_offset, name=f"{model_name}_scale")(x)
+    backbone = getattr(keras.applications, name)(
+        include_top=False, weights=weights, input_shape=(size, size, channels), pooling=pooling,
+        **(backbone_args or {}))
+    backbone.trainable = bool(trainable)
+    x = backbone(x)
+    if units:
+        x = keras.layers.Dense(units, activation="relu", name=f"{model_name}_dense")(x)
+    return keras.Model(inp, x, name=model_name)

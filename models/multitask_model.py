@@ -54,7 +54,7 @@ class MultiTaskModel(keras.Model):
         features = preprocess(raw, input_specs)
 
         def build_encoder(name):
-            return make_encoder(encoder, features.shape[1:], name=name, **encoder_args)
+            return make_encoder(encoder, features.shape[1:], name=name, args=encoder_args)
 
         towers, probes = arch(features, tasks, build_encoder, **args)
         outputs = {t.name: make_head(t)(towers[t.name]) for t in tasks}

@@ -1,7 +1,12 @@
 """`shared_bottom`: hard parameter sharing (Caruana, 1997).
 
 One shared encoder feeds every task; each task has its own small tower (a few
-dense layers) before its head.
+dense layers) before its head. Every other architecture is measured against it.
+
+Paper: R. Caruana, "Multitask Learning", Machine Learning 28, 1997.
+
+Args (`model.args`):
+    tower_units: list of int. The dense layers of each task tower. Default (64,).
 
 Example:
 >>> import models
@@ -20,15 +25,16 @@ import keras
 from models.registry import register_architecture
 
 
+def dense_stack(x, units, name):
+    """ReLU dense layers `<name>_0`, `<name>_1`, ... of widths `units` on `x`."""
+    for i, u in enumerate(units):
+        x = keras.layers.Dense(int(u), activation="relu", name=f"{name}_{i}")(x)
+    return x
+
+
 def towers_on(shared, tasks, tower_units, prefix="tower"):
     """Per-task dense towers on top of one shared tensor."""
-    towers = {}
-    for task in tasks:
-        x = shared
-        for i, units in enumerate(tower_units):
-            x = keras.layers.Dense(units, activation="relu", name=f"{prefix}_{task.name}_{i}")(x)
-        towers[task.name] = x
-    return towers
+    return {task.name: dense_stack(shared, tower_units, f"{prefix}_{task.name}") for task in tasks}
 
 
 @register_architecture("shared_bottom")

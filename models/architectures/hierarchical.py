@@ -1,0 +1,78 @@
+"""`hierarchical`: tasks supervised at different depths of one shared trunk.
+
+Lower-level (simpler) tasks attach to lower trunk layers and higher-level tasks
+to deeper ones; each task's tower output also feeds the next trunk level, so a
+higher task sees both the shared features and what the lower tasks extracted
+(the "shortcut" of Hashimoto et al.). On `multi_mnist`, recognising each digit
+(level 1) feeds deciding whether they are the same (level 2).
+
+Papers: A. Søgaard, Y. Goldberg, "Deep multi-task learning with low level tasks
+supervised at lower layers", ACL 2016; K. Hashimoto, C. Xiong, Y. Tsuruoka,
+R. Socher, "A Joint Many-Task Model", EMNLP 2017.
+
+Args (`model.args`):
+    task_levels: dict task name -> int >= 1. The trunk level each task attaches
+        to; every task must be given. Default: the tasks' order (first task at
+        level 1, second at level 2, ...).
+    level_units: int or list of int. Width of each trunk level's dense layer
+        (a list gives one per level). Default 64.
+    tower_units: list of int. Dense layers of each task tower; a task's last
+        tower layer is what the next level reads. Default (32,).
+
+Example:
+>>> import models
+>>> from data.tasks import Task
+>>> from data.inputs import InputSpec
+>>> m = models.MultiTaskModel(
+...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
+...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
+...     architecture="hierarchical", encoder="mlp", encoder_args={"units": [8]},
+...     args={"task_levels": {"a": 1, "b": 2}, "level_units": 8, "tower_units": [4]})
+>>> m.get_layer("level2_input").output.shape  # level 1's trunk (8) + task a's tower (4)
+(None, 12)
+"""
+
+import keras
+
+from models.architectures.shared_bottom import dense_stack
+from models.registry import register_architecture
+
+
+def resolve_levels(tasks, task_levels):
+    """{task name: level}, checked: every task once, levels >= 1."""
+    names = [t.name for t in tasks]
+    if not task_levels:
+        return {n: i + 1 for i, n in enumerate(names)}
+    levels = {str(k): int(v) for k, v in dict(task_levels).items()}
+    unknown = sorted(set(levels) - set(names))
+    missing = [n for n in names if n not in levels]
+    if unknown or missing:
+        raise ValueError(f"model.args.task_levels must give a level to each task "
+                         f"({', '.join(names)}); unknown: {unknown}, missing: {missing}")
+    if min(levels.values()) < 1:
+        raise ValueError(f"model.args.task_levels: levels start at 1; got {levels}")
+    return levels
+
+
+@register_architecture("hierarchical")
+def hierarchical(features, tasks, make_encoder, task_levels=None, level_units=64,
+                 tower_units=(32,)):
+    """Hierarchical: tasks at configurable depths, lower tasks feeding higher ones."""
+    levels = resolve_levels(tasks, task_levels)
+    num_levels = max(levels.values())
+    widths = list(level_units) if isinstance(level_units, (list, tuple)) else \
+        [level_units] * num_levels
+    if len(widths) != num_levels:
+        raise ValueError(f"model.args.level_units: {len(widths)} widths for {num_levels} levels")
+    h = make_encoder("shared_encoder")(features)
+    towers, below = {}, []
+    for level in range(1, num_levels + 1):
+        x = keras.layers.Concatenate(name=f"level{level}_input")([h] + below) if below else h
+        h = keras.layers.Dense(int(widths[level - 1]), activation="relu", name=f"level{level}")(x)
+        below = []
+        for task in tasks:
+            if levels[task.name] == level:
+                towers[task.name] = dense_stack(h, tower_units, f"tower_{task.name}")
+                if tower_units:  # without a tower the task reads h, which goes up anyway
+                    below.append(towers[task.name])
+    return towers, {}

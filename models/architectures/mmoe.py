@@ -1,0 +1,59 @@
+"""`mmoe`: Multi-gate Mixture-of-Experts (Ma et al., KDD 2018).
+
+A set of experts is shared by all tasks; each task has its own softmax gate
+that, per example, weighs the experts, and a tower on the weighted sum. Tasks
+that conflict can lean on different experts while related tasks share them.
+
+Paper: J. Ma, Z. Zhao, X. Yi, J. Chen, L. Hong, E. H. Chi, "Modeling Task
+Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts", KDD 2018.
+
+Args (`model.args`):
+    num_experts: int. Number of shared experts. Default 4.
+    expert_units: list of int. Dense layers of each expert (after its encoder,
+        or on the shared encoder's output). Default (64,).
+    shared_encoder: bool. False (the paper): each expert has its own encoder on
+        the raw features and the gates read the (flattened) features. True: one
+        shared encoder, experts are dense stacks on its output and the gates
+        read it too -- much cheaper with a CNN encoder. Default False.
+    tower_units: list of int. Dense layers of each task tower. Default (32,).
+
+Probes: `gate_<task>`, [batch, num_experts] softmax weights of experts `expert_<i>`.
+
+Example:
+>>> import models
+>>> from data.tasks import Task
+>>> from data.inputs import InputSpec
+>>> m = models.MultiTaskModel(
+...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
+...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
+...     architecture="mmoe", encoder="mlp", encoder_args={"units": [8]},
+...     args={"num_experts": 3, "expert_units": [8], "tower_units": [4]})
+>>> sorted(m.probe_model().output_names)
+['gate_a', 'gate_b']
+"""
+
+from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
+from models.architectures.shared_bottom import dense_stack
+from models.registry import register_architecture
+
+
+@register_architecture("mmoe")
+def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
+         tower_units=(32,)):
+    """MMoE: shared experts, one softmax gate per task (see the module docstring)."""
+    if int(num_experts) < 1:
+        raise ValueError(f"model.args.num_experts must be >= 1; got {num_experts}")
+    if shared_encoder:
+        bottom = gate_input = make_encoder("shared_encoder")(features)
+    else:
+        bottom, gate_input = features, selector(features)
+    names = [f"expert_{i}" for i in range(int(num_experts))]
+    experts = [expert_network(bottom, n, make_encoder, expert_units, not shared_encoder)
+               for n in names]
+    towers, probes = {}, {}
+    for task in tasks:
+        gate = Gate(names, name=f"gate_{task.name}")(gate_input)
+        mixed = ExpertMixture(name=f"mixture_{task.name}")([gate] + experts)
+        towers[task.name] = dense_stack(mixed, tower_units, f"tower_{task.name}")
+        probes[f"gate_{task.name}"] = gate
+    return towers, probes

@@ -1,0 +1,105 @@
+"""`soft_sharing`: soft parameter sharing (Duong et al., ACL 2015).
+
+Every task gets its own network (an encoder plus its tower); nothing is shared,
+but an L2 penalty on the distance between corresponding parameters of the task
+networks pulls them towards each other:
+
+    penalty * sum over task pairs (i < j) of sum over parameters ||theta_i - theta_j||^2
+
+The `SoftSharing` layer owns the task networks and adds that penalty with
+`add_loss`; the trainer adds `model.losses` to the task losses.
+
+Paper: L. Duong, T. Cohn, S. Bird, P. Cook, "Low Resource Dependency Parsing:
+Cross-lingual Parameter Sharing in a Neural Network Parser", ACL 2015.
+
+Args (`model.args`):
+    penalty: float. Weight of the L2 distance penalty (0 = independent
+        networks). Default 1e-3.
+    tower_units: list of int. Dense layers on top of each task's encoder, also
+        softly shared. Default (64,).
+    identical_init: bool. Start every task network from the same random
+        weights (the penalty then starts at zero). Default False.
+
+Example:
+>>> import models
+>>> from data.tasks import Task
+>>> from data.inputs import InputSpec
+>>> m = models.MultiTaskModel(
+...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
+...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
+...     architecture="soft_sharing", encoder="mlp", encoder_args={"units": [8]},
+...     args={"penalty": 0.01, "tower_units": [4]})
+>>> _ = m({"x": __import__("numpy").ones((2, 4), "float32")})
+>>> len(m.losses)
+1
+"""
+
+import keras
+from keras import ops
+
+from models.architectures.shared_bottom import dense_stack
+from models.registry import register_architecture
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class SoftSharing(keras.layers.Layer):
+    """Runs one network per task on the same input and adds an L2 penalty on the
+    distance between their corresponding trainable weights.
+
+    Args:
+        networks: list of `keras.Model` (or their serialized configs), all of
+            the same structure. Called in order; the layer returns their outputs.
+        penalty: float. Weight of the summed pairwise squared distances.
+    """
+
+    def __init__(self, networks, penalty=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.networks = [keras.saving.deserialize_keras_object(n) if isinstance(n, dict) else n
+                         for n in networks]
+        self.penalty = float(penalty)
+        shapes = [[tuple(w.shape) for w in n.trainable_weights] for n in self.networks]
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError("SoftSharing: the task networks must have the same weights' shapes")
+
+    def build(self, input_shape):
+        for n in self.networks:
+            if not n.built:
+                n.build(input_shape)
+
+    def distance(self):
+        """Sum over network pairs and weights of the squared differences."""
+        total = 0.0
+        for i, a in enumerate(self.networks):
+            for b in self.networks[i + 1:]:
+                for wa, wb in zip(a.trainable_weights, b.trainable_weights):
+                    total = total + ops.sum(ops.square(wa - wb))
+        return total
+
+    def call(self, x):
+        if self.penalty and len(self.networks) > 1:
+            self.add_loss(self.penalty * self.distance())
+        return [n(x) for n in self.networks]
+
+    def compute_output_spec(self, x):
+        return [n.compute_output_spec(x) for n in self.networks]
+
+    def get_config(self):
+        return {**super().get_config(), "penalty": self.penalty,
+                "networks": [keras.saving.serialize_keras_object(n) for n in self.networks]}
+
+
+@register_architecture("soft_sharing")
+def soft_sharing(features, tasks, make_encoder, penalty=1e-3, tower_units=(64,),
+                 identical_init=False):
+    """Soft sharing: one network per task, L2-tied (see the module docstring)."""
+    networks = []
+    for task in tasks:
+        inp = keras.Input(shape=features.shape[1:])
+        x = make_encoder(f"encoder_{task.name}")(inp)
+        x = dense_stack(x, tower_units, f"tower_{task.name}")
+        networks.append(keras.Model(inp, x, name=f"network_{task.name}"))
+    if identical_init:
+        for n in networks[1:]:
+            n.set_weights(networks[0].get_weights())
+    outputs = SoftSharing(networks, penalty=penalty, name="soft_sharing")(features)
+    return {t.name: out for t, out in zip(tasks, outputs)}, {}

@@ -1,0 +1,185 @@
+"""Shared test helpers: take an architecture through build -> train -> save -> export -> serve.
+
+`run_architecture_test` is the one path every architecture goes through; test
+files only pick the architecture, its `model.args` and the parameter count to
+expect for the reference config below.
+"""
+
+import json
+import os
+import urllib.request
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import models
+from data.inputs import InputSpec
+from data.tasks import Task
+from models.export import export_saved_model, sample_inputs
+from models.inspection import gate_experts, mean_gate_weights
+
+# The reference config: one task of each kind on tiny 8x8 images, a tiny CNN.
+TASKS = (Task("digit", "multiclass", ("0", "1", "2", "3")),
+         Task("big", "binary"),
+         Task("tags", "multilabel", ("a", "b", "c")),
+         Task("value", "regression"))
+IMAGE_INPUTS = (InputSpec("image", "image", shape=(8, 8, 1), dtype="uint8"),)
+CNN_ARGS = {"filters": [4], "units": 8}
+TABULAR_INPUTS = (InputSpec("age", "numeric", mean=40.0, variance=100.0, fill_value=40.0),
+                  InputSpec("city", "categorical", dtype="string", vocabulary=("a", "b"),
+                            fill_value="a"))
+
+
+def make_batch(tasks, specs, n=8, seed=0):
+    """(inputs, labels, masks) arrays for `tasks`, with some labels missing."""
+    rng = np.random.default_rng(seed)
+    inputs = sample_inputs(specs, n=n, seed=seed)
+    labels, masks = {}, {}
+    for t in tasks:
+        if t.kind == "multiclass":
+            labels[t.name] = rng.integers(0, len(t.classes), n).astype(np.int64)
+        elif t.kind == "binary":
+            labels[t.name] = rng.integers(0, 2, (n, 1)).astype(np.float32)
+        elif t.kind == "multilabel":
+            labels[t.name] = rng.integers(0, 2, (n, len(t.classes))).astype(np.float32)
+        else:
+            labels[t.name] = rng.standard_normal((n, 1)).astype(np.float32)
+        masks[t.name] = (rng.random(n) > 0.25).astype(np.float32)
+    return inputs, labels, masks
+
+
+def build(architecture, args=None, encoder="cnn", encoder_args=None, tasks=TASKS,
+          inputs=IMAGE_INPUTS):
+    return models.MultiTaskModel(
+        tasks=[t.to_config() for t in tasks], inputs=[i.to_config() for i in inputs],
+        architecture=architecture, encoder=encoder,
+        encoder_args=dict(CNN_ARGS if encoder_args is None else encoder_args), args=args or {})
+
+
+def served_like_keras(model, outputs):
+    """Keras outputs reshaped as the serving signature returns them."""
+    out = {}
+    for t in model.tasks:
+        y = np.asarray(outputs[t.name], np.float32)
+        out[t.name] = y[:, 0] if t.kind in ("binary", "regression") else y
+        if t.kind == "multiclass":
+            out[f"{t.name}_class"] = y.argmax(-1)
+    return out
+
+
+def rest_predict(port, model_name, inputs):
+    """POST /v1/models/<name>:predict with columnar `inputs`; returns the `outputs` dict."""
+    body = json.dumps({"inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/models/{model_name}:predict",
+                                 data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())["outputs"]
+
+
+def run_architecture_test(tmp_path, architecture, args=None, expected_params=None,
+                          encoder="cnn", encoder_args=None, tasks=TASKS, inputs=IMAGE_INPUTS,
+                          expected_gates=None, expect_extra_loss=False, serve_rest=False):
+    """Build -> config round trip -> a train step on arrays and on tf.data -> `.keras`
+    round trip -> SavedModel export -> served predictions equal to Keras ones.
+
+    Args:
+        tmp_path: pathlib.Path. Scratch folder.
+        architecture: str. The architecture under test.
+        args: dict. Its `model.args`.
+        expected_params: int or None. The model's parameter count (catches accidental
+            changes to an architecture).
+        expected_gates: dict or None. {gate probe: number of experts} it must expose.
+        expect_extra_loss: bool. Whether the model adds a loss (`model.losses`).
+        serve_rest: bool. Also serve the export with our server and compare REST
+            predictions.
+
+    Returns:
+        The trained model.
+    """
+    from training.trainer import Trainer
+
+    # Build; the config is the constructor's arguments.
+    model = build(architecture, args, encoder, encoder_args, tasks, inputs)
+    names = [t.name for t in tasks]
+    assert sorted(model.output_names) == sorted(names)
+    if expected_params is not None:
+        assert model.count_params() == expected_params, (
+            f"{architecture}: {model.count_params()} parameters, expected {expected_params}")
+    clone = models.MultiTaskModel.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert clone.count_params() == model.count_params()
+
+    # One training step on arrays, then one on a tf.data pipeline.
+    batch = make_batch(tasks, inputs, n=8)
+    # SGD: Adam's first-step trace costs seconds per architecture on 2 cores, and the
+    # optimizer is not what is under test.
+    trainer = Trainer(model, tasks, optimizer=keras.optimizers.SGD(0.01), verbose=0)
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    loss, _ = trainer.train_step(batch)
+    assert np.isfinite(float(loss))
+    changed = [not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights)]
+    assert all(changed), f"{architecture}: weights not trained: " + ", ".join(
+        w.path for w, c in zip(model.trainable_weights, changed) if not c)
+    ds = tf.data.Dataset.from_tensor_slices(make_batch(tasks, inputs, n=8, seed=1)).batch(8)
+    for b in ds:
+        loss, _ = trainer.train_step(b)
+        assert np.isfinite(float(loss))
+    model(batch[0], training=True)
+    assert bool(model.losses) == expect_extra_loss, f"{architecture}: model.losses={model.losses}"
+
+    # `.keras` round trip: same predictions, same probes.
+    x = make_batch(tasks, inputs, n=5, seed=2)[0]
+    expected = {k: np.asarray(v) for k, v in model(x, training=False).items()}
+    path = os.path.join(tmp_path, f"{architecture}.keras")
+    model.save(path)
+    loaded = models.load_model(path)
+    assert isinstance(loaded, models.MultiTaskModel)
+    for name in names:
+        np.testing.assert_allclose(np.asarray(loaded(x, training=False)[name]), expected[name],
+                                   rtol=1e-5, atol=1e-6)
+
+    # Probes: gates are softmaxes over the named experts, also after loading.
+    if expected_gates:
+        probes = loaded.probe_model()
+        assert probes is not None
+        values = probes(x, training=False)
+        assert {k: v.shape[-1] for k, v in values.items()} == expected_gates
+        for v in values.values():
+            np.testing.assert_allclose(np.sum(v, axis=-1), 1.0, rtol=1e-5)
+        experts = gate_experts(loaded)
+        assert {k: len(v) for k, v in experts.items()} == expected_gates
+        weights = mean_gate_weights(loaded, x)
+        assert sorted(weights) == sorted(names)
+        for task, w in weights.items():
+            assert len(w) == len(experts[f"gate_{task}"])
+            assert abs(sum(w) - 1.0) < 1e-5
+    else:
+        assert loaded.probe_model() is None
+
+    # Export; the serving signature has the task outputs only (no probes).
+    base = os.path.join(tmp_path, "export", architecture)
+    version_dir = export_saved_model(loaded, base)
+    served = tf.saved_model.load(version_dir).signatures["serving_default"](
+        **{k: tf.constant(v) for k, v in x.items()})
+    want = served_like_keras(model, expected)
+    assert sorted(served) == sorted(want)
+    for key, value in want.items():
+        np.testing.assert_allclose(served[key].numpy(), value, rtol=1e-5, atol=1e-6)
+
+    if serve_rest:
+        from serving.flags import parse_flags
+        from serving.server import ModelServer
+
+        server = ModelServer(parse_flags([
+            "--port=0", "--rest_api_port=-1", f"--model_name={architecture}",
+            f"--model_base_path={base}"])).start()
+        try:
+            outputs = rest_predict(server.rest_port, architecture, x)
+        finally:
+            server.stop()
+        assert sorted(outputs) == sorted(want)
+        for key, value in want.items():
+            np.testing.assert_allclose(np.asarray(outputs[key]), value, rtol=1e-5, atol=1e-6)
+    return model

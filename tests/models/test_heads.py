@@ -1,0 +1,34 @@
+"""Heads follow the task kind; losses are masked (a missing label adds nothing, never NaN)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from models.heads import make_head
+from models.losses import masked_task_loss
+from tests.models.helpers import TASKS, make_batch, IMAGE_INPUTS, build
+
+
+@pytest.mark.parametrize("task, activation, width", [
+    (TASKS[0], "softmax", 4), (TASKS[1], "sigmoid", 1), (TASKS[2], "sigmoid", 3),
+    (TASKS[3], "linear", 1)])
+def test_head_per_kind(task, activation, width):
+    head = make_head(task)
+    assert head.name == task.name and head.units == width
+    assert head.activation.__name__ == activation
+
+
+def test_losses_are_masked():
+    model = build("shared_bottom")
+    inputs, labels, masks = make_batch(TASKS, IMAGE_INPUTS, n=6)
+    outputs = model(inputs)
+    for task in TASKS:
+        full = masked_task_loss(task, labels[task.name], outputs[task.name], masks[task.name])
+        # Garbage in the masked-out labels changes nothing.
+        noisy = np.array(labels[task.name], copy=True)
+        noisy[masks[task.name] == 0] = 1 if task.kind != "regression" else 1e6
+        again = masked_task_loss(task, noisy, outputs[task.name], masks[task.name])
+        np.testing.assert_allclose(float(full), float(again), rtol=1e-6)
+        none = masked_task_loss(task, labels[task.name], outputs[task.name],
+                                tf.zeros_like(masks[task.name]))
+        assert float(none) == 0.0

@@ -1,0 +1,37 @@
+"""hierarchical: tasks at their levels, lower towers feeding the next level."""
+
+import pytest
+
+from tests.models.helpers import TASKS, build
+
+
+def test_levels_and_feeding():
+    model = build("hierarchical", {"task_levels": {"digit": 1, "big": 2, "tags": 3, "value": 3},
+                                   "level_units": [8, 6, 4], "tower_units": [5]})
+    # level 2 reads level 1 (8) and digit's tower (5); level 3 reads level 2 (6) and big's (5).
+    assert model.get_layer("level2_input").output.shape == (None, 13)
+    assert model.get_layer("level3_input").output.shape == (None, 11)
+    assert model.get_layer("tower_tags_0").input.shape == (None, 4)
+
+
+def test_default_levels_follow_task_order():
+    model = build("hierarchical", {"level_units": 8, "tower_units": [4]})
+    assert [f"level{i}" for i in range(1, 5)] == [
+        layer.name for layer in model.layers if layer.name.startswith("level") and
+        not layer.name.endswith("input")]
+
+
+@pytest.mark.parametrize("levels, message", [
+    ({"digit": 1}, "missing: \\['big', 'tags', 'value'\\]"),
+    ({"digit": 1, "big": 1, "tags": 1, "value": 1, "colour": 2}, "unknown: \\['colour'\\]"),
+    ({"digit": 0, "big": 1, "tags": 1, "value": 1}, "levels start at 1"),
+])
+def test_bad_task_levels(levels, message):
+    with pytest.raises(ValueError, match=message):
+        build("hierarchical", {"task_levels": levels})
+
+
+def test_level_units_must_match_levels():
+    with pytest.raises(ValueError, match="2 widths for 4 levels"):
+        build("hierarchical", {"level_units": [8, 8]})
+    assert len(TASKS) == 4
