@@ -1,24 +1,25 @@
 """Serving throughput and latency: in-process vs our server (REST, gRPC; batching on/off).
 
-    python bench/serving.py            # ~2-3 minutes
-    python bench/serving.py --quick    # ~30-40 s
+    python bench/serving.py            # ~3 minutes
+    python bench/serving.py --quick    # ~70-80 s
 
 Measures examples/s and p50/p99 latency of batch-1 requests at concurrency 1, 8 and 32
 against a small CNN SavedModel (serving.testing.write_cnn_saved_model, or --model_base_path),
 and the same SavedModel called in-process at the server's max batch size. The server runs as
-a `serve.py` subprocess (so it does not share the GIL with the load generator, which does
-share the machine's cores). "Naive" is the server with batching off: one model call per
-request. Load goes to 127.0.0.1 only. The last lines are the target ratios at concurrency 32.
-"""
+a `serve.py` subprocess; the load comes from other processes (wrk for REST when installed,
+else asyncio worker processes; gRPC from asyncio worker processes), which share the machine's
+cores with it: the "srv cpu" and "gen cpu" columns say how many cores each used. "Naive" is
+the same server with batching off: one model call per request. Load goes to 127.0.0.1 only,
+bounded in time. The last lines are the target ratios at concurrency 32."""
 
 import argparse
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -31,10 +32,12 @@ from serving.client import GrpcClient, RestClient  # noqa: E402
 MAX_BATCH = 32
 
 
-def in_process(path, seconds):
+def in_process(path, seconds, image):
+    """examples/s of the signature called in-process at MAX_BATCH, and its answer for `image`."""
     import tensorflow as tf
 
     fn = tf.saved_model.load(path).signatures["serving_default"]
+    expected = {k: v.numpy() for k, v in fn(image=tf.constant(image)).items()}
     x = tf.constant(np.random.randint(0, 255, [MAX_BATCH, 28, 28, 1], np.uint8))
     for _ in range(5):
         {k: v.numpy() for k, v in fn(image=x).items()}
@@ -42,10 +45,30 @@ def in_process(path, seconds):
     while time.perf_counter() - t0 < seconds:
         {k: v.numpy() for k, v in fn(image=x).items()}
         n += 1
-    return n * MAX_BATCH / (time.perf_counter() - t0)
+    return n * MAX_BATCH / (time.perf_counter() - t0), expected
 
 
-def start_server(base, batching, tmp):
+def request_payloads(image, tmp):
+    """(REST body file, wrk script file, serialized gRPC PredictRequest) for one image."""
+    from tensorflow_serving.apis import predict_pb2
+
+    from serving.tensor_codec import ndarray_to_tensor_proto
+
+    body = json.dumps({"signature_name": "serving_default",
+                       "inputs": {"image": image.tolist()}}).encode()
+    body_file, script_file = os.path.join(tmp, "body.json"), os.path.join(tmp, "post.lua")
+    with open(body_file, "wb") as f:
+        f.write(body)
+    with open(script_file, "w") as f:
+        f.write(_WRK_SCRIPT)
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = "cnn"
+    req.model_spec.signature_name = "serving_default"
+    req.inputs["image"].CopyFrom(ndarray_to_tensor_proto(image))
+    return body, body_file, script_file, req.SerializeToString()
+
+
+def start_server(base, batching, tmp, extra_flags=()):
     args = [sys.executable, os.path.join(ROOT, "serve.py"), "--port=0", "--rest_api_port=-1",
             "--model_name=cnn", f"--model_base_path={base}", "--file_system_poll_wait_seconds=0"]
     if batching:
@@ -54,6 +77,7 @@ def start_server(base, batching, tmp):
             f.write(f"max_batch_size {{ value: {MAX_BATCH} }}\nbatch_timeout_micros {{ value: 1000 }}\n"
                     "num_batch_threads { value: 2 }\nmax_enqueued_batches { value: 1000 }\n")
         args += ["--enable_batching", f"--batching_parameters_file={cfg}"]
+    args += list(extra_flags)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -68,51 +92,220 @@ def start_server(base, batching, tmp):
     raise RuntimeError("serve.py did not start")
 
 
-def load(protocol, port, concurrency, seconds):
-    image = {"image": np.random.randint(0, 255, [1, 28, 28, 1], np.uint8)}
-    latencies, errors, stop = [], [], threading.Event()
-    grpc_client = GrpcClient(port=port) if protocol == "grpc" else None
+# --------------------------------------------------------------------------- load generation
+# The load comes from separate processes (never threads beside the server, never the bench's own
+# GIL): `wrk` (C) for REST when it is installed, else asyncio worker processes sending the same
+# pre-built HTTP request; gRPC from asyncio worker processes on grpc.aio sending a pre-serialized
+# PredictRequest (bytes in, bytes out: no protobuf work in the load generator). The answers are
+# checked in full once per run (`check_answer`); under load every status is checked.
 
-    def worker():
-        client = grpc_client or RestClient(port=port)
-        mine = []
-        while not stop.is_set():
-            t0 = time.perf_counter()
-            try:
-                client.predict("cnn", image)
-            except Exception as e:  # noqa: BLE001 - counted, reported
-                errors.append(repr(e))
-                continue
-            mine.append(time.perf_counter() - t0)
-        latencies.extend(mine)
+def _split(total, parts):
+    return [total // parts + (i < total % parts) for i in range(parts)]
 
-    # Warm up connections and the server's code paths.
-    (grpc_client or RestClient(port=port)).predict("cnn", image)
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    if grpc_client:
-        grpc_client.close()
-    lat = np.array(latencies) * 1000
-    return {"eps": len(lat) / elapsed, "p50": float(np.percentile(lat, 50)) if len(lat) else 0,
-            "p99": float(np.percentile(lat, 99)) if len(lat) else 0, "errors": len(errors)}
+
+async def _rest_worker(port, path, body, concurrency, start_at, seconds):
+    import asyncio
+
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    request = head + body
+
+    async def one(reader, writer):
+        writer.write(request)
+        status_line = await reader.readline()
+        headers = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in headers.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await reader.readexactly(length)
+        return status_line.split(b" ", 2)[1] == b"200"
+
+    return await _drive(lambda: asyncio.open_connection("127.0.0.1", port), one, concurrency,
+                        start_at, seconds)
+
+
+async def _grpc_worker(port, request, concurrency, start_at, seconds):
+    import grpc
+
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    predict = channel.unary_unary("/tensorflow.serving.PredictionService/Predict")
+
+    async def connect():
+        return None, None
+
+    async def one(reader, writer):
+        try:
+            await predict(request, timeout=60)
+            return True
+        except grpc.aio.AioRpcError:
+            return False
+
+    try:
+        return await _drive(connect, one, concurrency, start_at, seconds)
+    finally:
+        await channel.close()
+
+
+async def _drive(connect, one, concurrency, start_at, seconds):
+    """`concurrency` loops of back-to-back requests; counts those finished inside the window."""
+    import asyncio
+
+    latencies, errors = [], [0]
+
+    async def loop():
+        reader, writer = await connect()
+        await one(reader, writer)  # warm-up: connection, server code paths
+        while start_at.value == 0:
+            await asyncio.sleep(0.005)
+        begin, end = start_at.value, start_at.value + seconds
+        while True:
+            t0 = time.time()
+            if t0 >= end:
+                break
+            ok = await one(reader, writer)
+            t1 = time.time()
+            if t0 >= begin and t1 <= end:
+                if ok:
+                    latencies.append(t1 - t0)
+                else:
+                    errors[0] += 1
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return latencies, errors[0]
+
+
+def _worker_main(protocol, port, payload, path, concurrency, start_at, seconds, queue):
+    import asyncio
+
+    try:
+        if protocol == "rest":
+            coro = _rest_worker(port, path, payload, concurrency, start_at, seconds)
+        else:
+            coro = _grpc_worker(port, payload, concurrency, start_at, seconds)
+        queue.put(("ready", None))
+        latencies, errors = asyncio.run(coro)
+        queue.put(("done", (np.array(latencies, np.float64).tobytes(), errors)))
+    except Exception as e:  # noqa: BLE001 - reported by the parent
+        queue.put(("error", repr(e)))
+
+
+def python_load(protocol, port, payload, path, concurrency, seconds, procs):
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # a clean interpreter: no TensorFlow threads, no shared GIL
+    start_at, queue = ctx.Value("d", 0.0), ctx.Queue()
+    parts = [n for n in _split(concurrency, min(procs, concurrency)) if n]
+    workers = [ctx.Process(target=_worker_main, daemon=True,
+                           args=(protocol, port, payload, path, n, start_at, seconds, queue))
+               for n in parts]
+    for w in workers:
+        w.start()
+    try:
+        for _ in workers:
+            kind, value = queue.get(timeout=120)
+            if kind == "error":
+                raise RuntimeError(f"load worker failed: {value}")
+        time.sleep(1.0)  # connections up, warm-up requests answered
+        start_at.value = time.time() + 0.1
+        latencies, errors = [], 0
+        for _ in workers:
+            kind, value = queue.get(timeout=seconds + 120)
+            if kind == "error":
+                raise RuntimeError(f"load worker failed: {value}")
+            latencies.append(np.frombuffer(value[0], np.float64))
+            errors += value[1]
+    finally:
+        for w in workers:
+            w.join(10)
+            if w.is_alive():
+                w.kill()
+    lat = np.concatenate(latencies) * 1000
+    return {"eps": len(lat) / seconds, "p50": float(np.percentile(lat, 50)) if len(lat) else 0,
+            "p99": float(np.percentile(lat, 99)) if len(lat) else 0, "errors": errors}
+
+
+_WRK_SCRIPT = """
+local f = io.open(os.getenv("BENCH_BODY"), "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def _wrk_ms(text):
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3), ("m", 6e4)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * scale
+    return float(text)
+
+
+def wrk_load(port, body_file, script_file, path, concurrency, seconds):
+    import re
+
+    env = dict(os.environ, BENCH_BODY=body_file)
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
+           "-s", script_file, f"http://127.0.0.1:{port}{path}"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60).stdout
+    eps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return {"eps": eps, "p50": _wrk_ms(pct["50"]), "p99": _wrk_ms(pct["99"]), "errors": errors}
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (Linux /proc), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _children_cpu():
+    """CPU seconds of the finished (waited-for) child processes: the load generators."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def check_answer(protocol, port, image, expected):
+    """One request through the real client; the answer must equal the in-process outputs."""
+    client = GrpcClient(port=port) if protocol == "grpc" else RestClient(port=port)
+    try:
+        got = client.predict("cnn", {"image": image})
+    finally:
+        client.close()
+    if sorted(got) != sorted(expected):
+        raise RuntimeError(f"{protocol}: outputs {sorted(got)} != {sorted(expected)}")
+    for k, v in expected.items():
+        if not np.allclose(np.asarray(got[k], np.float64), np.asarray(v, np.float64), atol=1e-5):
+            raise RuntimeError(f"{protocol}: output {k} differs from the in-process answer")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="~30-40 s instead of ~2-3 minutes.")
+    p.add_argument("--quick", action="store_true", help="~40-50 s instead of ~2-3 minutes.")
     p.add_argument("--seconds", type=float, default=None, help="Duration of each load run.")
     p.add_argument("--model_base_path", default=None, help="Default: a fresh small CNN.")
     p.add_argument("--json", default=None, help="Also write the results here.")
+    p.add_argument("--load_procs", type=int, default=2,
+                   help="Load-generator processes (Python generator; wrk uses one).")
+    p.add_argument("--no_wrk", action="store_true",
+                   help="REST load from the Python generator even when wrk is installed.")
+    p.add_argument("--server_flag", action="append", default=[],
+                   help="Extra serve.py flag for both servers (repeatable).")
     args = p.parse_args(argv)
-    seconds = args.seconds or (1.5 if args.quick else 5.0)
+    seconds = args.seconds or (2.0 if args.quick else 5.0)
     concurrencies = (1, 8, 32)
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
 
     tmp = tempfile.mkdtemp(prefix="bench-serving-")
     base = args.model_base_path
@@ -122,21 +315,40 @@ def main(argv=None):
         base = os.path.join(tmp, "cnn")
         write_cnn_saved_model(base, 1)
     version = max(int(v) for v in os.listdir(base) if v.isdigit())
-    inproc = in_process(os.path.join(base, str(version)), min(seconds, 3))
+    image = np.random.RandomState(0).randint(0, 255, [1, 28, 28, 1]).astype(np.uint8)
+    inproc, expected = in_process(os.path.join(base, str(version)), min(seconds, 3), image)
+    body, body_file, script_file, grpc_request = request_payloads(image, tmp)
+    path = "/v1/models/cnn:predict"
+    print(f"load generator: REST {'wrk (1 thread)' if use_wrk else 'python'}, gRPC python "
+          f"(grpc.aio); python generator: {args.load_procs} processes; {os.cpu_count()} CPUs; "
+          f"{seconds:g} s per run", flush=True)
     print(f"in-process, batch {MAX_BATCH}: {inproc:9.0f} examples/s", flush=True)
 
     results = {}
-    print(f"{'server':>14} {'proto':>5} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'err':>4}")
+    print(f"{'server':>14} {'proto':>5} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'err':>4} {'srv cpu':>7} {'gen cpu':>7}")
     for batching in (True, False):
-        proc, grpc_port, rest_port = start_server(base, batching, tmp)
+        proc, grpc_port, rest_port = start_server(base, batching, tmp, args.server_flag)
         try:
             for protocol, port in (("rest", rest_port), ("grpc", grpc_port)):
+                check_answer(protocol, port, image, expected)
                 for c in concurrencies:
-                    r = load(protocol, port, c, seconds)
+                    cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+                    gen0 = _children_cpu()
+                    if protocol == "rest" and use_wrk:
+                        r = wrk_load(port, body_file, script_file, path, c, seconds)
+                    else:
+                        payload = body if protocol == "rest" else grpc_request
+                        r = python_load(protocol, port, payload, path, c, seconds, args.load_procs)
+                    cpu1, t1 = cpu_seconds(proc.pid), time.perf_counter()
+                    # CPU cores busy over the whole call (incl. warm-up): server, load generator.
+                    r["server_cpu"] = (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None else float("nan")
+                    r["load_cpu"] = (_children_cpu() - gen0) / (t1 - t0)
                     results[(batching, protocol, c)] = r
                     name = "batching" if batching else "naive"
                     print(f"{name:>14} {protocol:>5} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
-                          f"{r['p99']:7.2f} {r['errors']:>4}", flush=True)
+                          f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['load_cpu']:7.2f}",
+                          flush=True)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -151,6 +363,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"in_process_eps": inproc, "ratios": ratios,
+                       "load_generator": {"rest": "wrk" if use_wrk else "python", "grpc": "python"},
                        "runs": [{"batching": b, "protocol": pr, "concurrency": cc, **r}
                                 for (b, pr, cc), r in results.items()]}, f, indent=2)
     print(f"ratios at concurrency {c} (targets: REST >= 0.5, gRPC >= 0.6 of in-process; >= 3x naive):")

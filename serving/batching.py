@@ -93,8 +93,12 @@ class BatchScheduler:
         for t in self._threads:
             t.start()
 
-    def submit(self, inputs):
-        """Enqueues one request; returns a Future of its outputs."""
+    def submit(self, inputs, executor=None):
+        """Enqueues one request; returns a Future of its outputs.
+
+        A request that cannot be batched (empty, or larger than `max_batch_size`) runs on its
+        own: on `executor` when given (an event loop must not block), else in the caller.
+        """
         first = next(iter(inputs.values()))
         size = first.shape[0] if first.ndim else 0
         for name, arr in inputs.items():
@@ -102,12 +106,12 @@ class BatchScheduler:
                 raise invalid_argument(
                     "Batching Run() input tensors must have equal 0th-dimension size")
         if size == 0 or size > self._opts.max_batch_size:
-            return self._run_now(inputs)
+            return self._run_now(inputs, executor)
         key = tuple((n, a.shape[1:], a.dtype.str) for n, a in sorted(inputs.items()))
         task = _Task(inputs, size, key)
         with self._cond:
             if self._closed:  # the version was unloaded after the caller picked it
-                return self._run_now(inputs)
+                return self._run_now(inputs, executor)
             limit = self._opts.max_enqueued_batches * self._opts.max_batch_size
             if self._queued + size > limit:
                 raise unavailable("The batch scheduling queue to which this task was submitted "
@@ -117,7 +121,9 @@ class BatchScheduler:
             self._cond.notify()
         return task.future
 
-    def _run_now(self, inputs):
+    def _run_now(self, inputs, executor=None):
+        if executor is not None:
+            return executor.submit(self._run_fn, inputs)
         future = concurrent.futures.Future()
         try:
             future.set_result(self._run_fn(inputs))

@@ -41,7 +41,8 @@ def build_parser():
     p.add_argument("--rest_api_host", default="127.0.0.1",
                    help="Address the REST server binds to; 0.0.0.0 for all interfaces.")
     p.add_argument("--rest_api_num_threads", type=int, default=0,
-                   help="Accepted for compatibility; threads are created per connection.")
+                   help="Accepted for compatibility; REST runs on one asyncio thread (blocking "
+                        "calls other than Predict on a thread pool).")
     p.add_argument("--rest_api_timeout_in_ms", type=int, default=30000,
                    help="Timeout of a REST request waiting for the model, in ms.")
     p.add_argument("--grpc_max_threads", type=int, default=64,

@@ -21,13 +21,17 @@ Example:
     7
 """
 
+import concurrent.futures
+import os
+
 from google.protobuf import any_pb2
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, inference_pb2, regression_pb2)
 
 from serving import tensor_codec
+from serving.aio import await_future
 from serving.errors import ServingError, invalid_argument
-from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD
+from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD, filter_outputs
 
 SIGNATURE_DEF_FIELD = "signature_def"
 
@@ -51,11 +55,42 @@ class InferenceService:
     Args:
         manager: serving.model_manager.ModelManager.
         timeout_s: optional float. How long a request may wait for a batched model call.
+        model_threads: optional int. Threads running unbatched model calls for the asynchronous
+            servers (default: the number of CPUs; TensorFlow releases the GIL while it computes).
+        blocking_threads: int. Threads running the other (blocking) operations for them.
     """
 
-    def __init__(self, manager, timeout_s=None):
+    def __init__(self, manager, timeout_s=None, model_threads=None, blocking_threads=64):
         self.manager = manager
         self.timeout_s = timeout_s
+        self._model_threads = model_threads or os.cpu_count() or 1
+        self._blocking_threads = blocking_threads
+        self._model_executor = self._blocking_executor = None
+
+    @property
+    def model_executor(self):
+        if self._model_executor is None:
+            self._model_executor = concurrent.futures.ThreadPoolExecutor(
+                self._model_threads, thread_name_prefix="model")
+        return self._model_executor
+
+    @property
+    def blocking_executor(self):
+        if self._blocking_executor is None:
+            self._blocking_executor = concurrent.futures.ThreadPoolExecutor(
+                self._blocking_threads, thread_name_prefix="blocking")
+        return self._blocking_executor
+
+    async def run_blocking(self, fn, *args):
+        """Runs a synchronous operation (metadata, classify, reload...) off the event loop."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.blocking_executor, fn, *args)
+
+    def close(self):
+        for ex in (self._model_executor, self._blocking_executor):
+            if ex is not None:
+                ex.shutdown(wait=False, cancel_futures=True)
 
     def resolve(self, name, version=None, label=None, info=None):
         servable = self.manager.resolve(name, version, label)
@@ -70,6 +105,16 @@ class InferenceService:
         if info is not None:
             info["signature"] = sig_name
         return sig_name, outputs
+
+    async def predict_async(self, servable, signature_name, inputs, output_filter=(), info=None):
+        """`predict` for the event loop: waits for the batch (or the model thread) without
+        blocking; argument errors raise before anything is queued."""
+        sig_name, future = servable.predict_future(signature_name, inputs, output_filter,
+                                                   self.model_executor)
+        if info is not None:
+            info["signature"] = sig_name
+        outputs = await await_future(future, self.timeout_s)
+        return sig_name, filter_outputs(outputs, output_filter)
 
     # ------------------------------------------------------------------ classify / regress
     def classify(self, request, info=None):

@@ -1,4 +1,4 @@
-"""The REST API (TF Serving's api_rest.md) on a threaded HTTP/1.1 server.
+"""The REST API (TF Serving's api_rest.md) on an asyncio HTTP/1.1 server (aiohttp).
 
 Routes (case-insensitive, as TF Serving's regexes):
     GET  /v1/models/{name}[/versions/{v}|/labels/{l}]            model status
@@ -16,12 +16,11 @@ Example:
     ('mnist', 3, None, 'metadata')
 """
 
-import http.server
+import asyncio
 import json
 import logging
 import os
 import re
-import threading
 import time
 import urllib.parse
 
@@ -30,6 +29,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, regression_pb2)
 
 from serving import tensor_codec
+from serving.aio import EventLoopThread
 from serving.errors import ServingError, invalid_argument
 from serving.inference import SIGNATURE_DEF_FIELD, error_from_exception
 
@@ -43,6 +43,7 @@ _STATUS_RE = re.compile(
     re.IGNORECASE)
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.yaml")
 MAX_BODY_BYTES = 1 << 30
+SERVER_NAME = "MTLZooModelServer"
 
 
 def parse_model_path(method, path):
@@ -123,11 +124,39 @@ class RestApi:
         try:
             name, version, label, verb = parse_model_path(method, path)
             result = getattr(self, "_" + verb)(name, version, label, body, info)
-            status, payload = 200, json.dumps(result).encode()
         except Exception as e:  # noqa: BLE001 - every failure becomes a JSON error
-            err = error_from_exception(e)
+            return self._answer(method, path, verb, name, info, t0, error=e)
+        return self._answer(method, path, verb, name, info, t0, result)
+
+    async def handle_async(self, method, raw_path, body):
+        """`handle` for the event loop: Predict runs here without a thread (waiting on its batch);
+        every other request runs `handle` on the service's blocking executor."""
+        path = raw_path.split("?", 1)[0]
+        if method == "POST":
+            m = _PREDICTION_RE.fullmatch(path)
+            if m is not None and m.group(4).lower() == "predict":
+                t0 = time.perf_counter()
+                info, name = {}, ""
+                try:
+                    name, version, label, verb = parse_model_path(method, path)
+                    servable, sig_name, inputs, fmt = self._predict_inputs(
+                        name, version, label, body, info)
+                    _, outputs = await self.service.predict_async(servable, sig_name, inputs, (),
+                                                                  info)
+                    result = tensor_codec.outputs_to_json(outputs, fmt)
+                except Exception as e:  # noqa: BLE001 - every failure becomes a JSON error
+                    return self._answer(method, path, "predict", name, info, t0, error=e)
+                return self._answer(method, path, "predict", name, info, t0, result)
+        return await self.service.run_blocking(self.handle, method, raw_path, body)
+
+    def _answer(self, method, path, verb, name, info, t0, result=None, error=None):
+        """(status, content type, body) of a result or an error; records the metrics."""
+        if error is None:
+            status, payload = 200, json.dumps(result).encode()
+        else:
+            err = error_from_exception(error)
             if err.code == "INTERNAL":
-                log.exception("Internal error on %s %s", method, path)
+                log.error("Internal error on %s %s", method, path, exc_info=error)
             status, payload = err.http_status, json.dumps({"error": err.message}).encode()
             info["code"] = err.code
         if self.metrics is not None and verb not in ("unknown",):
@@ -142,13 +171,29 @@ class RestApi:
         return self._openapi_yaml
 
     # ------------------------------------------------------------------ verbs
-    def _predict(self, name, version, label, body, info):
+    def _predict_inputs(self, name, version, label, body, info):
+        doc = tensor_codec.loads_with_dense_ints(body)
+        if doc is not None and isinstance(doc.get("signature_name", ""), str):
+            # Fast path; any error is re-derived below so its message is the ordinary one.
+            try:
+                sig_name = doc.get("signature_name", "")
+                servable = self.service.resolve(name, version, label, info)
+                dtypes = servable.input_dtypes(sig_name)
+                if dtypes:
+                    inputs, fmt = tensor_codec.predict_inputs_from_json(doc, dtypes)
+                    return servable, sig_name, inputs, fmt
+            except Exception:  # noqa: BLE001, S110 - the ordinary path below reports it
+                pass
         doc, sig_name = _parse_body(body)
         servable = self.service.resolve(name, version, label, info)
         dtypes = servable.input_dtypes(sig_name)
         if not dtypes:
             raise invalid_argument(f"Failed to get input map for signature: {sig_name or 'DEFAULT'}")
         inputs, fmt = tensor_codec.predict_inputs_from_json(doc, dtypes)
+        return servable, sig_name, inputs, fmt
+
+    def _predict(self, name, version, label, body, info):
+        servable, sig_name, inputs, fmt = self._predict_inputs(name, version, label, body, info)
         _, outputs = self.service.predict(servable, sig_name, inputs, (), info)
         return tensor_codec.outputs_to_json(outputs, fmt)
 
@@ -202,81 +247,63 @@ class RestApi:
                 "metadata": {SIGNATURE_DEF_FIELD: _proto_json(sig_map)}}
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
-    disable_nagle_algorithm = True  # small answers must not wait for delayed ACKs (~40 ms)
-    server_version = "MTLZooModelServer"
-    api = None  # set on the subclass made per server
+class RestServer:
+    """Serves a RestApi on host:port (port 0: a free port) with aiohttp's HTTP/1.1 server.
 
-    def log_message(self, format, *args):  # noqa: A002 - per-request logs cost throughput
-        pass
+    Args:
+        api: RestApi.
+        host: str. Address to bind.
+        port: int. 0 picks a free port.
+        loop_thread: optional serving.aio.EventLoopThread shared with the gRPC server.
+    """
 
-    def _read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
-        return self.rfile.read(length) if length else b""
+    def __init__(self, api, host="127.0.0.1", port=0, loop_thread=None):
+        self.api = api
+        self._loop_thread = (loop_thread or EventLoopThread("rest-loop")).acquire()
+        self._http = self._listener = None
+        self.host = host
+        self.port = self._loop_thread.run(self._bind(host, port), timeout=30)
 
-    def _respond(self, method):
+    async def _bind(self, host, port):
+        from aiohttp import web
+
+        # The low-level server: no router or middlewares, one handler for every request.
+        self._http = web.Server(self._handle, access_log=None)
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(self._http, host, port, backlog=1024,
+                                                  reuse_address=True)
+        return self._listener.sockets[0].getsockname()[1]
+
+    async def _handle(self, request):
+        from aiohttp import web
+
         try:
-            body = self._read_body() if method == "POST" else b""
-            status, ctype, payload = self.api.handle(method, self.path, body)
-        except Exception as e:  # noqa: BLE001 - never let a request kill the connection thread
+            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+                raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
+            # content.read(), not request.read(): the latter caps bodies at 1 MB.
+            body = await request.content.read() if request.method == "POST" else b""
+            if len(body) > MAX_BODY_BYTES:
+                raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
+            status, ctype, payload = await self.api.handle_async(request.method,
+                                                                 request.raw_path, body)
+        except Exception as e:  # noqa: BLE001 - never let a request kill the connection
             err = error_from_exception(e)
             status, ctype = err.http_status, "application/json"
             payload = json.dumps({"error": err.message}).encode()
-            self.close_connection = True
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        # Headers and body in one write: one packet for small answers.
-        self._headers_buffer.append(b"\r\n" + payload)
-        self.flush_headers()
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        self._respond("GET")
-
-    def do_POST(self):  # noqa: N802
-        self._respond("POST")
-
-    def do_PUT(self):  # noqa: N802
-        self._respond("PUT")
-
-    def do_DELETE(self):  # noqa: N802
-        self._respond("DELETE")
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-    allow_reuse_address = True
-
-
-class RestServer:
-    """Serves a RestApi on host:port in a background thread (port 0: a free port)."""
-
-    def __init__(self, api, host="127.0.0.1", port=0):
-        handler = type("Handler", (_Handler,), {"api": api})
-        self._httpd = _Server((host, port), handler)
-        self.host, self.port = host, self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="rest-server", daemon=True)
+        return web.Response(status=status, body=payload,
+                            headers={"Content-Type": ctype, "Server": SERVER_NAME})
 
     def start(self):
-        self._thread.start()
+        """Already listening since construction; kept for the callers' start/stop symmetry."""
         return self
 
     def stop(self):
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        async def close():
+            self._listener.close()
+            await self._listener.wait_closed()
+            await self._http.shutdown(2.0)
+
+        try:
+            self._loop_thread.run(close(), timeout=10)
+        finally:
+            self._loop_thread.release()

@@ -15,6 +15,7 @@ Example:
     ('serving_default', ['brightness', 'digit', 'digit_class', 'is_even'])
 """
 
+import concurrent.futures
 import logging
 import os
 
@@ -41,6 +42,11 @@ def read_signature_defs(path):
     with open(os.path.join(path, "saved_model.pb"), "rb") as f:
         proto.ParseFromString(f.read())
     return dict(proto.meta_graphs[0].signature_def)
+
+
+def filter_outputs(outputs, output_filter):
+    """The outputs named in `output_filter` (all of them when it is empty)."""
+    return {k: outputs[k] for k in output_filter} if output_filter else outputs
 
 
 def _op_error(e):
@@ -149,22 +155,50 @@ class Servable:
             checked[name] = arr
         return checked
 
-    def run(self, sig_name, sig, inputs, timeout_s=None):
-        """Runs a signature on checked inputs, through the batcher when there is one."""
+    def submit(self, sig_name, sig, inputs, executor=None):
+        """Checks inputs and starts the signature; returns a concurrent Future of its outputs.
+
+        Through the batcher when the signature has one; otherwise one model call, on `executor`
+        when given (the asynchronous servers must not block their event loop), else right here.
+        """
         inputs = self._check_inputs(sig, inputs)
         scheduler = self._schedulers.get(sig_name)
-        if scheduler is None:
-            return self._call(sig_name, inputs)
-        import concurrent.futures
-
+        if scheduler is not None:
+            return scheduler.submit(inputs, executor)
+        if executor is not None:
+            return executor.submit(self._call, sig_name, inputs)
+        future = concurrent.futures.Future()
         try:
-            return scheduler.submit(inputs).result(timeout_s)
+            future.set_result(self._call(sig_name, inputs))
+        except Exception as e:  # noqa: BLE001 - delivered to the caller
+            future.set_exception(e)
+        return future
+
+    def run(self, sig_name, sig, inputs, timeout_s=None):
+        """Runs a signature on checked inputs, through the batcher when there is one."""
+        try:
+            return self.submit(sig_name, sig, inputs).result(timeout_s)
         except concurrent.futures.TimeoutError:
             raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded") from None
 
     def predict(self, signature_name, inputs, output_filter=(), timeout_s=None):
         """Returns (signature name, {output: ndarray}) for a Predict call."""
         name, sig = self.signature(signature_name)
+        self._check_output_filter(sig, output_filter)
+        outputs = self.run(name, sig, inputs, timeout_s)
+        return name, filter_outputs(outputs, output_filter)
+
+    def predict_future(self, signature_name, inputs, output_filter=(), executor=None):
+        """Predict without waiting: (signature name, concurrent Future of all outputs).
+
+        Argument errors raise here; apply `filter_outputs(result, output_filter)` to the result.
+        """
+        name, sig = self.signature(signature_name)
+        self._check_output_filter(sig, output_filter)
+        return name, self.submit(name, sig, inputs, executor)
+
+    @staticmethod
+    def _check_output_filter(sig, output_filter):
         if sig.method_name not in (PREDICT_METHOD, CLASSIFY_METHOD, REGRESS_METHOD):
             raise internal(
                 f"Expected prediction signature method_name to be one of {{{PREDICT_METHOD}, "
@@ -178,10 +212,6 @@ class Servable:
             if alias in seen:
                 raise invalid_argument(f"duplicate output tensor alias: {alias}")
             seen.add(alias)
-        outputs = self.run(name, sig, inputs, timeout_s)
-        if output_filter:
-            outputs = {k: outputs[k] for k in output_filter}
-        return name, outputs
 
     def _run_examples(self, signature_name, method, serialized, timeout_s):
         name, sig = self.signature(signature_name, method)

@@ -44,7 +44,7 @@ class ModelServer:
 
     def __init__(self, flags):
         self.flags = flags
-        self.manager = self._grpc = self._rest = None
+        self.manager = self._grpc = self._rest = self._service = None
         self.grpc_port = self.rest_port = None
         self.metrics = None
 
@@ -84,7 +84,7 @@ class ModelServer:
                                               protos.parse_model_server_config)
         self.manager.start_polling(f.file_system_poll_wait_seconds)
         timeout = f.rest_api_timeout_in_ms / 1000 if f.rest_api_timeout_in_ms > 0 else None
-        service = InferenceService(self.manager, timeout)
+        self._service = service = InferenceService(self.manager, timeout)
         self._grpc, self.grpc_port = make_grpc_server(service, f.grpc_host, f.port, self.metrics,
                                                       f.grpc_max_threads)
         log.info("Running gRPC ModelServer at %s:%d ...", f.grpc_host, self.grpc_port)
@@ -102,3 +102,5 @@ class ModelServer:
             self._grpc.stop(grace=2).wait()
         if self.manager is not None:
             self.manager.stop()
+        if self._service is not None:
+            self._service.close()

@@ -1,0 +1,71 @@
+"""The REST fast path for integer arrays must give exactly what json.loads + json_to_ndarray give."""
+
+import json
+
+import numpy as np
+import pytest
+from tensorflow.core.framework import types_pb2
+
+from serving import tensor_codec as tc
+
+IMAGE = np.random.RandomState(0).randint(0, 256, [1, 28, 28, 1])
+DTYPES = [types_pb2.DT_UINT8, types_pb2.DT_INT64, types_pb2.DT_FLOAT]
+
+
+def _ordinary(body, dtypes):
+    try:
+        return tc.predict_inputs_from_json(json.loads(body), dtypes)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _fast(body, dtypes):
+    doc = tc.loads_with_dense_ints(body)
+    if doc is None:
+        return None
+    try:
+        return tc.predict_inputs_from_json(doc, dtypes)
+    except Exception:  # noqa: BLE001 - the server then takes the ordinary path
+        return None
+
+
+@pytest.mark.parametrize("doc", [
+    {"inputs": {"image": IMAGE.tolist()}},
+    {"signature_name": "serving_default", "inputs": IMAGE.tolist()},
+    {"instances": np.repeat(IMAGE, 3, 0).tolist()},
+    {"instances": [{"image": IMAGE[0].tolist()}, {"image": IMAGE[0].tolist()}]},
+])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fast_path_equals_ordinary_path(doc, dtype):
+    dtypes = {"image": dtype}
+    for body in (json.dumps(doc).encode(), json.dumps(doc, separators=(",", ":")).encode()):
+        fast, ordinary = _fast(body, dtypes), _ordinary(body, dtypes)
+        assert fast is not None and ordinary is not None
+        assert fast[1] == ordinary[1]
+        a, b = fast[0]["image"], ordinary[0]["image"]
+        assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("1", "01", 1),          # leading zero: invalid JSON
+    lambda t: t.replace("]", "]1", 1),          # number outside a slot
+    lambda t: t.replace("[", "[1", 3),          # number before a bracket
+    lambda t: t.replace(", ", ",, ", 1),        # empty slot
+    lambda t: t.replace("]]", "], []]", 1),     # ragged
+    lambda t: t.replace("5", "300", 1),         # out of uint8 range
+    lambda t: t.replace("5", "-5", 1),          # negative: left to json.loads
+    lambda t: t.replace("5", "5.5", 1),         # float: left to json.loads
+])
+def test_fast_path_never_accepts_what_the_ordinary_path_rejects_or_reads_differently(edit):
+    body = edit(json.dumps({"inputs": {"image": IMAGE.tolist()}})).encode()
+    dtypes = {"image": types_pb2.DT_UINT8}
+    fast = _fast(body, dtypes)
+    if fast is not None:
+        ordinary = _ordinary(body, dtypes)
+        assert ordinary is not None and (fast[0]["image"] == ordinary[0]["image"]).all()
+
+
+def test_array_inside_a_string_is_left_alone():
+    literal = "[" + ",".join(["1"] * 40) + "]"
+    body = json.dumps({"signature_name": literal, "inputs": IMAGE.tolist()}).encode()
+    assert tc.loads_with_dense_ints(body)["signature_name"] == literal
