@@ -4,11 +4,23 @@
     python train.py                                   # configs/default.yaml
     python train.py --config configs/tiny.yaml --output runs/tiny
     python train.py --config configs/default.yaml --set train.epochs=5 --set data.tasks=[left,right]
-    python train.py --list                            # datasets, architectures, ... by name
+    python train.py --config configs/tiny.yaml --set train.weighting=pcgrad
+    python train.py --config configs/tiny.yaml --output runs/tiny --resume   # after a crash
+    python train.py --config configs/tiny.yaml --output runs/tiny --baselines  # + single-task models
+    python train.py --list                            # datasets, architectures, methods by name
+
+Multi-worker (one process per worker, the cluster in TF_CONFIG; see docs/training.md):
+
+    TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]},
+                "task": {"type": "worker", "index": 0}}' \\
+        python train.py --config configs/tiny.yaml --strategy multi_worker --output runs/mw
 
 Writes to the run dir: config.yaml (resolved), checkpoints/ (each epoch),
-best.keras (best on `train.monitor`), logs/ (TensorBoard), history.json and
-metrics.json (final test metrics, {"<task>": {"<metric>": value}}).
+best.keras (best on `train.monitor`), logs/ (TensorBoard), history.json (per-epoch
+metrics and task weights) and metrics.json (final test metrics,
+{"<task>": {"<metric>": value}}); with --baselines also baselines/<task>/ (the same
+files for each single-task model). Exit status: 0 done, 2 config error,
+3 non-finite loss (the last good checkpoint is kept).
 """
 
 import argparse
@@ -27,6 +39,11 @@ def parse_args(argv=None):
                    help="override a config key, e.g. --set train.epochs=2 (repeatable)")
     p.add_argument("--output", default=None, help="run dir (default runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
+    p.add_argument("--baselines", action="store_true",
+                   help="also train one single_task model per task into <run>/baselines/<task>/")
+    p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
+                   help="distribution: one device, MirroredStrategy over local devices, or "
+                        "MultiWorkerMirroredStrategy with the cluster from TF_CONFIG")
     p.add_argument("--list", action="store_true", help="print the selectable names and exit")
     return p.parse_args(argv)
 
@@ -35,12 +52,16 @@ def list_names():
     import data
     import models
     from models.encoders import ENCODERS
-    from training.weighting import WEIGHTINGS
+    from training.gradients import GradientBalancing
+    from training.weighting import WEIGHTINGS, list_weightings
 
+    balancing = [n for n in list_weightings() if issubclass(WEIGHTINGS[n], GradientBalancing)]
+    weighting = [n for n in list_weightings() if n not in balancing]
     print("datasets (data.name):           " + ", ".join(data.list_datasets()))
     print("architectures (model.architecture): " + ", ".join(models.list_architectures()))
     print("encoders (model.encoder):       " + ", ".join(sorted(ENCODERS)))
-    print("weighting (train.weighting):    " + ", ".join(sorted(WEIGHTINGS)))
+    print("loss weighting (train.weighting): " + ", ".join(weighting))
+    print("gradient balancing (train.weighting): " + ", ".join(balancing))
     print("optimizers (train.optimizer):   adam, adamw, rmsprop, sgd")
 
 
@@ -59,18 +80,48 @@ def main(argv=None):
         return 2
     run_dir = args.output or os.path.join("runs", os.path.splitext(os.path.basename(config_path))[0])
 
+    # The strategy comes first: multi-worker setup must precede any other TensorFlow op.
+    from training.distribute import is_chief, make_strategy
+    try:
+        strategy = make_strategy(args.strategy)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    chief = is_chief(strategy)
+
     from training.experiment import Experiment, format_table
+    from training.trainer import NonFiniteLossError
 
     try:
-        experiment = Experiment(config)
+        experiment = Experiment(config, strategy=strategy, is_chief=chief)
+        if config["train"]["weighting"]:
+            from training.weighting import make_weighting
+            make_weighting(config["train"]["weighting"], experiment.tasks,
+                           config["train"]["task_weights"], **config["train"]["weighting_args"])
     except (ValueError, KeyError) as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2
-    print(f"dataset {config['data']['name']}: tasks {', '.join(t.name for t in experiment.tasks)}; "
-          f"architecture {config['model']['architecture']}; run dir {run_dir}")
-    results = experiment.train(run_dir, resume=args.resume)
-    print(format_table(results, title="Test metrics (best checkpoint):"))
-    print(f"wrote {os.path.join(run_dir, 'metrics.json')}")
+    verbose = 1 if chief else 0
+    if verbose:
+        print(f"dataset {config['data']['name']}: tasks {', '.join(t.name for t in experiment.tasks)}; "
+              f"architecture {config['model']['architecture']}; weighting "
+              f"{config['train']['weighting']}; {strategy.num_replicas_in_sync} replica(s); "
+              f"run dir {run_dir}")
+    try:
+        results = experiment.train(run_dir, resume=args.resume, verbose=verbose)
+        if args.baselines:
+            from training.baselines import delta_m, format_delta_m, train_baselines
+            single = train_baselines(config, run_dir, strategy=strategy, is_chief=chief,
+                                     resume=args.resume, verbose=verbose)
+    except NonFiniteLossError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    if verbose:
+        print(format_table(results, title="Test metrics (best checkpoint):"))
+        print(f"wrote {os.path.join(run_dir, 'metrics.json')}")
+        if args.baselines:
+            print(format_delta_m(delta_m(results, single, experiment.tasks),
+                                 title="Multi-task vs single-task (test; evaluate.py writes the JSON):"))
     return 0
 
 

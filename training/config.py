@@ -40,8 +40,10 @@ DEFAULTS = {
         "optimizer": "adam",
         "learning_rate": 1e-3,
         "seed": 42,
-        "weighting": "equal",
-        "weighting_args": {},
+        "weighting": "equal",       # a method: `python train.py --list`
+        "weighting_args": {},       # its arguments (e.g. {c: 0.4} for cagrad)
+        "gradient_on": "representation",  # per-task gradients for gradient methods:
+                                    # representation (cheap) or parameters
         "task_weights": {},         # static weights per task (weighting: static)
         "monitor": "val_loss",      # val_loss or val_<task>_<metric>
         "monitor_mode": "auto",     # min, max or auto (max for accuracy/auc/f1)

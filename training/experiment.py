@@ -24,8 +24,9 @@ from training.trainer import Trainer, make_optimizer
 class Experiment:
     """A resolved config: the dataset spec, the selected tasks and the data dir."""
 
-    def __init__(self, config, strategy=None):
+    def __init__(self, config, strategy=None, is_chief=True):
         self.config = config
+        self.is_chief = is_chief
         dc = config["data"]
         self.spec = data.get_dataset(dc["name"], **(dc["options"] or {}))
         self.tasks = select_tasks(self.spec.tasks, dc["tasks"], dc["name"])
@@ -66,22 +67,29 @@ class Experiment:
             architecture=architecture or mc["architecture"], encoder=mc["encoder"],
             encoder_args=mc["encoder_args"], args=mc["args"])
 
-    def make_trainer(self, model, run_dir, tasks=None, is_chief=True, verbose=1):
+    def make_trainer(self, model, run_dir, tasks=None, is_chief=True, verbose=1, weighting=None):
+        """The config's trainer for `model`; `weighting="equal"` for one that only evaluates."""
         tc = self.config["train"]
         with self.strategy.scope():
             optimizer = make_optimizer(tc["optimizer"], tc["learning_rate"])
         return Trainer(model, tasks or self.tasks, run_dir=run_dir, optimizer=optimizer,
-                       weighting=tc["weighting"], weighting_args=tc["weighting_args"],
-                       task_weights=tc["task_weights"], strategy=self.strategy,
+                       weighting=weighting or tc["weighting"],
+                       weighting_args={} if weighting else tc["weighting_args"],
+                       task_weights={} if weighting else tc["task_weights"], strategy=self.strategy,
                        monitor=tc["monitor"], monitor_mode=tc["monitor_mode"],
                        early_stopping_patience=tc["early_stopping_patience"],
-                       is_chief=is_chief, verbose=verbose)
+                       gradient_on=tc["gradient_on"], is_chief=is_chief and self.is_chief,
+                       verbose=verbose)
 
     # ----------------------------------------------------------------- train
     def train(self, run_dir, resume=False, verbose=1):
-        """Trains, evaluates the best model on the test split, writes `metrics.json`."""
-        os.makedirs(run_dir, exist_ok=True)
-        save_config(self.config, os.path.join(run_dir, "config.yaml"))
+        """Trains, evaluates the best model on the test split, writes `metrics.json`.
+
+        Only the chief writes files; every worker runs the same steps.
+        """
+        if self.is_chief:
+            os.makedirs(run_dir, exist_ok=True)
+            save_config(self.config, os.path.join(run_dir, "config.yaml"))
         self.prepare()
         with self.strategy.scope():
             model = self.build_model()
@@ -89,10 +97,13 @@ class Experiment:
         trainer.fit(self.train_fn(), self.eval_data("validation"),
                     epochs=self.config["train"]["epochs"], resume=resume)
         best = os.path.join(run_dir, "best.keras")
-        if os.path.exists(best):
+        if trainer.best_weights is not None:  # every worker holds them, not only the chief
+            model.set_weights(trainer.best_weights)
+        elif os.path.exists(best):
             model.set_weights(models.load_model(best).get_weights())
         results = trainer.evaluate(self.eval_data("test"))
-        write_json(os.path.join(run_dir, "metrics.json"), results)
+        if self.is_chief:
+            write_json(os.path.join(run_dir, "metrics.json"), results)
         return results
 
 

@@ -1,30 +1,52 @@
 """The trainer: one custom loop for one CPU, `MirroredStrategy` and multi-worker.
 
 Keras 3 `fit` fails under `MultiWorkerMirroredStrategy` (keras-team/keras#20585),
-so training runs its own loop around `strategy.run`. Each task's loss is the mean
-over the labelled examples of the GLOBAL batch (label counts are all-reduced), so
-one replica and several give the same loss; the weighting method combines task
-losses; the optimizer sums replica gradients.
+so training runs its own loop around `strategy.run`. Each task's loss is the sum
+over the replica's labelled examples divided by the label count of the GLOBAL
+batch (counts are all-reduced), so the replicas' losses and gradients add up to
+those of one device on the whole batch; the optimizer sums replica gradients.
 
-Per epoch it logs per-task metrics (console progress bar, TensorBoard), writes a
-checkpoint (model, optimizer, epoch) and saves the best model as `best.keras`.
+A weighting method (`training/weighting.py`, `training/gradients.py`) turns the
+task losses into the update:
+
+- loss weighting methods return a total loss; its gradient updates everything;
+- methods that need per-task gradients (`gradnorm` and the gradient balancing
+  methods) get the Gram matrix of the task gradients on the shared part of the
+  model (`training/sharing.py`), either the shared representation
+  (`gradient_on="representation"`: one backward pass through the heads per
+  task, then one full backward pass) or the shared parameters
+  (`gradient_on="parameters"`: one full backward pass per task). The Gram matrix
+  is made identical on every replica (all-reduce), so every replica picks the
+  same coefficients. Gradient balancing then updates the shared part with
+  `sum_t w_t g_t` and each task's own layers with its plain gradient.
+
+Per epoch it logs per-task metrics and the mean task weights (console progress
+bar, TensorBoard, `history.json`), writes a checkpoint (model, optimizer,
+weighting state, epoch) and saves the best model as `best.keras`. A non-finite
+loss stops training with `NonFiniteLossError`; the last checkpoint stays.
 
 Example:
 >>> from training.trainer import Trainer
->>> trainer = Trainer(model, tasks, run_dir="runs/x")             # doctest: +SKIP
+>>> trainer = Trainer(model, tasks, run_dir="runs/x", weighting="pcgrad")  # doctest: +SKIP
 >>> history = trainer.fit(lambda epoch: train_ds(epoch), val_ds, epochs=3)  # doctest: +SKIP
 """
 
 import json
 import math
 import os
+import shutil
+import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from models.losses import masked_loss_sum
 from training.metrics import make_task_metrics
-from training.weighting import make_weighting
+from training.sharing import find_shared
+from training.weighting import StepInfo, make_weighting
+
+GRADIENT_ON = ("representation", "parameters")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -46,6 +68,21 @@ def _monitor_mode(monitor, mode):
     return "max" if any(k in monitor for k in ("accuracy", "auc", "f1")) else "min"
 
 
+def _flat(tensors, like):
+    """Concatenates gradients (None -> zeros shaped like `like`) into one vector."""
+    return tf.concat([tf.reshape(tf.zeros_like(l) if g is None else g, [-1])
+                      for g, l in zip(tensors, like)], 0)
+
+
+def _unflat(vector, like):
+    parts, start = [], 0
+    for l in like:
+        size = int(np.prod(l.shape))
+        parts.append(tf.reshape(vector[start:start + size], tf.shape(l)))
+        start += size
+    return parts
+
+
 class Trainer:
     """Trains a multi-task model with masked per-task losses.
 
@@ -54,19 +91,26 @@ class Trainer:
         tasks: tuple of `Task`. The tasks trained (the model's outputs).
         run_dir: str or None. Where checkpoints, logs and `best.keras` go.
         optimizer: a Keras optimizer (created under the strategy scope), or None for Adam.
-        weighting: str. A registered weighting method.
+        weighting: str. A registered method (`training.weighting.list_weightings()`).
         weighting_args: dict. Its arguments.
         task_weights: dict. Static task weights.
+        gradient_on: str. `representation` or `parameters`: where per-task gradients
+            are taken for methods that need them.
         strategy: `tf.distribute.Strategy` or None (the default strategy).
-        monitor: str. `val_loss` or `val_<task>_<metric>`: picks the best checkpoint.
+        monitor: str. `val_loss` or `val_<task>_<metric>`: picks the best checkpoint
+            and drives early stopping.
         monitor_mode: str. `min`, `max` or `auto`.
         early_stopping_patience: int. Epochs without improvement before stopping; 0 = off.
         is_chief: bool. Only the chief writes files (multi-worker).
+        verbose: int. 0 silent, 1 progress bar and epoch summaries.
     """
 
     def __init__(self, model, tasks, run_dir=None, optimizer=None, weighting="equal",
                  weighting_args=None, task_weights=None, strategy=None, monitor="val_loss",
-                 monitor_mode="auto", early_stopping_patience=0, is_chief=True, verbose=1):
+                 monitor_mode="auto", early_stopping_patience=0, is_chief=True, verbose=1,
+                 gradient_on="representation"):
+        if gradient_on not in GRADIENT_ON:
+            raise ValueError(f"train.gradient_on: {gradient_on!r} is not one of {', '.join(GRADIENT_ON)}")
         self.strategy = strategy or tf.distribute.get_strategy()
         self.model = model
         self.tasks = tuple(tasks)
@@ -76,6 +120,7 @@ class Trainer:
         self.monitor = monitor
         self.monitor_mode = _monitor_mode(monitor, monitor_mode)
         self.patience = int(early_stopping_patience or 0)
+        self.gradient_on = gradient_on
         with self.strategy.scope():
             self.optimizer = optimizer or keras.optimizers.Adam(1e-3)
             self.weighting = make_weighting(weighting, self.tasks, task_weights,
@@ -83,63 +128,144 @@ class Trainer:
             self.train_metrics = make_task_metrics(self.tasks)
             self.eval_metrics = make_task_metrics(self.tasks)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+            # Built here, not lazily in the first step: variables created inside a
+            # distributed tf.function fail under MirroredStrategy.
+            self.optimizer.build(model.trainable_variables + self.weighting.variables_to_train)
+        self.shared = None
+        self._forward = model
+        if self.weighting.uses_gradients:
+            self.shared = find_shared(model)
+            if gradient_on == "representation":
+                self._forward = self.shared.representation_model(model)
         self._train_fn = None
         self._eval_fn = None
+        self.best_weights = None  # the best epoch's weights, once one is seen in this process
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer,
-                                              epoch=self.epoch)
+                                              epoch=self.epoch, weighting=self.weighting)
         self.manager = None
+        self._scratch = None
         if run_dir:
             ckpt_dir = os.path.join(run_dir, "checkpoints")
-            if not is_chief:  # other workers write to a scratch dir that is thrown away
-                ckpt_dir = os.path.join(run_dir, f".worker_tmp_{os.getpid()}")
+            if not is_chief:
+                # Every worker must take part in saving; the others write to scratch space.
+                self._scratch = tempfile.mkdtemp(prefix="mtl_worker_ckpt_")
+                self.restore_dir = ckpt_dir
+                ckpt_dir = self._scratch
             self.manager = tf.train.CheckpointManager(self.checkpoint, ckpt_dir, max_to_keep=2)
 
-    # ----------------------------------------------------------------- steps
+    # ----------------------------------------------------------------- losses
     def _task_losses(self, labels, outputs, masks):
+        """Per task: the loss share of this replica [T], its local mean and label count."""
         ctx = tf.distribute.get_replica_context()
-        losses = {}
-        for task in self.tasks:
-            total, count = masked_loss_sum(task, labels[task.name], outputs[task.name],
-                                           masks[task.name])
-            if ctx is not None and ctx.num_replicas_in_sync > 1:
-                count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, count)
-            losses[task.name] = total / tf.maximum(count, 1.0)
-        return losses
+        sums, counts = zip(*(masked_loss_sum(t, labels[t.name], outputs[t.name], masks[t.name])
+                             for t in self.tasks))
+        sums, counts = tf.stack(sums), tf.stack(counts)
+        global_counts = counts
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            global_counts = ctx.all_reduce(tf.distribute.ReduceOp.SUM, counts)
+        return sums / tf.maximum(global_counts, 1.0), sums / tf.maximum(counts, 1.0), counts
 
+    @staticmethod
+    def _all_reduce(value):
+        ctx = tf.distribute.get_replica_context()
+        if ctx is None or ctx.num_replicas_in_sync == 1:
+            return value
+        return ctx.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+    # ----------------------------------------------------------------- steps
     def _train_replica_step(self, inputs, labels, masks):
-        with tf.GradientTape() as tape:
-            outputs = self.model(inputs, training=True)
-            task_losses = self._task_losses(labels, outputs, masks)
-            total, weights = self.weighting.combine(task_losses)
-            if self.model.losses:
-                total += tf.add_n(self.model.losses) / self.strategy.num_replicas_in_sync
-        variables = self.model.trainable_variables
-        grads = tape.gradient(total, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        for task in self.tasks:
+        n_rep = self.strategy.num_replicas_in_sync
+        method = self.weighting
+        rep_mode = method.uses_gradients and self.gradient_on == "representation"
+        with tf.GradientTape(persistent=method.uses_gradients) as tape:
+            if rep_mode:
+                outputs, reps = self._forward(inputs, training=True)
+            else:
+                outputs, reps = self._forward(inputs, training=True), None
+            losses, local_means, counts = self._task_losses(labels, outputs, masks)
+            loss_list = tf.unstack(losses)  # recorded, for per-task gradients
+            info = StepInfo(losses=self._all_reduce(tf.stop_gradient(losses)),
+                            step=tf.convert_to_tensor(self.optimizer.iterations),
+                            num_replicas=n_rep)
+            extra = self._forward.losses
+            reg = tf.add_n(extra) / n_rep if extra else None
+            if not method.uses_gradients:
+                total, weights = method.combine_vector(losses, info)
+                if reg is not None:
+                    total += reg
+        variables = self.model.trainable_variables + method.variables_to_train
+        if method.uses_gradients:
+            grads, weights, total = self._balanced_gradients(tape, losses, loss_list, reps, reg,
+                                                              info, variables)
+            del tape
+        else:
+            grads = tape.gradient(total, variables)
+        self.optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+        for i, task in enumerate(self.tasks):
             n = task.name
-            self.train_metrics[n].update(labels[n], outputs[n], masks[n], task_losses[n],
-                                         tf.reduce_sum(masks[n]))
+            self.train_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
         return total, weights
+
+    def _balanced_gradients(self, tape, losses, loss_list, reps, reg, info, variables):
+        """Gradients for methods that look at per-task gradients (see the module doc)."""
+        method = self.weighting
+        n = len(self.tasks)
+        if reps is not None:
+            per_task = [_flat(tape.gradient(loss_list[t], reps), reps) for t in range(n)]
+            g = tf.stack(per_task)                       # [T, replica batch * width]
+            gram = self._all_reduce(tf.matmul(g, g, transpose_b=True))
+        else:
+            shared = self.shared.variables
+            g = tf.stack([_flat(tape.gradient(loss_list[t], shared), shared) for t in range(n)])
+            g_all = self._all_reduce(g)                  # [T, P], the global batch's
+            gram = tf.matmul(g_all, g_all, transpose_b=True)
+        info.gram = gram
+        weights = tf.stop_gradient(method.task_weights(info))
+        # Task-specific layers: plain task gradients (balancing) or the weighted ones.
+        own = tf.ones_like(weights) if method.balances_gradients else weights
+        with tape:  # re-entered: the weighted sum must be on the tape to differentiate it
+            target = tf.reduce_sum(own * losses)
+            if reg is not None:
+                target += reg
+        total = tf.reduce_sum(weights * losses) + (0.0 if reg is None else reg)
+        if reps is not None:
+            if method.balances_gradients:
+                # The heads' backward pass already brings sum_t own_t g_t to the representation;
+                # add the difference so the shared layers receive sum_t w_t g_t.
+                delta = _unflat(tf.linalg.matvec(g, weights - own, transpose_a=True), reps)
+                grads = tape.gradient([target] + list(reps), variables,
+                                      output_gradients=[tf.ones_like(target)] + delta)
+            else:
+                grads = tape.gradient(target, variables)
+            return grads, weights, total
+        shared_ids = {id(v) for v in self.shared.variables}
+        rest = [v for v in variables if id(v) not in shared_ids]
+        rest_grads = dict(zip([id(v) for v in rest], tape.gradient(target, rest)))
+        shared_grads = _unflat(tf.linalg.matvec(g, weights, transpose_a=True), self.shared.variables)
+        if reg is not None:
+            reg_grads = tape.gradient(reg, self.shared.variables)
+            shared_grads = [s if r is None else s + r for s, r in zip(shared_grads, reg_grads)]
+        by_id = dict(zip([id(v) for v in self.shared.variables], shared_grads))
+        by_id.update(rest_grads)
+        return [by_id[id(v)] for v in variables], weights, total
 
     def _eval_replica_step(self, inputs, labels, masks):
         outputs = self.model(inputs, training=False)
-        task_losses = self._task_losses(labels, outputs, masks)
-        for task in self.tasks:
+        losses, local_means, counts = self._task_losses(labels, outputs, masks)
+        for i, task in enumerate(self.tasks):
             n = task.name
-            self.eval_metrics[n].update(labels[n], outputs[n], masks[n], task_losses[n],
-                                        tf.reduce_sum(masks[n]))
-        return tf.add_n(list(task_losses.values()))
+            self.eval_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
+        return tf.reduce_sum(losses)
 
     def train_step(self, batch):
-        """One optimisation step on a (distributed) batch; returns (loss, weights)."""
+        """One optimisation step on a (distributed) batch; returns (loss, weights [T])."""
         if self._train_fn is None:
             @tf.function
             def fn(batch):
                 loss, weights = self.strategy.run(self._train_replica_step, args=batch)
                 loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
-                weights = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-                           for k, v in weights.items()}
+                # Identical on every replica; MEAN just picks the value.
+                weights = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, weights, axis=None)
                 return loss, weights
             self._train_fn = fn
         return self._train_fn(batch)
@@ -173,67 +299,81 @@ class Trainer:
 
     def restore(self):
         """Restores the latest checkpoint; returns the epoch to continue from (0 if none)."""
-        if self.manager is None or self.manager.latest_checkpoint is None:
+        if self.manager is None:
             return 0
-        self.checkpoint.restore(self.manager.latest_checkpoint)
+        latest = self.manager.latest_checkpoint
+        if latest is None and self._scratch is not None:
+            latest = tf.train.latest_checkpoint(self.restore_dir)  # the chief's (shared disk)
+        if latest is None:
+            return 0
+        self.checkpoint.restore(latest)
         return int(self.epoch.numpy())
 
     def fit(self, train_ds_fn, val_ds=None, epochs=1, resume=False):
         """Trains for `epochs` epochs; `train_ds_fn(epoch)` gives that epoch's batches.
 
+        With `resume`, continues after the run dir's last checkpoint (epoch k+1 sees
+        the batches `train_ds_fn(k)` gives, as an uninterrupted run would).
         Returns the history: a list of per-epoch logs.
         """
         start = self.restore() if resume else 0
-        history = self._load_history() if resume else []
-        history = history[:start]
+        history = (self._load_history() if resume else [])[:start]
         best = self._best_from(history)
+        waited = self._waited_from(history)
         writers = self._writers()
-        waited = 0
-        for epoch in range(start, epochs):
-            for m in self.train_metrics.values():
-                m.reset()
-            if self.verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            ds = train_ds_fn(epoch)
-            steps = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
-            bar = keras.utils.Progbar(steps, verbose=self.verbose, stateful_metrics=None)
-            weights = {}
-            for step, batch in enumerate(self._distribute(ds)):
-                loss, weights = self.train_step(batch)
-                loss = float(loss)
-                if not math.isfinite(loss):
-                    raise NonFiniteLossError(
-                        f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; stopped. "
-                        f"The last good checkpoint is kept in {self.run_dir}/checkpoints "
-                        "(lower train.learning_rate, or check the labels).")
-                bar.update(step + 1, [("loss", loss)] +
-                           [(f"{n}_loss", float(self.train_metrics[n].metrics["loss"].result()))
-                            for n in self.train_metrics])
-            logs = {"epoch": epoch + 1,
-                    "train": {n: m.result() for n, m in self.train_metrics.items()},
-                    "weights": {k: float(v) for k, v in weights.items()}}
-            if val_ds is not None:
-                logs["validation"] = self.evaluate(val_ds)
-                logs["val_loss"] = self.total_loss(logs["validation"])
-            history.append(logs)
-            self._log(writers, logs)
-            self.epoch.assign(epoch + 1)
-            improved = self._improved(logs, best)
-            if improved:
-                best = self._monitored(logs)
-                waited = 0
-                self._save_best()
-            else:
-                waited += 1
-            if self.manager is not None:
-                self.manager.save(checkpoint_number=epoch + 1)
-            self._save_history(history)
-            if self.verbose:
-                self._print_epoch(logs)
-            if self.patience and waited >= self.patience:
+        names = [t.name for t in self.tasks]
+        try:
+            for epoch in range(start, epochs):
+                for m in self.train_metrics.values():
+                    m.reset()
                 if self.verbose:
-                    print(f"Early stopping: {self.monitor} did not improve for {waited} epochs.")
-                break
+                    print(f"Epoch {epoch + 1}/{epochs}")
+                ds = train_ds_fn(epoch)
+                steps = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
+                bar = keras.utils.Progbar(steps, verbose=self.verbose)
+                weight_sum, nsteps = np.zeros(len(names)), 0
+                for step, batch in enumerate(self._distribute(ds)):
+                    loss, weights = self.train_step(batch)
+                    loss = float(loss)
+                    if not math.isfinite(loss):
+                        raise NonFiniteLossError(
+                            f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; training "
+                            f"stopped. The last good checkpoint (epoch {epoch}) is kept in "
+                            f"{os.path.join(self.run_dir or '.', 'checkpoints')}; resume from it "
+                            "with --resume after lowering train.learning_rate or checking the labels.")
+                    weight_sum += weights.numpy()
+                    nsteps += 1
+                    bar.update(step + 1, [("loss", loss)] + [
+                        (f"{n}_loss", float(self.train_metrics[n].metrics["loss"].result()))
+                        for n in names])
+                train = {n: m.result() for n, m in self.train_metrics.items()}
+                self.weighting.on_epoch_end(np.array([train[n]["loss"] for n in names], np.float32))
+                logs = {"epoch": epoch + 1, "train": train,
+                        "weights": {n: float(w) for n, w in zip(names, weight_sum / max(nsteps, 1))}}
+                if val_ds is not None:
+                    logs["validation"] = self.evaluate(val_ds)
+                    logs["val_loss"] = self.total_loss(logs["validation"])
+                history.append(logs)
+                self._log(writers, logs)
+                self.epoch.assign(epoch + 1)
+                if self._improved(logs, best):
+                    best = self._monitored(logs)
+                    waited = 0
+                    self._save_best()
+                else:
+                    waited += 1
+                if self.manager is not None:
+                    self.manager.save(checkpoint_number=epoch + 1)
+                self._save_history(history)
+                if self.verbose:
+                    self._print_epoch(logs)
+                if self.patience and waited >= self.patience:
+                    if self.verbose:
+                        print(f"Early stopping: {self.monitor} did not improve for {waited} epochs.")
+                    break
+        finally:
+            if self._scratch:
+                shutil.rmtree(self._scratch, ignore_errors=True)
         return history
 
     # ------------------------------------------------------------- bookkeeping
@@ -258,15 +398,24 @@ class Trainer:
             return None
         return min(values) if self.monitor_mode == "min" else max(values)
 
+    def _waited_from(self, history):
+        """Epochs since the best one, so a resumed run's early stopping counts on."""
+        waited, best = 0, None
+        for logs in history:
+            if self._improved(logs, best):
+                best, waited = self._monitored(logs), 0
+            else:
+                waited += 1
+        return waited
+
     def _improved(self, logs, best):
         value = self._monitored(logs)
-        if value is None:
-            return True
-        if best is None:
+        if value is None or best is None:
             return True
         return value < best if self.monitor_mode == "min" else value > best
 
     def _save_best(self):
+        self.best_weights = self.model.get_weights()
         if self.run_dir and self.is_chief:
             tmp = os.path.join(self.run_dir, "best.tmp.keras")
             self.model.save(tmp)
@@ -277,8 +426,10 @@ class Trainer:
 
     def _save_history(self, history):
         if self.run_dir and self.is_chief:
-            with open(self._history_path(), "w") as f:
+            tmp = self._history_path() + ".tmp"
+            with open(tmp, "w") as f:
                 json.dump(history, f, indent=1)
+            os.replace(tmp, self._history_path())
 
     def _load_history(self):
         path = self._history_path()
@@ -314,4 +465,5 @@ class Trainer:
         for split, prefix in (("train", ""), ("validation", "val_")):
             for task, results in logs.get(split, {}).items():
                 parts += [f"{prefix}{task}_{m}={v:.4f}" for m, v in results.items()]
+        parts += [f"weight_{t}={w:.3f}" for t, w in logs.get("weights", {}).items()]
         print("  " + "  ".join(parts))

@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""Training step time of every weighting / gradient balancing method, as a ratio to `equal`.
+
+    python bench/weighting_overhead.py                 # 2 and 4 tasks, every method
+    python bench/weighting_overhead.py --methods pcgrad,mgda_ub --rounds 3
+
+Trains a small CNN (`shared_bottom`, 28x28 synthetic images) on synthetic tasks
+with `Trainer.train_step`. Methods that need per-task gradients are timed twice:
+on the shared representation (the default, `train.gradient_on: representation`)
+and on the shared parameters. Each method is first traced and warmed up; then
+`--rounds` rounds time `--steps` steps of every method in turn, so all methods
+see the same background load. Reported: the fastest round's mean step time
+(least disturbed by other processes on the machine) and its ratio to `equal`'s,
+and the ratio of the medians over rounds.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def build_case(num_tasks, batch_size, seed=0):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import models
+    from data.inputs import InputSpec
+    from training.testing import synthetic_problem
+
+    p = synthetic_problem(num_tasks=num_tasks, num_examples=batch_size, seed=seed)
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(batch_size, 28, 28, 1), dtype=np.uint8)
+    spec = InputSpec("image", "image", shape=(28, 28, 1), dtype="uint8")
+    batch = next(iter(p.examples().batch(batch_size)))
+    batch = ({"image": tf.constant(images)}, batch[1], batch[2])
+
+    def model():
+        keras.utils.set_random_seed(seed)
+        return models.MultiTaskModel(
+            tasks=[t.to_config() for t in p.tasks], inputs=[spec.to_config()],
+            architecture="shared_bottom", encoder="cnn",
+            encoder_args={"filters": [16, 32], "units": 64}, args={"tower_units": [32]})
+    return p.tasks, model, batch
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="2,4", help="task counts, comma-separated")
+    ap.add_argument("--methods", default="", help="methods (default: all)")
+    ap.add_argument("--batch_size", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=3, help="steps per method per round")
+    ap.add_argument("--rounds", type=int, default=12)
+    args = ap.parse_args(argv)
+
+    import tensorflow as tf
+
+    from training.trainer import Trainer
+    from training.weighting import list_weightings, make_weighting
+
+    methods = [m for m in args.methods.split(",") if m] or list_weightings()
+    print(f"TensorFlow {tf.__version__}; batch {args.batch_size}; {args.rounds} rounds x "
+          f"{args.steps} steps; {os.cpu_count()} CPU cores")
+    for num_tasks in [int(t) for t in args.tasks.split(",")]:
+        tasks, model_fn, batch = build_case(num_tasks, args.batch_size)
+        variants = [("equal", "representation")]
+        for m in methods:
+            if m == "equal":
+                continue
+            if make_weighting(m, tasks).uses_gradients:
+                variants += [(m, "representation"), (m, "parameters")]
+            else:
+                variants.append((m, "representation"))
+        trainers = {}
+        for m, on in variants:
+            trainer = Trainer(model_fn(), tasks, weighting=m, gradient_on=on, verbose=0)
+            for _ in range(3):  # trace and warm up
+                float(trainer.train_step(batch)[0])
+            trainers[(m, on)] = trainer
+        times = {v: [] for v in variants}
+        for _ in range(args.rounds):
+            for v, trainer in trainers.items():
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    loss, _ = trainer.train_step(batch)
+                float(loss)
+                times[v].append((time.perf_counter() - start) / args.steps)
+        base = min(times[("equal", "representation")])
+        base_med = statistics.median(times[("equal", "representation")])
+        print(f"\n{num_tasks} tasks ({', '.join(t.name for t in tasks)}); equal: "
+              f"{1000 * base:.1f} ms/step")
+        print(f"  {'method':<14}{'gradients on':<16}{'ms/step':>9}{'ratio':>8}{'ratio (median)':>16}")
+        for (m, on), ts in times.items():
+            where = on if make_weighting(m, tasks).uses_gradients else "-"
+            print(f"  {m:<14}{where:<16}{1000 * min(ts):>9.1f}{min(ts) / base:>8.2f}"
+                  f"{statistics.median(ts) / base_med:>16.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Single-task baselines and Δm, the mean relative improvement of a multi-task model.
+
+Δm (Maninis, Radosavovic & Kokkinos, CVPR 2019) compares a multi-task model with
+one single-task model per task:
+
+    Δm = 100% * (1/T) * sum_t s_t (M_mtl,t - M_stl,t) / M_stl,t
+
+with `s_t = +1` when a higher metric is better and `-1` when lower is better.
+One metric per task, chosen by the task's kind (`PRIMARY_METRIC`):
+
+    binary -> accuracy (higher is better)    multiclass -> accuracy (higher)
+    multilabel -> f1 (micro, higher)         regression -> rmse (lower is better)
+
+A positive Δm means the multi-task model beats its single-task baselines on
+average. The baselines are the `single_task` architecture of the same config
+(same encoder and tower widths, `models.architectures.single_task.single_task_config`),
+one model per task, trained with the same data, optimizer, epochs and seed.
+
+Example:
+>>> from data.tasks import Task
+>>> from training.baselines import delta_m
+>>> tasks = [Task("a", "binary"), Task("b", "regression")]
+>>> report = delta_m({"a": {"accuracy": 0.9}, "b": {"rmse": 1.0}},
+...                  {"a": {"accuracy": 0.8}, "b": {"rmse": 1.25}}, tasks)
+>>> round(report["delta_m"], 2)  # (+12.5% + 20%) / 2
+16.25
+"""
+
+import copy
+import os
+
+PRIMARY_METRIC = {"binary": ("accuracy", True), "multiclass": ("accuracy", True),
+                  "multilabel": ("f1", True), "regression": ("rmse", False)}
+
+BASELINES_DIR = "baselines"
+
+
+def delta_m(multi_task, single_task, tasks):
+    """Δm report: {"tasks": {task: {metric, higher_is_better, multi_task, single_task,
+    relative_improvement}}, "delta_m": percent}. Tasks missing a baseline are skipped."""
+    rows, improvements = {}, []
+    for task in tasks:
+        metric, higher = PRIMARY_METRIC[task.kind]
+        if task.name not in single_task or task.name not in multi_task:
+            continue
+        mtl, stl = multi_task[task.name][metric], single_task[task.name][metric]
+        sign = 1.0 if higher else -1.0
+        rel = 100.0 * sign * (mtl - stl) / stl if stl else float("nan")
+        rows[task.name] = {"metric": metric, "higher_is_better": higher, "multi_task": mtl,
+                           "single_task": stl, "relative_improvement": rel}
+        improvements.append(rel)
+    return {"tasks": rows,
+            "delta_m": sum(improvements) / len(improvements) if improvements else None}
+
+
+def format_delta_m(report, title=None):
+    lines = [title] if title else []
+    lines.append(f"  {'task':<16}{'metric':<10}{'multi-task':>12}{'single-task':>13}{'rel. %':>9}")
+    for task, r in report["tasks"].items():
+        arrow = "" if r["higher_is_better"] else " (lower is better)"
+        lines.append(f"  {task:<16}{r['metric']:<10}{r['multi_task']:>12.4f}{r['single_task']:>13.4f}"
+                     f"{r['relative_improvement']:>+9.2f}{arrow}")
+    if report["delta_m"] is not None:
+        lines.append(f"  Δm = {report['delta_m']:+.2f}% (mean relative improvement over single-task "
+                     "models; > 0: multi-task is better)")
+    return "\n".join(lines)
+
+
+def baseline_config(config, task_name):
+    """The config of the single-task baseline of `task_name`: one task, `single_task`
+    architecture, equal weighting; everything else as in `config`."""
+    from models.architectures.single_task import single_task_config
+
+    cfg = copy.deepcopy(config)
+    cfg["data"]["tasks"] = [task_name]
+    cfg["model"].update(single_task_config(cfg["model"], task_name))
+    cfg["train"]["weighting"] = "equal"
+    cfg["train"]["weighting_args"] = {}
+    cfg["train"]["task_weights"] = {}
+    monitor = cfg["train"]["monitor"]
+    if monitor not in ("val_loss", "loss") and not monitor.startswith(
+            (f"val_{task_name}_", f"train_{task_name}_")):
+        cfg["train"]["monitor"] = "val_loss"  # the multi-task monitor names another task
+    return cfg
+
+
+def baseline_dir(run_dir, task_name):
+    return os.path.join(run_dir, BASELINES_DIR, task_name)
+
+
+def train_baselines(config, run_dir, strategy=None, is_chief=True, resume=False, verbose=1):
+    """Trains one single-task model per task into `<run_dir>/baselines/<task>/`;
+    returns {task: test metrics}."""
+    from training.experiment import Experiment
+
+    results = {}
+    for task in Experiment(config, strategy=strategy).tasks:
+        cfg = baseline_config(config, task.name)
+        if verbose:
+            print(f"--- single-task baseline: {task.name} ({cfg['model']['architecture']})")
+        exp = Experiment(cfg, strategy=strategy, is_chief=is_chief)
+        results[task.name] = exp.train(baseline_dir(run_dir, task.name), resume=resume,
+                                       verbose=verbose)[task.name]
+    return results
