@@ -10,6 +10,7 @@ The work is done by `run_predict`, usable from other scripts and tests.
 """
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -107,7 +108,8 @@ def main(argv=None):
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--image", nargs="+", help="PNG/JPEG files.")
     src.add_argument("--dataset", help="TFDS dataset name (already built in --data_dir).")
-    p.add_argument("--data_dir", default=None)
+    p.add_argument("--data_dir", default=os.environ.get("TFDS_DATA_DIR", "tfds_data"),
+                   help="TFDS data dir (default: $TFDS_DATA_DIR or tfds_data, as train.py)")
     p.add_argument("--split", default="test")
     p.add_argument("--num_examples", type=int, default=4)
     args = p.parse_args(argv)

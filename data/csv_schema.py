@@ -58,7 +58,7 @@ class CsvError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class CsvOptions:
-    """The `data.options` of `data.name: csv` (see docs/datasets.md).
+    """The `data.options` of `data.name: csv` (see README, Datasets).
 
     Args:
         train: str. Path of the training CSV/TSV.

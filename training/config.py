@@ -4,7 +4,8 @@ Every key has a default here; a YAML file or an override that names a key not
 in the defaults fails with the list of valid keys at that level. Keys whose
 value is a free-form mapping (`data.options`, `model.encoder_args`,
 `model.args`, `train.task_weights`, `train.weighting_args`) accept any sub-key;
-their consumers validate them.
+their consumers validate them. Such a mapping given later (a `--set`) merges into
+the earlier one; `--set data.options=null` empties it.
 
 Example:
 >>> from training.config import load_config
@@ -48,7 +49,6 @@ DEFAULTS = {
         "monitor": "val_loss",      # val_loss or val_<task>_<metric>
         "monitor_mode": "auto",     # min, max or auto (max for accuracy/auc/f1)
         "early_stopping_patience": 0,  # 0 = off
-        "steps_per_execution": 1,
     },
 }
 
@@ -73,13 +73,24 @@ def _merge(base, override, path=()):
                                   f"{', '.join(sorted(base[key]))}")
             _merge(base[key], value, path + (key,))
         elif path + (key,) in FREE_FORM:
+            # A mapping merges into what is there (so `--set data.options.train=x` keeps the
+            # other options); null empties it.
             if value is None:
-                value = {}
-            if not isinstance(value, dict):
+                base[key] = {}
+            elif not isinstance(value, dict):
                 raise ConfigError(f"config key {where!r} must be a mapping")
-            base[key] = copy.deepcopy(value)
+            else:
+                _deep_update(base[key], copy.deepcopy(value))
         else:
             base[key] = value
+
+
+def _deep_update(target, update):
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
 
 
 def parse_override(text):

@@ -39,6 +39,13 @@ def test_overrides_reach_any_key():
     assert cfg["data"]["tasks"] == ["left", "right"]
 
 
+def test_a_mapping_override_merges_and_null_empties():
+    cfg = load_config("configs/csv_example.yaml", ["data.options.train=other.csv"])
+    assert cfg["data"]["options"]["train"] == "other.csv"
+    assert cfg["data"]["options"]["labels"]["plan"] == "multiclass"  # kept
+    assert load_config("configs/csv_example.yaml", ["data.options=null"])["data"]["options"] == {}
+
+
 @pytest.mark.parametrize("path", sorted(p for p in os.listdir("configs") if p.endswith(".yaml")))
 def test_every_config_loads_and_names_its_command(path):
     text = open(os.path.join("configs", path)).read()
