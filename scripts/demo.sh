@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export TF_CPP_MIN_LOG_LEVEL=2
+# TensorFlow prints start-up lines (oneDNN, CUDA probing) before its log level applies: drop
+# just those from stderr, keep everything else.
+exec 2> >(grep --line-buffered -v -E '^(I0000|W0000|E0000) |^WARNING: All log messages before absl' >&2)
 RUN=runs/demo
 MODEL=multi_mnist
 BASE=exported/$MODEL
