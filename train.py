@@ -54,6 +54,7 @@ def list_names():
     from models.encoders import ENCODERS
     from training.gradients import GradientBalancing
     from training.weighting import WEIGHTINGS, list_weightings
+    from training.trainer import OPTIMIZERS
 
     balancing = [n for n in list_weightings() if issubclass(WEIGHTINGS[n], GradientBalancing)]
     weighting = [n for n in list_weightings() if n not in balancing]
@@ -62,7 +63,7 @@ def list_names():
     print("encoders (model.encoder):       " + ", ".join(sorted(ENCODERS)))
     print("loss weighting (train.weighting): " + ", ".join(weighting))
     print("gradient balancing (train.weighting): " + ", ".join(balancing))
-    print("optimizers (train.optimizer):   adam, adamw, rmsprop, sgd")
+    print("optimizers (train.optimizer):   " + ", ".join(sorted(OPTIMIZERS)))
 
 
 def main(argv=None):
@@ -94,10 +95,6 @@ def main(argv=None):
 
     try:
         experiment = Experiment(config, strategy=strategy, is_chief=chief)
-        if config["train"]["weighting"]:
-            from training.weighting import make_weighting
-            make_weighting(config["train"]["weighting"], experiment.tasks,
-                           config["train"]["task_weights"], **config["train"]["weighting_args"])
     except (ValueError, KeyError) as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2

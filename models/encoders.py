@@ -57,16 +57,21 @@ def make_encoder(encoder, input_shape, name="encoder", args=None, **kwargs):
             than keywords because `keras_application` takes an argument `name`.
         **kwargs: more arguments, merged into `args`.
     """
+    args = {**(args or {}), **kwargs}
+    check_encoder_args(encoder, args)
+    return ENCODERS[encoder](tuple(input_shape), model_name=name, **args)
+
+
+def check_encoder_args(encoder, args):
+    """Fails, listing the valid names, for an unknown encoder or argument."""
     if encoder not in ENCODERS:
         raise ValueError(f"model.encoder: unknown encoder {encoder!r}; known encoders: "
                          f"{', '.join(sorted(ENCODERS))}")
-    args = {**(args or {}), **kwargs}
     valid = encoder_args(encoder)
-    unknown = sorted(set(args) - set(valid))
+    unknown = sorted(set(args or {}) - set(valid))
     if unknown:
         raise ValueError(f"model.encoder_args: unknown argument(s) {unknown} for encoder "
                          f"{encoder!r}; valid: {', '.join(valid)}")
-    return ENCODERS[encoder](tuple(input_shape), model_name=name, **args)
 
 
 def encoder_stages(encoder):

@@ -17,8 +17,11 @@ import data
 import models
 from data import pipeline
 from data.tasks import select_tasks
+from models.encoders import check_encoder_args
+from models.registry import check_architecture_args
 from training.config import save_config
-from training.trainer import Trainer, make_optimizer
+from training.weighting import make_weighting
+from training.trainer import Trainer, check_optimizer, make_optimizer
 
 
 class Experiment:
@@ -32,6 +35,16 @@ class Experiment:
         self.tasks = select_tasks(self.spec.tasks, dc["tasks"], dc["name"])
         self.data_dir = dc["data_dir"] or pipeline.default_data_dir()
         self.strategy = strategy or tf.distribute.get_strategy()
+        self.validate()
+
+    def validate(self):
+        """Checks every name and argument of the model and train sections before any work,
+        so a typo fails at once, naming the key and the valid values (ValueError)."""
+        mc, tc = self.config["model"], self.config["train"]
+        check_architecture_args(mc["architecture"], mc["args"] or {})
+        check_encoder_args(mc["encoder"], mc["encoder_args"] or {})
+        check_optimizer(tc["optimizer"])
+        make_weighting(tc["weighting"], self.tasks, tc["task_weights"], **(tc["weighting_args"] or {}))
 
     # ------------------------------------------------------------------ data
     def prepare(self):

@@ -53,13 +53,19 @@ class NonFiniteLossError(RuntimeError):
     pass
 
 
-def make_optimizer(name, learning_rate):
-    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                  "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop}
-    if name not in optimizers:
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+              "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop}
+
+
+def check_optimizer(name):
+    if name not in OPTIMIZERS:
         raise ValueError(f"train.optimizer: unknown optimizer {name!r}; known: "
-                         f"{', '.join(sorted(optimizers))}")
-    return optimizers[name](learning_rate=learning_rate)
+                         f"{', '.join(sorted(OPTIMIZERS))}")
+
+
+def make_optimizer(name, learning_rate):
+    check_optimizer(name)
+    return OPTIMIZERS[name](learning_rate=learning_rate)
 
 
 def _monitor_mode(monitor, mode):

@@ -39,6 +39,20 @@ def test_overrides_reach_any_key():
     assert cfg["data"]["tasks"] == ["left", "right"]
 
 
+@pytest.mark.parametrize("override, message", [
+    ("model.architecture=transformer", "known architectures: cgc"),
+    ("model.args={foo: 1}", "valid: tower_units"),
+    ("model.encoder_args={bar: 2}", "valid: filters, units"),
+    ("train.optimizer=lamb", "known: adam"),
+    ("data.tasks=[left,bogus]", "its tasks are: left, right, same_digit"),
+])
+def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, override, message):
+    assert train.main(["--config", "configs/tiny.yaml", "--set", override,
+                       "--output", str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_mapping_override_merges_and_null_empties():
     cfg = load_config("configs/csv_example.yaml", ["data.options.train=other.csv"])
     assert cfg["data"]["options"]["train"] == "other.csv"
