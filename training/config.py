@@ -4,8 +4,8 @@ Every key has a default here; a YAML file or an override that names a key not
 in the defaults fails with the list of valid keys at that level. Keys whose
 value is a free-form mapping (`data.options`, `model.encoder_args`,
 `model.args`, `train.task_weights`, `train.weighting_args`) accept any sub-key;
-their consumers validate them. Such a mapping given later (a `--set`) merges into
-the earlier one; `--set data.options=null` empties it.
+their consumers validate them. `--set data.options.train=x` sets one entry of such a
+mapping and keeps the others; `--set data.options={...}` replaces the whole mapping.
 
 Example:
 >>> from training.config import load_config
@@ -60,7 +60,7 @@ class ConfigError(ValueError):
     pass
 
 
-def _merge(base, override, path=()):
+def _merge(base, override, path=(), merge_free=False):
     for key, value in override.items():
         where = ".".join(path + (str(key),))
         if key not in base:
@@ -71,16 +71,16 @@ def _merge(base, override, path=()):
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {where!r} must be a mapping with keys: "
                                   f"{', '.join(sorted(base[key]))}")
-            _merge(base[key], value, path + (key,))
+            _merge(base[key], value, path + (key,), merge_free)
         elif path + (key,) in FREE_FORM:
-            # A mapping merges into what is there (so `--set data.options.train=x` keeps the
-            # other options); null empties it.
             if value is None:
                 base[key] = {}
             elif not isinstance(value, dict):
                 raise ConfigError(f"config key {where!r} must be a mapping")
-            else:
+            elif merge_free:
                 _deep_update(base[key], copy.deepcopy(value))
+            else:
+                base[key] = copy.deepcopy(value)
         else:
             base[key] = value
 
@@ -120,7 +120,11 @@ def load_config(path=None, overrides=()):
             raise ConfigError(f"{path}: a config must be a YAML mapping")
         _merge(config, loaded)
     for text in overrides:
-        _merge(config, parse_override(text))
+        override = parse_override(text)
+        # `--set data.options.train=x` sets one option and keeps the others; a whole
+        # mapping (`--set model.encoder_args={units: [8]}`) replaces the old one.
+        depth = len(text.split("=", 1)[0].strip().split("."))
+        _merge(config, override, merge_free=depth > 2)
     tasks = config["data"]["tasks"]
     if isinstance(tasks, str):
         config["data"]["tasks"] = [t.strip() for t in tasks.split(",") if t.strip()]

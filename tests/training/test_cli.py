@@ -53,10 +53,12 @@ def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
-def test_a_mapping_override_merges_and_null_empties():
+def test_a_dotted_override_sets_one_entry_and_a_mapping_replaces():
     cfg = load_config("configs/csv_example.yaml", ["data.options.train=other.csv"])
     assert cfg["data"]["options"]["train"] == "other.csv"
     assert cfg["data"]["options"]["labels"]["plan"] == "multiclass"  # kept
+    cfg = load_config("configs/tiny.yaml", ["model.encoder_args={units: [8]}"])
+    assert cfg["model"]["encoder_args"] == {"units": [8]}  # filters gone with the old mapping
     assert load_config("configs/csv_example.yaml", ["data.options=null"])["data"]["options"] == {}
 
 
