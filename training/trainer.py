@@ -35,6 +35,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 
 import keras
@@ -336,7 +337,9 @@ class Trainer:
                     print(f"Epoch {epoch + 1}/{epochs}")
                 ds = train_ds_fn(epoch)
                 steps = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
-                bar = keras.utils.Progbar(steps, verbose=self.verbose)
+                # A live bar on a terminal; one line per epoch in logs (CI, files).
+                bar = keras.utils.Progbar(
+                    steps, verbose=(1 if sys.stdout.isatty() else 2) if self.verbose else 0)
                 weight_sum, nsteps = np.zeros(len(names)), 0
                 for step, batch in enumerate(self._distribute(ds)):
                     loss, weights = self.train_step(batch)
@@ -467,9 +470,12 @@ class Trainer:
             writers[split].flush()
 
     def _print_epoch(self, logs):
-        parts = []
-        for split, prefix in (("train", ""), ("validation", "val_")):
-            for task, results in logs.get(split, {}).items():
-                parts += [f"{prefix}{task}_{m}={v:.4f}" for m, v in results.items()]
-        parts += [f"weight_{t}={w:.3f}" for t, w in logs.get("weights", {}).items()]
-        print("  " + "  ".join(parts))
+        """One line per task: its train and validation metrics, and the weight it got."""
+        weights = logs.get("weights", {})
+        for task in self.tasks:
+            cells = [f"{m}={v:.4f}" for m, v in logs["train"][task.name].items()]
+            if "validation" in logs:
+                cells += [f"val_{m}={v:.4f}" for m, v in logs["validation"][task.name].items()]
+            if task.name in weights:
+                cells.append(f"weight={weights[task.name]:.3f}")
+            print(f"  {task.name:<14} " + "  ".join(cells))
