@@ -3,10 +3,6 @@ predictions equal to Keras predict (gRPC through the official TF Serving stubs).
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import grpc
@@ -18,27 +14,11 @@ from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grp
 
 import models
 from models.export import export_saved_model
-from tests.conftest import REPO, tiny_config
+from tests.conftest import tiny_config
+from tests.helpers import http_json, serve_subprocess
 from training.experiment import Experiment
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.load(r)
-    except urllib.error.HTTPError as e:
-        return e.code, json.load(e)
 
 
 @pytest.fixture(scope="module")
@@ -49,30 +29,10 @@ def served(multi_mnist_dir, tmp_path_factory):
     metrics = experiment.train(run_dir, verbose=0)
     model = models.load_model(os.path.join(run_dir, "best.keras"))
     export_saved_model(model, base)
-    grpc_port, rest_port = free_port(), free_port()
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(REPO, "serve.py"), f"--port={grpc_port}",
-         f"--rest_api_port={rest_port}", "--model_name=multi_mnist", f"--model_base_path={base}"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    url = f"http://127.0.0.1:{rest_port}/v1/models/multi_mnist"
-    deadline = time.time() + 120
-    while True:
-        try:
-            status, body = http("GET", url)
-            if status == 200 and body["model_version_status"][0]["state"] == "AVAILABLE":
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None, open(root / "server.log").read()
-        assert time.time() < deadline, "server not ready in 120 s"
-        time.sleep(0.3)
     test_x = next(iter(experiment.eval_data("test", batch_size=6)))[0]["image"].numpy()
-    yield dict(model=model, metrics=metrics, run_dir=run_dir, url=url, grpc_port=grpc_port,
-               x=test_x, expected=model.predict({"image": test_x}, verbose=0))
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with serve_subprocess("multi_mnist", base, str(root / "server.log")) as (url, grpc_port):
+        yield dict(model=model, metrics=metrics, run_dir=run_dir, url=url, grpc_port=grpc_port,
+                   x=test_x, expected=model.predict({"image": test_x}, verbose=0))
 
 
 def test_training_wrote_metrics(served):
@@ -95,10 +55,10 @@ def check_rows(rows, expected):
 
 def test_rest_row_and_columnar(served):
     x, expected = served["x"], served["expected"]
-    status, body = http("POST", served["url"] + ":predict", {"instances": x.tolist()})
+    status, body = http_json("POST", served["url"] + ":predict", {"instances": x.tolist()})
     assert status == 200, body
     check_rows(body["predictions"], expected)
-    status, body = http("POST", served["url"] + ":predict",
+    status, body = http_json("POST", served["url"] + ":predict",
                         {"signature_name": "serving_default", "inputs": {"image": x.tolist()}})
     assert status == 200, body
     np.testing.assert_allclose(body["outputs"]["right"], expected["right"], atol=1e-5)
@@ -123,7 +83,7 @@ def test_grpc_predict_and_status(served):
 
 
 def test_errors_keep_the_server_serving(served):
-    status, body = http("POST", served["url"].replace("multi_mnist", "nope") + ":predict",
+    status, body = http_json("POST", served["url"].replace("multi_mnist", "nope") + ":predict",
                         {"instances": served["x"].tolist()})
     assert status == 404 and "Servable not found" in body["error"]
     req = urllib.request.Request(served["url"] + ":predict", data=b"{not json", method="POST")
@@ -132,5 +92,5 @@ def test_errors_keep_the_server_serving(served):
         raise AssertionError("malformed body accepted")
     except urllib.error.HTTPError as e:
         assert e.code == 400 and "error" in json.load(e)
-    status, body = http("POST", served["url"] + ":predict", {"instances": served["x"][:1].tolist()})
+    status, body = http_json("POST", served["url"] + ":predict", {"instances": served["x"][:1].tolist()})
     assert status == 200

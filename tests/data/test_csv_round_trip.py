@@ -1,22 +1,18 @@
 """A CSV dataset end to end: train tiny, predict on raw CSV-style values in Keras (missing and
 unseen values included), then `train.py` -> `export.py` -> `serve.py` and REST predictions."""
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 
 import models
+from tests.helpers import REPO, http_json, serve_subprocess
 from training.config import load_config
 from training.experiment import Experiment
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(REPO, "configs", "csv_example.yaml")
 CSV = os.path.join(REPO, "examples", "customers.csv")
 COLUMNS = ("age", "city", "device", "tenure_months", "monthly_visits")
@@ -29,12 +25,10 @@ RAW = [
      "monthly_visits": 0.0},
 ]
 
-
 def columns(rows):
     """Row dicts -> the model's input dict of arrays (strings stay strings)."""
     return {c: np.array([r[c] for r in rows], dtype=object if isinstance(rows[0][c], str)
                         else np.float32) for c in COLUMNS}
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -44,7 +38,6 @@ def trained(tmp_path_factory):
     experiment = Experiment(config)
     metrics = experiment.train(str(root / "run"), verbose=0)
     return experiment, models.load_model(str(root / "run" / "best.keras")), metrics
-
 
 def test_keras_model_takes_raw_values(trained):
     experiment, model, metrics = trained
@@ -67,29 +60,11 @@ def test_keras_model_takes_raw_values(trained):
         np.testing.assert_allclose(predict(city="tokyo")[name], predict(city="atlantis")[name],
                                    rtol=1e-5)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.load(r)
-    except urllib.error.HTTPError as e:
-        return e.code, json.load(e)
-
-
 def run(*args, cwd=REPO):
     proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
-
 
 @pytest.mark.slow
 def test_cli_train_export_serve_rest(tmp_path):
@@ -100,27 +75,9 @@ def test_cli_train_export_serve_rest(tmp_path):
     run("export.py", "--run", run_dir, "--export_base", base)
     expected = models.load_model(os.path.join(run_dir, "best.keras")).predict(columns(RAW),
                                                                               verbose=0)
-    port = free_port()
-    log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "serve.py", f"--rest_api_port={port}",
-                               f"--port={free_port()}", "--model_name=customers",
-                               f"--model_base_path={base}"],
-                              cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}/v1/models/customers"
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if json.load(r)["model_version_status"][0]["state"] == "AVAILABLE":
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, open(tmp_path / "server.log").read()
-            assert time.time() < deadline, "server not ready in 120 s"
-            time.sleep(0.3)
+    with serve_subprocess("customers", base, str(tmp_path / "server.log")) as (url, _):
         # Row format: one JSON object of raw column values per instance.
-        status, body = post(url + ":predict", {"instances": RAW})
+        status, body = http_json("POST", url + ":predict", {"instances": RAW})
         assert status == 200, body
         rows = body["predictions"]
         for i, row in enumerate(rows):
@@ -129,10 +86,7 @@ def test_cli_train_export_serve_rest(tmp_path):
             np.testing.assert_allclose(row["spend"], expected["spend"][i, 0], atol=1e-4)
             np.testing.assert_allclose(row["churned"], expected["churned"][i, 0], atol=1e-5)
         # Columnar format gives the same answers.
-        status, body = post(url + ":predict", {"inputs": {c: [r[c] for r in RAW] for c in COLUMNS}})
+        status, body = http_json("POST", url + ":predict",
+                                 {"inputs": {c: [r[c] for r in RAW] for c in COLUMNS}})
         assert status == 200, body
         np.testing.assert_allclose(body["outputs"]["plan"], expected["plan"], atol=1e-5)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()

@@ -81,3 +81,39 @@ def test_options_from_tf_serving_text_proto():
     with pytest.raises(ValueError):
         BatchOptions.from_proto(protos.parse_batching_parameters(
             "max_batch_size { value: 32 }\nallowed_batch_sizes: 16\n"))
+
+
+def test_a_full_batch_runs_at_once_and_a_partial_one_at_its_timeout():
+    # Workers are woken only when the queue gets its first request or becomes full: a full
+    # batch must not wait for the (long) timeout, a partial one must not wait beyond it.
+    run, calls = counting_model(0)
+    sched = BatchScheduler(run, BatchOptions(max_batch_size=4, timeout_s=5.0, num_batch_threads=2))
+    t0 = time.monotonic()
+    futures = [sched.submit({"x": np.array([float(i)])}) for i in range(4)]
+    assert [f.result(10)["y"][0] for f in futures] == [0.0, 2.0, 4.0, 6.0]
+    assert time.monotonic() - t0 < 2.5 and calls == [4]
+    sched.close()
+    sched = BatchScheduler(run, BatchOptions(max_batch_size=4, timeout_s=0.2, num_batch_threads=2))
+    t0 = time.monotonic()
+    futures = [sched.submit({"x": np.array([float(i)])}) for i in range(6)]
+    assert [f.result(10)["y"][0] for f in futures] == [2.0 * i for i in range(6)]
+    assert time.monotonic() - t0 < 2.0 and sorted(calls[1:]) == [2, 4]
+    sched.close()
+
+
+def test_many_waiters_on_one_event_loop_all_get_their_own_result():
+    # serving.aio hands a whole batch's results to the loop in one wake-up.
+    import asyncio
+
+    from serving.aio import await_future
+
+    sched = BatchScheduler(lambda inputs: {"y": inputs["x"] + 1},
+                           BatchOptions(max_batch_size=64, timeout_s=0.01, num_batch_threads=2))
+
+    async def main():
+        futures = [sched.submit({"x": np.array([float(i)])}) for i in range(200)]
+        return await asyncio.gather(*(await_future(f, 10) for f in futures))
+
+    results = asyncio.run(main())
+    sched.close()
+    assert [r["y"][0] for r in results] == [i + 1.0 for i in range(200)]

@@ -69,3 +69,33 @@ def test_array_inside_a_string_is_left_alone():
     literal = "[" + ",".join(["1"] * 40) + "]"
     body = json.dumps({"signature_name": literal, "inputs": IMAGE.tolist()}).encode()
     assert tc.loads_with_dense_ints(body)["signature_name"] == literal
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[[1, 2], [3, 4]]", [[1, 2], [3, 4]]),
+    ("[[1,2],[3,4]]", [[1, 2], [3, 4]]),
+    ("[[[1], [2], [3]]]", [[[1], [2], [3]]]),
+    ("[[1,  2], [3, 4]]", None),    # two spaces: left to json.loads
+    ("[[1 ,2], [3, 4]]", None),     # space before a comma
+    ("[ [1, 2], [3, 4]]", None),    # space after a bracket
+    ("[[1, 2], [3, 4, 5]]", None),  # ragged
+    ("[[1, 2]5, [3, 4]]", None),    # number outside a slot, same skeleton
+    ("[[1, 2], 5[3, 4]]", None),
+    ("[[1, 2], [3, 04]]", None),    # leading zero
+    ("[[], []]", None),
+    ("[[1, 2], [3, 1234567890123456789]]", None),  # 19 digits
+])
+def test_int_literal_parser(text, expected):
+    got = tc._parse_int_literal(text.encode())
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and got.tolist() == expected
+
+
+def test_candidate_runs_are_found_where_the_arrays_are():
+    body = json.dumps({"a": "[1, 2]", "inputs": {"x": IMAGE.tolist(), "y": IMAGE[0].tolist()},
+                       "b": [1, 2]}).encode()
+    runs = list(tc._int_runs(body))
+    assert [body[s:s + len(t)] for s, t in runs] == [t for _, t in runs]
+    assert [json.loads(t) for _, t in runs] == [IMAGE.tolist(), IMAGE[0].tolist()]
