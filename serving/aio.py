@@ -16,6 +16,7 @@ Example:
 
 import asyncio
 import threading
+import weakref
 
 from serving.errors import ServingError
 
@@ -76,6 +77,39 @@ def _transfer(source, target):
         target.set_result(source.result())
 
 
+class _Waker:
+    """Hands finished concurrent Futures to one loop, one wake-up for many.
+
+    A batch finishes many requests at once; `call_soon_threadsafe` per request would write to the
+    loop's self-pipe and run a callback each time. Here the first completion schedules a drain
+    and the others only join its list.
+    """
+
+    def __init__(self, loop):
+        self._loop = loop
+        self._pending = []
+        self._lock = threading.Lock()
+
+    def post(self, source, target):
+        with self._lock:
+            self._pending.append((source, target))
+            first = len(self._pending) == 1
+        if first:
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # the loop closed at shutdown: nobody waits any more
+                pass
+
+    def _drain(self):
+        with self._lock:
+            items, self._pending = self._pending, []
+        for source, target in items:
+            _transfer(source, target)
+
+
+_wakers = weakref.WeakKeyDictionary()
+
+
 def _expire(target):
     if not target.done():
         target.set_exception(ServingError("DEADLINE_EXCEEDED", "Deadline exceeded"))
@@ -90,15 +124,11 @@ async def await_future(future, timeout_s=None):
     loop = asyncio.get_running_loop()
     if future.done():
         return future.result()
+    waker = _wakers.get(loop)
+    if waker is None:
+        waker = _wakers[loop] = _Waker(loop)
     target = loop.create_future()
-
-    def done(f):
-        try:
-            loop.call_soon_threadsafe(_transfer, f, target)
-        except RuntimeError:  # the loop closed at shutdown: nobody waits any more
-            pass
-
-    future.add_done_callback(done)
+    future.add_done_callback(lambda f: waker.post(f, target))
     timer = loop.call_later(timeout_s, _expire, target) if timeout_s else None
     try:
         return await target

@@ -116,9 +116,14 @@ class BatchScheduler:
             if self._queued + size > limit:
                 raise unavailable("The batch scheduling queue to which this task was submitted "
                                   "is full")
+            was_empty, was_short = not self._queue, self._queued < self._opts.max_batch_size
             self._queue.append(task)
             self._queued += size
-            self._cond.notify()
+            # Wake a worker only when it has something new to do: start collecting a batch (the
+            # queue was empty) or take it now (it just became full). Waking one on every submit
+            # cost a thread switch and a GIL hand-off per request.
+            if was_empty or (was_short and self._queued >= self._opts.max_batch_size):
+                self._cond.notify()
         return task.future
 
     def _run_now(self, inputs, executor=None):
@@ -145,9 +150,10 @@ class BatchScheduler:
                 if self._closed:
                     return []
                 self._cond.wait()
-            deadline = self._queue[0].t0 + opts.timeout_s
             while self._queued < opts.max_batch_size and not self._closed:
-                remaining = deadline - time.monotonic()
+                # The oldest waiting request sets the deadline (another worker may have taken
+                # the one that was first when this wait began).
+                remaining = self._queue[0].t0 + opts.timeout_s - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
