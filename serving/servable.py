@@ -18,6 +18,7 @@ Example:
 import concurrent.futures
 import logging
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -50,11 +51,27 @@ def filter_outputs(outputs, output_filter):
 
 
 def _op_error(e):
-    """tf.errors.OpError -> ServingError with the same canonical code."""
+    """tf.errors.OpError -> ServingError with the same canonical code and the kernel's own
+    message, as tensorflow_model_server reports it (without the Python runtime's
+    "Graph execution error ... Detected at node" preamble and "[Op:...]" suffix)."""
     import grpc
 
     code = {c.value[0]: c.name for c in grpc.StatusCode}.get(e.error_code, "UNKNOWN")
-    return ServingError(code, e.message)
+    return ServingError(code, kernel_message(e.message))
+
+
+def kernel_message(message):
+    """Strips what TensorFlow's Python eager runtime adds around an op's error message.
+
+    >>> kernel_message("Graph execution error:\\n\\nDetected at node P defined at (most recent "
+    ...                "call last):\\n<stack traces unavailable>\\nKey: age. Data types don't match."
+    ...                "\\n\\t [[{{node P}}]] [Op:__inference_fn_12]")
+    "Key: age. Data types don't match.\\n\\t [[{{node P}}]]"
+    """
+    message = re.sub(r"^Graph execution error:\s*", "", message)
+    message = re.sub(r"^Detected at node .*? defined at \(most recent call last\):\n"
+                     r"(?:.*\n)*?<stack traces unavailable>\n", "", message)
+    return re.sub(r"\s*\[Op:[^\]]*\]\s*$", "", message).strip()
 
 
 def _is_batchable(sig):

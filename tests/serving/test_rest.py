@@ -163,3 +163,12 @@ def test_prometheus_metrics_count_requests_and_batches(rest):
     assert 'model_name="nope"' in text and 'status="NOT_FOUND"' in text
     assert ":tensorflow:serving:request_latency_seconds_bucket" in text
     assert ':tensorflow:serving:batch_size_count{model_name="toy",model_version="2",signature_name="serving_default"}' in text
+
+
+def test_a_graph_error_reads_as_tf_serving_reports_it(rest):
+    # The kernel's message (feature, expected type) without the Python runtime's wrapping.
+    status, out = rest.post("/v1/models/toy:regress", {"signature_name": "regress_brightness",
+                                                       "examples": [{"image": 3}]})
+    assert status == 400, out
+    assert "Key: image" in out["error"] and "Data types don't match" in out["error"], out
+    assert "Graph execution error" not in out["error"] and "[Op:" not in out["error"], out
