@@ -118,24 +118,20 @@ class InferenceService:
 
     # ------------------------------------------------------------------ classify / regress
     def classify(self, request, info=None):
-        servable = self.resolve(*spec_target(request.model_spec), info=info)
-        examples = tensor_codec.serialized_examples(request.input)
-        sig_name, result = servable.classify(request.model_spec.signature_name, examples,
-                                             self.timeout_s)
-        if info is not None:
-            info["signature"] = sig_name
-        response = classification_pb2.ClassificationResponse(result=result)
-        fill_spec(response.model_spec, servable, sig_name)
-        return response
+        return self._on_examples(request, info, "classify", classification_pb2.ClassificationResponse)
 
     def regress(self, request, info=None):
+        return self._on_examples(request, info, "regress", regression_pb2.RegressionResponse)
+
+    def _on_examples(self, request, info, method, response_class):
+        """Classify or Regress: the request's tf.Examples through the signature's method."""
         servable = self.resolve(*spec_target(request.model_spec), info=info)
         examples = tensor_codec.serialized_examples(request.input)
-        sig_name, result = servable.regress(request.model_spec.signature_name, examples,
-                                            self.timeout_s)
+        sig_name, result = getattr(servable, method)(request.model_spec.signature_name, examples,
+                                                     self.timeout_s)
         if info is not None:
             info["signature"] = sig_name
-        response = regression_pb2.RegressionResponse(result=result)
+        response = response_class(result=result)
         fill_spec(response.model_spec, servable, sig_name)
         return response
 
