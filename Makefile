@@ -1,5 +1,6 @@
 # MTL Zoo: the two commands are `make demo` and `make test`.
-PYTHON ?= python3.11
+# python3.11 when on the PATH, else python3 (which must be 3.11).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
