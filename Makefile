@@ -33,6 +33,7 @@ bench: venv
 	$(PY) bench/pipeline.py
 	$(PY) bench/weighting_overhead.py
 	$(PY) bench/serving.py
+	$(PY) bench/serving_costs.py
 
 clean:
 	rm -rf runs exported .pytest_cache

@@ -77,6 +77,11 @@ def start_server(base, batching, tmp, extra_flags=()):
             f.write(f"max_batch_size {{ value: {MAX_BATCH} }}\nbatch_timeout_micros {{ value: 1000 }}\n"
                     "num_batch_threads { value: 2 }\nmax_enqueued_batches { value: 1000 }\n")
         args += ["--enable_batching", f"--batching_parameters_file={cfg}"]
+    # Metrics on for both servers (same cost), so the batch-size histogram can be read.
+    mon = os.path.join(tmp, "monitoring.config")
+    with open(mon, "w") as f:
+        f.write('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }\n')
+    args += [f"--monitoring_config_file={mon}"]
     args += list(extra_flags)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 120
@@ -276,6 +281,21 @@ def _children_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
+def batch_totals(rest_port):
+    """(examples, model calls) so far, from the server's batch-size histogram."""
+    import urllib.request
+
+    with urllib.request.urlopen(
+            f"http://127.0.0.1:{rest_port}/monitoring/prometheus/metrics", timeout=30) as r:
+        text = r.read().decode()
+    total = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        for key in total:
+            if line.startswith(f":tensorflow:serving:batch_size_{key}{{"):
+                total[key] += float(line.rsplit(" ", 1)[1])
+    return total["sum"], total["count"]
+
+
 def check_answer(protocol, port, image, expected):
     """One request through the real client; the answer must equal the in-process outputs."""
     client = GrpcClient(port=port) if protocol == "grpc" else RestClient(port=port)
@@ -326,7 +346,7 @@ def main(argv=None):
 
     results = {}
     print(f"{'server':>14} {'proto':>5} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'err':>4} {'srv cpu':>7} {'gen cpu':>7}")
+          f"{'err':>4} {'srv cpu':>7} {'gen cpu':>7} {'batch':>6}")
     for batching in (True, False):
         proc, grpc_port, rest_port = start_server(base, batching, tmp, args.server_flag)
         try:
@@ -335,6 +355,7 @@ def main(argv=None):
                 for c in concurrencies:
                     cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
                     gen0 = _children_cpu()
+                    ex0, calls0 = batch_totals(rest_port)
                     if protocol == "rest" and use_wrk:
                         r = wrk_load(port, body_file, script_file, path, c, seconds)
                     else:
@@ -344,10 +365,14 @@ def main(argv=None):
                     # CPU cores busy over the whole call (incl. warm-up): server, load generator.
                     r["server_cpu"] = (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None else float("nan")
                     r["load_cpu"] = (_children_cpu() - gen0) / (t1 - t0)
+                    ex1, calls1 = batch_totals(rest_port)
+                    # Mean examples per model call (batching server; 1 for the naive one).
+                    r["mean_batch"] = (ex1 - ex0) / (calls1 - calls0) if calls1 > calls0 else float("nan")
                     results[(batching, protocol, c)] = r
                     name = "batching" if batching else "naive"
                     print(f"{name:>14} {protocol:>5} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
-                          f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['load_cpu']:7.2f}",
+                          f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['load_cpu']:7.2f} "
+                          + (f"{r['mean_batch']:6.1f}" if r["mean_batch"] == r["mean_batch"] else f"{'-':>6}"),
                           flush=True)
         finally:
             proc.terminate()

@@ -1,0 +1,64 @@
+#!/usr/bin/env python
+"""The per-request costs behind the serving figures, measured in one process.
+
+    python bench/serving_costs.py
+
+Prints, for a batch-1 REST predict body of one 28x28 uint8 image: the time to parse it with
+`json.loads` + `np.asarray` and with our integer-array fast path; and for the benchmark CNN
+SavedModel (the one `bench/serving.py` serves): the time of one `serving_default` call at batch
+1 and batch 32, from which the fixed cost per model call and the cost per example follow.
+Medians of repeated runs; other jobs on the machine move the absolute numbers.
+"""
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def median_us(fn, repeats=7, number=200):
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number * 1e6)
+    return statistics.median(runs)
+
+
+def main():
+    import tensorflow as tf
+
+    from serving.tensor_codec import loads_with_dense_ints
+    from serving.testing import write_cnn_saved_model
+
+    image = np.random.default_rng(0).integers(0, 256, (1, 28, 28, 1)).astype(np.uint8)
+    body = json.dumps({"instances": image.tolist()}).encode()
+    plain = median_us(lambda: np.asarray(json.loads(body)["instances"], np.uint8))
+    fast = median_us(lambda: loads_with_dense_ints(body))
+    assert loads_with_dense_ints(body) is not None, "the fast path refused a plain image body"
+    print(f"parse one 28x28 image body: json.loads + np.asarray {plain:7.1f} us, "
+          f"fast path {fast:7.1f} us ({plain / fast:.1f}x)")
+
+    path = write_cnn_saved_model(tempfile.mkdtemp())
+    fn = tf.saved_model.load(path).signatures["serving_default"]
+    x1 = tf.constant(image)
+    x32 = tf.constant(np.repeat(image, 32, axis=0))
+    fn(image=x1), fn(image=x32)  # warm up
+    t1 = median_us(lambda: fn(image=x1), number=100)
+    t32 = median_us(lambda: fn(image=x32), number=30)
+    per_example = (t32 - t1) / 31
+    print(f"model call: batch 1 {t1 / 1000:.3f} ms, batch 32 {t32 / 1000:.3f} ms -> "
+          f"about {(t1 - per_example) / 1000:.3f} ms fixed per call + "
+          f"{per_example / 1000:.3f} ms per example")
+
+
+if __name__ == "__main__":
+    main()
