@@ -170,6 +170,11 @@ class ModelManager:
             try:
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
+                if not text.strip() and last[0] is not None:
+                    # An editor or `>` truncates the file before writing it: an empty read is
+                    # a write in progress, not a request to unload every model.
+                    log.warning("Model config file %s is empty; keeping the current config", path)
+                    return
                 if text != last[0]:
                     if last[0] is not None:
                         log.info("Model config file %s changed; reloading", path)

@@ -21,8 +21,11 @@ def write_config(path, models):
     body = "".join(
         f'  config {{\n    name: "{n}"\n    base_path: "{b}"\n    model_platform: "tensorflow"\n'
         f"    {extra}\n  }}\n" for n, b, extra in models)
-    with open(path, "w") as f:
+    # Written beside and renamed, as a deployment should: a poller never reads half a file.
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
         f.write(f"model_config_list {{\n{body}}}\n")
+    os.replace(tmp, path)
     return str(path)
 
 

@@ -138,3 +138,22 @@ def test_config_file_change_and_reload_rpc_under_load(tmp_path):
         assert load.failures == [], load.failures[:3]
     finally:
         server.stop()
+
+
+def test_an_empty_config_file_read_mid_write_keeps_every_model(tmp_path):
+    # `>`-style writes truncate first: a poll that reads the empty file must not unload anything.
+    toy = str(tmp_path / "toy")
+    write_toy_saved_model(toy, 1)
+    config = tmp_path / "models.config"
+    write_config(config, [("toy", toy, "")])
+    server = start_server(f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=0.1",
+                          "--file_system_poll_wait_seconds=0")
+    rest = Rest(server.rest_port)
+    try:
+        config.write_text("")
+        time.sleep(0.5)  # several polls see the empty file
+        assert rest.get("/v1/models/toy")[0] == 200
+        write_config(config, [("toy", toy, 'version_labels { key: "stable" value: 1 }')])
+        assert wait_for(lambda: rest.get("/v1/models/toy/labels/stable")[0] == 200)
+    finally:
+        server.stop()
