@@ -52,7 +52,7 @@ def request_payloads(image, tmp):
     """(REST body file, wrk script file, serialized gRPC PredictRequest) for one image."""
     from tensorflow_serving.apis import predict_pb2
 
-    from serving.tensor_codec import ndarray_to_tensor_proto
+    from serving.tensor_proto import ndarray_to_tensor_proto
 
     body = json.dumps({"signature_name": "serving_default",
                        "inputs": {"image": image.tolist()}}).encode()

@@ -36,7 +36,7 @@ def median_us(fn, repeats=7, number=200):
 def main():
     import tensorflow as tf
 
-    from serving.tensor_codec import loads_with_dense_ints
+    from serving.json_ints import loads as loads_with_dense_ints
     from serving.testing import write_cnn_saved_model
 
     image = np.random.default_rng(0).integers(0, 256, (1, 28, 28, 1)).astype(np.uint8)

@@ -1,8 +1,9 @@
-"""The asyncio side of the servers: one event loop in a background thread, and the bridge from
-the thread-based model calls (`concurrent.futures.Future`) to coroutines.
+"""The asyncio side of the REST server: its event loop in a background thread, and the bridge
+from the thread-based model calls (`concurrent.futures.Future`) to coroutines.
 
-REST (aiohttp) and gRPC (`grpc.aio`) run on the same loop: a request waits for its batch
-without holding a thread, so concurrency costs no thread switches and no GIL convoy.
+A REST request waits for its batch without holding a thread, so concurrency costs no thread
+switches and no GIL convoy. (gRPC runs on grpcio's thread-pool server instead, see
+serving/grpc_service.py; each of its threads waits for its batch itself.)
 
 Example:
     >>> import asyncio, concurrent.futures
@@ -40,7 +41,7 @@ class EventLoopThread:
         return self
 
     def acquire(self):
-        """Marks one more server on this loop (stop() from the last one ends it)."""
+        """Marks one more user of this loop (release() from the last one stops it)."""
         with self._lock:
             self._users += 1
         return self.start()

@@ -24,8 +24,8 @@ import grpc
 from tensorflow_serving.apis import (model_service_pb2_grpc, model_management_pb2,
                                      predict_pb2, prediction_service_pb2_grpc)
 
-from serving import tensor_codec
 from serving.inference import error_from_exception, fill_spec, spec_target
+from serving.tensor_proto import fill_tensor_proto, tensor_proto_to_ndarray
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,14 @@ class PredictionServicer(_Base, prediction_service_pb2_grpc.PredictionServiceSer
 
     def Predict(self, request, context):  # noqa: N802 - gRPC method names
         def run(info):
-            servable = self.service.resolve(*spec_target(request.model_spec), info=info)
-            inputs = {k: tensor_codec.tensor_proto_to_ndarray(v) for k, v in request.inputs.items()}
-            sig_name, outputs = self.service.predict(
-                servable, request.model_spec.signature_name, inputs, list(request.output_filter),
-                info)
+            servable, sig_name, outputs = self.service.predict(
+                spec_target(request.model_spec), request.model_spec.signature_name,
+                lambda _dtypes: {k: tensor_proto_to_ndarray(v) for k, v in request.inputs.items()},
+                list(request.output_filter), info)
             response = predict_pb2.PredictResponse()
             fill_spec(response.model_spec, servable, sig_name)
             for name, arr in outputs.items():
-                tensor_codec.fill_tensor_proto(response.outputs[name], arr)
+                fill_tensor_proto(response.outputs[name], arr)
             return response
 
         return self._run("predict", request.model_spec.name, context, run)

@@ -1,6 +1,8 @@
 """The serving operations, independent of protocol: REST and gRPC both call these.
 
-Predict works on numpy arrays (so REST does not pay for a TensorProto round trip);
+Predict has one path (`start_predict`): each protocol only decodes its request and encodes the
+answer; the model is resolved, the inputs checked and the model run here and in the Servable.
+It works on numpy arrays (so REST does not pay for a TensorProto round trip);
 Classify, Regress, MultiInference, GetModelMetadata and GetModelStatus take and return
 the `tensorflow_serving.apis` protos. Errors are `ServingError`s with TF Serving's codes and
 messages. `info` (a dict, optional) receives the resolved version and signature, for metrics.
@@ -19,6 +21,10 @@ Example:
     >>> req = get_model_status_pb2.GetModelStatusRequest(); req.model_spec.name = "toy"
     >>> svc.status(req).model_version_status[0].version
     7
+    >>> image = lambda dtypes: {"image": np.zeros([1, 28, 28, 1], np.uint8)}
+    >>> servable, sig, outputs = svc.predict(("toy", None, None), "", image, ["digit"])
+    >>> servable.version, sig, outputs["digit"].shape
+    (7, 'serving_default', (1, 10))
 """
 
 import concurrent.futures
@@ -28,9 +34,9 @@ from google.protobuf import any_pb2
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, inference_pb2, regression_pb2)
 
-from serving import tensor_codec
 from serving.aio import await_future
 from serving.errors import ServingError, invalid_argument
+from serving.examples import serialized_examples
 from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD, filter_outputs
 
 SIGNATURE_DEF_FIELD = "signature_def"
@@ -99,22 +105,45 @@ class InferenceService:
         return servable
 
     # ------------------------------------------------------------------ predict
-    def predict(self, servable, signature_name, inputs, output_filter=(), info=None):
-        """Runs Predict on a resolved servable; returns (signature name, {output: ndarray})."""
-        sig_name, outputs = servable.predict(signature_name, inputs, output_filter, self.timeout_s)
-        if info is not None:
-            info["signature"] = sig_name
-        return sig_name, outputs
+    def start_predict(self, target, signature_name, decode_inputs, output_filter=(), info=None,
+                      executor=None):
+        """The one Predict path of both protocols: resolves the model once, then
+        `Servable.start` looks the signature up, decodes and checks the inputs once and starts
+        the model call (batched or not). Returns (servable, signature name, concurrent Future).
 
-    async def predict_async(self, servable, signature_name, inputs, output_filter=(), info=None):
-        """`predict` for the event loop: waits for the batch (or the model thread) without
-        blocking; argument errors raise before anything is queued."""
-        sig_name, future = servable.predict_future(signature_name, inputs, output_filter,
-                                                   self.model_executor)
+        Args:
+            target: (name, version or None, label or None), e.g. `spec_target(model_spec)`.
+            signature_name: str. '' means serving_default.
+            decode_inputs: callable({input name: DataType}) -> {input name: ndarray}; called
+                once the signature is known (JSON needs its dtypes, TensorProtos do not).
+            output_filter: names of the outputs wanted (empty: all).
+            info: optional dict receiving "version" and "signature", for metrics.
+            executor: where an unbatched model call runs (None: in the caller).
+        """
+        servable = self.resolve(*target, info=info)
+        sig_name, future = servable.start(signature_name, decode_inputs, output_filter, executor)
         if info is not None:
             info["signature"] = sig_name
+        return servable, sig_name, future
+
+    def predict(self, target, signature_name, decode_inputs, output_filter=(), info=None):
+        """`start_predict`, waited for in this thread: (servable, signature name, outputs)."""
+        servable, sig_name, future = self.start_predict(target, signature_name, decode_inputs,
+                                                        output_filter, info)
+        try:
+            outputs = future.result(self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded") from None
+        return servable, sig_name, filter_outputs(outputs, output_filter)
+
+    async def predict_async(self, target, signature_name, decode_inputs, output_filter=(),
+                            info=None):
+        """`start_predict` for the event loop: waits for the batch (or the model thread)
+        without blocking it."""
+        servable, sig_name, future = self.start_predict(
+            target, signature_name, decode_inputs, output_filter, info, self.model_executor)
         outputs = await await_future(future, self.timeout_s)
-        return sig_name, filter_outputs(outputs, output_filter)
+        return servable, sig_name, filter_outputs(outputs, output_filter)
 
     # ------------------------------------------------------------------ classify / regress
     def classify(self, request, info=None):
@@ -126,7 +155,7 @@ class InferenceService:
     def _on_examples(self, request, info, method, response_class):
         """Classify or Regress: the request's tf.Examples through the signature's method."""
         servable = self.resolve(*spec_target(request.model_spec), info=info)
-        examples = tensor_codec.serialized_examples(request.input)
+        examples = serialized_examples(request.input)
         sig_name, result = getattr(servable, method)(request.model_spec.signature_name, examples,
                                                      self.timeout_s)
         if info is not None:
@@ -154,7 +183,7 @@ class InferenceService:
             if task.method_name not in (CLASSIFY_METHOD, REGRESS_METHOD):
                 raise invalid_argument(f"Unsupported signature method_name: {task.method_name}")
         servable = self.resolve(*spec_target(first), info=info)
-        examples = tensor_codec.serialized_examples(request.input)
+        examples = serialized_examples(request.input)
         response = inference_pb2.MultiInferenceResponse()
         for task in request.tasks:
             result = response.results.add()

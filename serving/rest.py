@@ -28,9 +28,10 @@ from google.protobuf import json_format
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, regression_pb2)
 
-from serving import tensor_codec
+from serving import rest_json
 from serving.aio import EventLoopThread
 from serving.errors import ServingError, invalid_argument
+from serving.examples import examples_from_json
 from serving.inference import SIGNATURE_DEF_FIELD, error_from_exception
 
 log = logging.getLogger(__name__)
@@ -73,26 +74,6 @@ def _proto_json(message):
                                      always_print_fields_with_no_presence=True)
 
 
-def _parse_body(body):
-    if not body:
-        raise invalid_argument("JSON Parse error: The document is empty")
-    try:
-        doc = json.loads(body)
-    except json.JSONDecodeError as e:
-        raise invalid_argument(f"JSON Parse error: {e.msg} at offset: {e.pos}") from None
-    except UnicodeDecodeError as e:
-        raise invalid_argument(f"JSON Parse error: Invalid encoding in string. at offset: "
-                               f"{e.start}") from None
-    if not isinstance(doc, dict):
-        raise invalid_argument(f"JSON Value: {json.dumps(doc)[:200]} Is not object")
-    sig = doc.get("signature_name", "")
-    if not isinstance(sig, str):
-        raise invalid_argument(
-            f"JSON Value: {json.dumps(doc)[:200]} not formatted correctly. 'signature_name' key "
-            "must be a string value.")
-    return doc, sig
-
-
 class RestApi:
     """Answers REST requests with an InferenceService; protocol-free so tests can call it.
 
@@ -106,48 +87,33 @@ class RestApi:
         self.service = service
         self.metrics = metrics
         self.metrics_path = metrics_path
-        self._openapi_yaml = None
+        self._openapi_yaml = self._openapi_json_bytes = None
 
-    def handle(self, method, raw_path, body):
-        """Returns (status, content_type, body_bytes)."""
+    async def handle(self, method, raw_path, body):
+        """Returns (status, content_type, body_bytes) for one request.
+
+        Predict runs on the event loop without a thread (it waits on its batch); every other
+        request runs on the service's blocking executor.
+        """
         path = raw_path.split("?", 1)[0]
         if method == "GET" and self.metrics_path and path == self.metrics_path:
             return 200, self.metrics.CONTENT_TYPE, self.metrics.exposition()
         if method == "GET" and path.lower() in ("/v1/openapi", "/v1/openapi.yaml"):
             return 200, "application/yaml", self._openapi()
         if method == "GET" and path.lower() == "/v1/openapi.json":
-            import yaml
-
-            return 200, "application/json", json.dumps(yaml.safe_load(self._openapi())).encode()
+            return 200, "application/json", self._openapi_json()
         t0 = time.perf_counter()
         info, verb, name = {}, "unknown", ""
         try:
             name, version, label, verb = parse_model_path(method, path)
-            result = getattr(self, "_" + verb)(name, version, label, body, info)
+            if verb == "predict":
+                result = await self._predict((name, version, label), body, info)
+            else:
+                result = await self.service.run_blocking(
+                    getattr(self, "_" + verb), name, version, label, body, info)
         except Exception as e:  # noqa: BLE001 - every failure becomes a JSON error
             return self._answer(method, path, verb, name, info, t0, error=e)
         return self._answer(method, path, verb, name, info, t0, result)
-
-    async def handle_async(self, method, raw_path, body):
-        """`handle` for the event loop: Predict runs here without a thread (waiting on its batch);
-        every other request runs `handle` on the service's blocking executor."""
-        path = raw_path.split("?", 1)[0]
-        if method == "POST":
-            m = _PREDICTION_RE.fullmatch(path)
-            if m is not None and m.group(4).lower() == "predict":
-                t0 = time.perf_counter()
-                info, name = {}, ""
-                try:
-                    name, version, label, verb = parse_model_path(method, path)
-                    servable, sig_name, inputs, fmt = self._predict_inputs(
-                        name, version, label, body, info)
-                    _, outputs = await self.service.predict_async(servable, sig_name, inputs, (),
-                                                                  info)
-                    result = tensor_codec.outputs_to_json(outputs, fmt)
-                except Exception as e:  # noqa: BLE001 - every failure becomes a JSON error
-                    return self._answer(method, path, "predict", name, info, t0, error=e)
-                return self._answer(method, path, "predict", name, info, t0, result)
-        return await self.service.run_blocking(self.handle, method, raw_path, body)
 
     def _answer(self, method, path, verb, name, info, t0, result=None, error=None):
         """(status, content type, body) of a result or an error; records the metrics."""
@@ -170,43 +136,30 @@ class RestApi:
                 self._openapi_yaml = f.read()
         return self._openapi_yaml
 
-    # ------------------------------------------------------------------ verbs
-    def _predict_inputs(self, name, version, label, body, info):
-        doc = tensor_codec.loads_with_dense_ints(body)
-        if doc is not None and isinstance(doc.get("signature_name", ""), str):
-            # Fast path; any error is re-derived below so its message is the ordinary one.
-            try:
-                sig_name = doc.get("signature_name", "")
-                servable = self.service.resolve(name, version, label, info)
-                dtypes = servable.input_dtypes(sig_name)
-                if dtypes:
-                    inputs, fmt = tensor_codec.predict_inputs_from_json(doc, dtypes)
-                    return servable, sig_name, inputs, fmt
-            except Exception:  # noqa: BLE001, S110 - the ordinary path below reports it
-                pass
-        doc, sig_name = _parse_body(body)
-        servable = self.service.resolve(name, version, label, info)
-        dtypes = servable.input_dtypes(sig_name)
-        if not dtypes:
-            raise invalid_argument(f"Failed to get input map for signature: {sig_name or 'DEFAULT'}")
-        inputs, fmt = tensor_codec.predict_inputs_from_json(doc, dtypes)
-        return servable, sig_name, inputs, fmt
+    def _openapi_json(self):
+        if self._openapi_json_bytes is None:
+            import yaml
 
-    def _predict(self, name, version, label, body, info):
-        servable, sig_name, inputs, fmt = self._predict_inputs(name, version, label, body, info)
-        _, outputs = self.service.predict(servable, sig_name, inputs, (), info)
-        return tensor_codec.outputs_to_json(outputs, fmt)
+            self._openapi_json_bytes = json.dumps(yaml.safe_load(self._openapi())).encode()
+        return self._openapi_json_bytes
+
+    # ------------------------------------------------------------------ verbs
+    async def _predict(self, target, body, info):
+        request = rest_json.PredictBody(body)
+        _, _, outputs = await self.service.predict_async(target, request.signature_name,
+                                                         request.inputs, (), info)
+        return request.answer(outputs)
 
     def _fill(self, request, name, version, label, body):
-        doc, sig_name = _parse_body(body)
+        doc = rest_json.parse_object(body)
         spec = request.model_spec
         spec.name = name
         if version is not None:
             spec.version.value = version
         if label:
             spec.version_label = label
-        spec.signature_name = sig_name
-        request.input.CopyFrom(tensor_codec.examples_from_json(doc))
+        spec.signature_name = doc.get("signature_name", "")
+        request.input.CopyFrom(examples_from_json(doc))
         return request
 
     def _classify(self, name, version, label, body, info):
@@ -254,7 +207,7 @@ class RestServer:
         api: RestApi.
         host: str. Address to bind.
         port: int. 0 picks a free port.
-        loop_thread: optional serving.aio.EventLoopThread shared with the gRPC server.
+        loop_thread: optional serving.aio.EventLoopThread to run on (default: its own).
     """
 
     def __init__(self, api, host="127.0.0.1", port=0, loop_thread=None):
@@ -284,8 +237,8 @@ class RestServer:
             body = await request.content.read() if request.method == "POST" else b""
             if len(body) > MAX_BODY_BYTES:
                 raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
-            status, ctype, payload = await self.api.handle_async(request.method,
-                                                                 request.raw_path, body)
+            status, ctype, payload = await self.api.handle(request.method,
+                                                           request.raw_path, body)
         except Exception as e:  # noqa: BLE001 - never let a request kill the connection
             err = error_from_exception(e)
             status, ctype = err.http_status, "application/json"

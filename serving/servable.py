@@ -10,8 +10,8 @@ Example:
     >>> import tempfile, numpy as np
     >>> path = write_toy_saved_model(tempfile.mkdtemp(), version=1)
     >>> s = Servable("toy", 1, path)
-    >>> sig, out = s.predict("", {"image": np.zeros([2, 28, 28, 1], np.uint8)})
-    >>> sig, sorted(out)
+    >>> sig, future = s.start("", lambda dtypes: {"image": np.zeros([2, 28, 28, 1], np.uint8)})
+    >>> sig, sorted(future.result())
     ('serving_default', ['brightness', 'digit', 'digit_class', 'is_even'])
 """
 
@@ -25,7 +25,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
-from serving import tensor_codec
+from serving.tensor_proto import dtype_name, numpy_dtype
 from serving.batching import BatchScheduler
 from serving.errors import ServingError, failed_precondition, internal, invalid_argument
 
@@ -128,10 +128,6 @@ class Servable:
             raise failed_precondition(f'Serving signature key "{name}" not found.')
         return name, sig
 
-    def input_dtypes(self, signature_name):
-        name, _ = self.signature(signature_name)
-        return self._input_dtypes[name]
-
     # ------------------------------------------------------------------ running
     def _call(self, sig_name, inputs):
         """Calls the signature function; inputs are validated numpy arrays."""
@@ -154,13 +150,13 @@ class Servable:
         checked = {}
         for name, arr in inputs.items():
             info = sig.inputs[name]
-            want = tensor_codec.numpy_dtype(info.dtype)
+            want = numpy_dtype(info.dtype)
             if arr.dtype != want:
                 if want == object and arr.dtype.kind in "SU":
                     arr = arr.astype(object)
                 else:
                     raise invalid_argument(
-                        f"Expects arg[{name}] to be {tensor_codec.dtype_name(info.dtype)} but "
+                        f"Expects arg[{name}] to be {dtype_name(info.dtype)} but "
                         f"{arr.dtype.name} is provided")
             shape = info.tensor_shape
             if not shape.unknown_rank:
@@ -172,13 +168,21 @@ class Servable:
             checked[name] = arr
         return checked
 
-    def submit(self, sig_name, sig, inputs, executor=None):
-        """Checks inputs and starts the signature; returns a concurrent Future of its outputs.
+    def start(self, signature_name, decode_inputs, output_filter=(), executor=None):
+        """Starts a Predict: (signature name, concurrent Future of all its outputs).
 
-        Through the batcher when the signature has one; otherwise one model call, on `executor`
-        when given (the asynchronous servers must not block their event loop), else right here.
+        The signature is looked up once; `decode_inputs({input name: DataType})` turns the
+        request's tensors into {input name: ndarray}, which are checked against the signature
+        once. Argument errors raise here, before anything is queued. The model runs in the
+        batcher when the signature has one; otherwise on `executor` when given (the
+        asynchronous servers must not block their event loop), else right here.
         """
-        inputs = self._check_inputs(sig, inputs)
+        name, sig = self.signature(signature_name)
+        self._check_output_filter(sig, output_filter)
+        inputs = self._check_inputs(sig, decode_inputs(self._input_dtypes[name]))
+        return name, self._submit(name, inputs, executor)
+
+    def _submit(self, sig_name, inputs, executor=None):
         scheduler = self._schedulers.get(sig_name)
         if scheduler is not None:
             return scheduler.submit(inputs, executor)
@@ -191,28 +195,12 @@ class Servable:
             future.set_exception(e)
         return future
 
-    def run(self, sig_name, sig, inputs, timeout_s=None):
-        """Runs a signature on checked inputs, through the batcher when there is one."""
+    def _run(self, sig_name, sig, inputs, timeout_s=None):
+        """Runs a signature on unchecked inputs and waits for its outputs."""
         try:
-            return self.submit(sig_name, sig, inputs).result(timeout_s)
+            return self._submit(sig_name, self._check_inputs(sig, inputs)).result(timeout_s)
         except concurrent.futures.TimeoutError:
             raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded") from None
-
-    def predict(self, signature_name, inputs, output_filter=(), timeout_s=None):
-        """Returns (signature name, {output: ndarray}) for a Predict call."""
-        name, sig = self.signature(signature_name)
-        self._check_output_filter(sig, output_filter)
-        outputs = self.run(name, sig, inputs, timeout_s)
-        return name, filter_outputs(outputs, output_filter)
-
-    def predict_future(self, signature_name, inputs, output_filter=(), executor=None):
-        """Predict without waiting: (signature name, concurrent Future of all outputs).
-
-        Argument errors raise here; apply `filter_outputs(result, output_filter)` to the result.
-        """
-        name, sig = self.signature(signature_name)
-        self._check_output_filter(sig, output_filter)
-        return name, self.submit(name, sig, inputs, executor)
 
     @staticmethod
     def _check_output_filter(sig, output_filter):
@@ -238,7 +226,7 @@ class Servable:
         input_name = next(iter(sig.inputs))
         arr = np.empty(len(serialized), dtype=object)
         arr[:] = serialized
-        return name, sig, self.run(name, sig, {input_name: arr}, timeout_s)
+        return name, sig, self._run(name, sig, {input_name: arr}, timeout_s)
 
     def classify(self, signature_name, serialized, timeout_s=None):
         """Returns (signature name, ClassificationResult) for serialized tf.Examples."""

@@ -24,7 +24,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                      prediction_log_pb2, regression_pb2)
 
-from serving import tensor_codec
+from serving.examples import serialized_examples
+from serving.tensor_proto import tensor_proto_to_ndarray
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000  # TF Serving's limit
@@ -69,19 +70,21 @@ def run_warmup(servable):
         kind = log.WhichOneof("log_type")
         if kind == "predict_log":
             req = log.predict_log.request
-            inputs = {k: tensor_codec.tensor_proto_to_ndarray(v) for k, v in req.inputs.items()}
-            servable.predict(req.model_spec.signature_name, inputs, list(req.output_filter))
+            inputs = {k: tensor_proto_to_ndarray(v) for k, v in req.inputs.items()}
+            _, future = servable.start(req.model_spec.signature_name, lambda _dtypes: inputs,
+                                       list(req.output_filter))
+            future.result()
         elif kind == "classify_log":
             req = log.classify_log.request
             servable.classify(req.model_spec.signature_name,
-                              tensor_codec.serialized_examples(req.input))
+                              serialized_examples(req.input))
         elif kind == "regress_log":
             req = log.regress_log.request
             servable.regress(req.model_spec.signature_name,
-                             tensor_codec.serialized_examples(req.input))
+                             serialized_examples(req.input))
         elif kind == "multi_inference_log":
             req = log.multi_inference_log.request
-            examples = tensor_codec.serialized_examples(req.input)
+            examples = serialized_examples(req.input)
             for task in req.tasks:
                 run = servable.classify if task.method_name.endswith("classify") else servable.regress
                 run(task.model_spec.signature_name, examples)
