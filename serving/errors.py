@@ -41,18 +41,21 @@ class ServingError(Exception):
     Args:
         code: str. Canonical code name, e.g. "NOT_FOUND".
         message: str. Human-readable message, TF Serving's wording where known.
+        http_status: optional int. Where HTTP has a better status than the code's (413 for a
+            body over the size limit, which is RESOURCE_EXHAUSTED over gRPC).
     """
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, http_status=None):
         super().__init__(message)
         if code not in _HTTP_STATUS:
             raise ValueError(f"Unknown canonical code {code!r}; known: {sorted(_HTTP_STATUS)}")
         self.code = code
         self.message = message
+        self._http_status = http_status
 
     @property
     def http_status(self):
-        return _HTTP_STATUS[self.code]
+        return self._http_status or _HTTP_STATUS[self.code]
 
     @property
     def grpc_code(self):
@@ -89,3 +92,11 @@ def unavailable(message):
 
 def unimplemented(message):
     return ServingError("UNIMPLEMENTED", message)
+
+
+def error_from_exception(e):
+    """Any exception -> ServingError. An unexpected one is a server fault: INTERNAL, with a
+    message that names no Python class or internals (the traceback goes to the log)."""
+    if isinstance(e, ServingError):
+        return e
+    return ServingError("INTERNAL", "Internal server error; the server log has the details")

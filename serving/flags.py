@@ -45,6 +45,10 @@ def build_parser():
                         "calls other than Predict on a thread pool).")
     p.add_argument("--rest_api_timeout_in_ms", type=int, default=30000,
                    help="Timeout of a REST request waiting for the model, in ms.")
+    p.add_argument("--rest_api_max_body_bytes", type=int, default=32 << 20,
+                   help="Largest REST request body, after decompression (413 above it).")
+    p.add_argument("--max_examples_per_request", type=int, default=4096,
+                   help="Most examples one request may hold (0: no limit).")
     p.add_argument("--grpc_max_threads", type=int, default=64,
                    help="Worker threads of the gRPC server.")
     p.add_argument("--model_name", default="default", help="Model name (without a config file).")

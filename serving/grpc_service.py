@@ -24,7 +24,8 @@ import grpc
 from tensorflow_serving.apis import (model_service_pb2_grpc, model_management_pb2,
                                      predict_pb2, prediction_service_pb2_grpc)
 
-from serving.inference import error_from_exception, fill_spec, spec_target
+from serving.errors import error_from_exception
+from serving.inference import fill_spec, spec_target
 from serving.tensor_proto import fill_tensor_proto, tensor_proto_to_ndarray
 
 log = logging.getLogger(__name__)

@@ -236,9 +236,3 @@ class InferenceService:
                 entry.status.error_message = error.message
         return response
 
-
-def error_from_exception(e):
-    """Any exception -> ServingError (unexpected ones become INTERNAL, never a crash)."""
-    if isinstance(e, ServingError):
-        return e
-    return ServingError("INTERNAL", f"{type(e).__name__}: {e}")

@@ -33,7 +33,7 @@ from tensorflow_serving.apis import get_model_status_pb2
 
 from serving import warmup
 from serving.errors import ServingError, invalid_argument, not_found
-from serving.servable import Servable
+from serving.servable import DEFAULT_MAX_EXAMPLES, Servable
 
 log = logging.getLogger(__name__)
 State = get_model_status_pb2.ModelVersionStatus.State
@@ -105,10 +105,13 @@ class ModelManager:
         metrics: optional serving.metrics.Metrics.
         max_num_load_retries: int. Extra attempts for a version that failed to load.
         load_retry_interval_s: float. Pause between attempts.
+        max_examples: int. Most examples per request (see Servable); 0: no limit.
     """
 
     def __init__(self, batch_options=None, enable_warmup=True, metrics=None,
-                 max_num_load_retries=5, load_retry_interval_s=60.0):
+                 max_num_load_retries=5, load_retry_interval_s=60.0,
+                 max_examples=DEFAULT_MAX_EXAMPLES):
+        self._max_examples = max_examples
         self._batch_options = batch_options
         self._enable_warmup = enable_warmup
         self._metrics = metrics
@@ -122,8 +125,16 @@ class ModelManager:
 
     # ------------------------------------------------------------------ config
     def apply_config(self, config):
-        """Switches to a new ModelServerConfig and loads/unloads to match it (blocking)."""
+        """Switches to a new ModelServerConfig and loads/unloads to match it (blocking).
+
+        A config with neither `model_config_list` nor `custom_model_config` set changes
+        nothing, as in TF Serving's ServerCore ("Taking no action for empty config"); an empty
+        `model_config_list {}` does unload every model.
+        """
         which = config.WhichOneof("config")
+        if which is None:
+            log.info("Taking no action for empty config.")
+            return
         if which == "custom_model_config":
             raise invalid_argument("custom_model_config is not supported; use model_config_list")
         wanted = {}
@@ -262,7 +273,8 @@ class ModelManager:
             on_batch = None
             if self._metrics:
                 on_batch = lambda sig, size: self._metrics.batch_size(name, version, sig, size)
-            servable = Servable(name, version, path, self._batch_options, on_batch)
+            servable = Servable(name, version, path, self._batch_options, on_batch,
+                                self._max_examples)
             if self._enable_warmup:
                 n = warmup.run_warmup(servable)
                 if n:

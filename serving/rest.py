@@ -16,7 +16,6 @@ Example:
     ('mnist', 3, None, 'metadata')
 """
 
-import asyncio
 import json
 import logging
 import os
@@ -29,22 +28,20 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, regression_pb2)
 
 from serving import rest_json
-from serving.aio import EventLoopThread
-from serving.errors import ServingError, invalid_argument
+from serving.errors import error_from_exception, invalid_argument
 from serving.examples import examples_from_json
-from serving.inference import SIGNATURE_DEF_FIELD, error_from_exception
+from serving.inference import SIGNATURE_DEF_FIELD
 
 log = logging.getLogger(__name__)
 
 _PREDICTION_RE = re.compile(
-    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
+    r"/v1/models/([^/:]+)(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
     re.IGNORECASE)
 _STATUS_RE = re.compile(
-    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
     re.IGNORECASE)
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.yaml")
-MAX_BODY_BYTES = 1 << 30
-SERVER_NAME = "MTLZooModelServer"
+_INT64_MAX = 2**63 - 1
 
 
 def parse_model_path(method, path):
@@ -58,10 +55,10 @@ def parse_model_path(method, path):
     name = urllib.parse.unquote(name) if name else ""
     label = urllib.parse.unquote(label) if label else None
     if version is not None:
-        try:
-            version = int(version)
-        except ValueError:
-            raise invalid_argument(f"Failed to convert version: {version} to numeric.") from None
+        digits = version.lstrip("0") or "0"
+        if len(digits) > 19 or int(digits) > _INT64_MAX:  # TF Serving parses an int64
+            raise invalid_argument(f"Failed to convert version: {version[:40]} to numeric.")
+        version = int(digits)
     if method == "GET":
         verb = "metadata" if verb else "status"
         if not name:
@@ -198,65 +195,3 @@ class RestApi:
         response.metadata[SIGNATURE_DEF_FIELD].Unpack(sig_map)
         return {"model_spec": _proto_json(response.model_spec),
                 "metadata": {SIGNATURE_DEF_FIELD: _proto_json(sig_map)}}
-
-
-class RestServer:
-    """Serves a RestApi on host:port (port 0: a free port) with aiohttp's HTTP/1.1 server.
-
-    Args:
-        api: RestApi.
-        host: str. Address to bind.
-        port: int. 0 picks a free port.
-        loop_thread: optional serving.aio.EventLoopThread to run on (default: its own).
-    """
-
-    def __init__(self, api, host="127.0.0.1", port=0, loop_thread=None):
-        self.api = api
-        self._loop_thread = (loop_thread or EventLoopThread("rest-loop")).acquire()
-        self._http = self._listener = None
-        self.host = host
-        self.port = self._loop_thread.run(self._bind(host, port), timeout=30)
-
-    async def _bind(self, host, port):
-        from aiohttp import web
-
-        # The low-level server: no router or middlewares, one handler for every request.
-        self._http = web.Server(self._handle, access_log=None)
-        loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(self._http, host, port, backlog=1024,
-                                                  reuse_address=True)
-        return self._listener.sockets[0].getsockname()[1]
-
-    async def _handle(self, request):
-        from aiohttp import web
-
-        try:
-            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-                raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
-            # content.read(), not request.read(): the latter caps bodies at 1 MB.
-            body = await request.content.read() if request.method == "POST" else b""
-            if len(body) > MAX_BODY_BYTES:
-                raise ServingError("RESOURCE_EXHAUSTED", "Request body too large")
-            status, ctype, payload = await self.api.handle(request.method,
-                                                           request.raw_path, body)
-        except Exception as e:  # noqa: BLE001 - never let a request kill the connection
-            err = error_from_exception(e)
-            status, ctype = err.http_status, "application/json"
-            payload = json.dumps({"error": err.message}).encode()
-        return web.Response(status=status, body=payload,
-                            headers={"Content-Type": ctype, "Server": SERVER_NAME})
-
-    def start(self):
-        """Already listening since construction; kept for the callers' start/stop symmetry."""
-        return self
-
-    def stop(self):
-        async def close():
-            self._listener.close()
-            await self._listener.wait_closed()
-            await self._http.shutdown(2.0)
-
-        try:
-            self._loop_thread.run(close(), timeout=10)
-        finally:
-            self._loop_thread.release()

@@ -27,17 +27,25 @@ import json
 import numpy as np
 from tensorflow.core.framework import types_pb2
 
-from serving import json_ints
+from serving import json_ints, json_limits
 from serving.errors import invalid_argument, unimplemented
 from serving.tensor_proto import dtype_name, numpy_dtype
 
 
-def parse_object(body):
-    """The JSON object of a request body; TF Serving's messages for anything else."""
+def parse_object(body, scanned=False):
+    """The JSON object of a request body; TF Serving's messages for anything else.
+
+    The body is first scanned for its nesting depth (serving/json_limits.py) unless the caller
+    did (`scanned`)."""
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")
+    if not scanned:
+        json_limits.scan(body)
     try:
         doc = json.loads(body)
+    except RecursionError:  # not reached after the scan; kept so that it can never be a 500
+        raise invalid_argument(
+            f"JSON Parse error: nesting deeper than {json_limits.MAX_DEPTH} levels") from None
     except json.JSONDecodeError as e:
         raise invalid_argument(f"JSON Parse error: {e.msg} at offset: {e.pos}") from None
     except UnicodeDecodeError as e:
@@ -67,11 +75,12 @@ class PredictBody:
 
     def __init__(self, body):
         self._body = body
+        self._bools = json_limits.scan(body).has_bools  # raises first when nested too deep
         self._dense = json_ints.loads(body)
         if self._dense is not None and isinstance(self._dense.get("signature_name", ""), str):
             self._doc = None
         else:
-            self._dense, self._doc = None, parse_object(body)
+            self._dense, self._doc = None, parse_object(body, scanned=True)
         self.signature_name = (self._dense or self._doc).get("signature_name", "")
         self.format = None  # "row" or "columnar", once the inputs are read
 
@@ -80,8 +89,8 @@ class PredictBody:
         got = json_ints.predict_inputs(self._dense, input_dtypes)
         if got is None:
             if self._doc is None:  # the fast reading was not the whole story
-                self._doc = parse_object(self._body)
-            got = predict_inputs_from_json(self._doc, input_dtypes)
+                self._doc = parse_object(self._body, scanned=True)
+            got = predict_inputs_from_json(self._doc, input_dtypes, self._bools)
         inputs, self.format = got
         return inputs
 
@@ -165,8 +174,11 @@ def _not_dense(value):
         "is not a dense tensor")
 
 
-def json_to_ndarray(value, dtype_enum):
-    """A JSON value (scalar or nested lists) -> numpy array of the signature's dtype."""
+def json_to_ndarray(value, dtype_enum, may_hold_bools=True):
+    """A JSON value (scalar or nested lists) -> numpy array of the signature's dtype.
+
+    `may_hold_bools=False` (the body has no `true`/`false`) skips the search for booleans among
+    numbers, which numpy would read as 0 and 1."""
     if dtype_enum == types_pb2.DT_STRING:
         shape = _shape_of(value)
         leaves = []
@@ -203,6 +215,10 @@ def json_to_ndarray(value, dtype_enum):
                 f"JSON Value: {json.dumps(value)[:200]} is not of expected type: "
                 f"{dtype_name(dtype_enum)}")
         raise _type_error(bad, dtype_enum)
+    if may_hold_bools and target.kind in "iuf" and arr.size:
+        bad = _first_bad_leaf(value, ok)
+        if bad is not _MISSING:
+            raise _type_error(bad, dtype_enum)
     if target.kind in "iu" and arr.size:
         info = np.iinfo(target)
         if arr.min() < info.min or arr.max() > info.max:
@@ -211,12 +227,13 @@ def json_to_ndarray(value, dtype_enum):
     return arr.astype(target, copy=False)
 
 
-def predict_inputs_from_json(body, input_dtypes):
+def predict_inputs_from_json(body, input_dtypes, may_hold_bools=True):
     """Reads a parsed REST predict body into ({input_name: ndarray}, "row"|"columnar").
 
     Args:
         body: dict. The parsed JSON request.
         input_dtypes: dict. Signature input name -> DataType enum.
+        may_hold_bools: bool. False when the body has no `true`/`false` (see json_to_ndarray).
     """
     if not input_dtypes:
         raise invalid_argument(
@@ -234,9 +251,9 @@ def predict_inputs_from_json(body, input_dtypes):
         if not instances:
             raise invalid_argument(
                 f"JSON Value: {json.dumps(body)[:200]} No values in 'instances' array")
-        return _from_instances(instances, input_dtypes), "row"
+        return _from_instances(instances, input_dtypes, may_hold_bools), "row"
     if has_inputs:
-        return _from_inputs(body["inputs"], input_dtypes), "columnar"
+        return _from_inputs(body["inputs"], input_dtypes, may_hold_bools), "columnar"
     raise invalid_argument("Missing 'inputs' or 'instances' key")
 
 
@@ -244,7 +261,7 @@ def _is_object(value):
     return isinstance(value, dict) and not is_b64(value)
 
 
-def _from_instances(instances, input_dtypes):
+def _from_instances(instances, input_dtypes, bools):
     names = sorted(input_dtypes)
     if not _is_object(instances[0]):
         if len(names) > 1:
@@ -255,7 +272,7 @@ def _from_instances(instances, input_dtypes):
             if _is_object(item):
                 raise invalid_argument(
                     f"Expecting value/list but got object at item {i} of input list")
-        return {names[0]: json_to_ndarray(instances, input_dtypes[names[0]])}
+        return {names[0]: json_to_ndarray(instances, input_dtypes[names[0]], bools)}
     wanted = set(names)
     columns = {n: [] for n in names}
     for i, item in enumerate(instances):
@@ -267,22 +284,22 @@ def _from_instances(instances, input_dtypes):
                 f"{json.dumps(item)[:200]} keys must be equal to: {','.join(names)}")
         for n in names:
             columns[n].append(item[n])
-    return {n: json_to_ndarray(columns[n], input_dtypes[n]) for n in names}
+    return {n: json_to_ndarray(columns[n], input_dtypes[n], bools) for n in names}
 
 
-def _from_inputs(value, input_dtypes):
+def _from_inputs(value, input_dtypes, bools):
     names = sorted(input_dtypes)
     if not _is_object(value):
         if len(names) > 1:
             raise invalid_argument(
                 "inputs is a plain value/list, but expecting an object as multiple input "
                 "tensors required as per tensorinfo_map")
-        return {names[0]: json_to_ndarray(value, input_dtypes[names[0]])}
+        return {names[0]: json_to_ndarray(value, input_dtypes[names[0]], bools)}
     out = {}
     for n in names:
         if n not in value:
             raise invalid_argument(f"Missing named input: {n} in 'inputs' object.")
-        out[n] = json_to_ndarray(value[n], input_dtypes[n])
+        out[n] = json_to_ndarray(value[n], input_dtypes[n], bools)
     return out
 
 

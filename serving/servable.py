@@ -35,6 +35,8 @@ PREDICT_METHOD = "tensorflow/serving/predict"
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 DEFAULT_SIGNATURE = "serving_default"
+# Bounds the work one request can ask for (`--max_examples_per_request`).
+DEFAULT_MAX_EXAMPLES = 4096
 
 
 def read_signature_defs(path):
@@ -90,10 +92,14 @@ class Servable:
         path: str. The version folder (holding saved_model.pb).
         batch_options: optional BatchOptions; when given, batchable signatures get a scheduler.
         on_batch: optional callable(signature_name, batch_size) for metrics.
+        max_examples: int. Most examples (0th dimension of an input whose signature leaves it
+            open) one request may hold; 0: no limit.
     """
 
-    def __init__(self, name, version, path, batch_options=None, on_batch=None):
+    def __init__(self, name, version, path, batch_options=None, on_batch=None,
+                 max_examples=DEFAULT_MAX_EXAMPLES):
         self.name, self.version, self.path = name, version, path
+        self.max_examples = max_examples
         self.signature_defs = read_signature_defs(path)
         self._loaded = tf.saved_model.load(path)
         self._fns = dict(self._loaded.signatures)
@@ -165,8 +171,16 @@ class Servable:
                     raise invalid_argument(
                         f"Input {name} has shape {list(arr.shape)} but the signature expects "
                         f"{dims} (-1: any size)")
+            if arr.ndim and (shape.unknown_rank or shape.dim[0].size == -1):
+                self._check_examples(arr.shape[0])
             checked[name] = arr
         return checked
+
+    def _check_examples(self, count):
+        if self.max_examples and count > self.max_examples:
+            raise invalid_argument(
+                f"The request holds {count} examples; this server takes at most "
+                f"{self.max_examples} per request (--max_examples_per_request)")
 
     def start(self, signature_name, decode_inputs, output_filter=(), executor=None):
         """Starts a Predict: (signature name, concurrent Future of all its outputs).
@@ -224,6 +238,7 @@ class Servable:
             raise invalid_argument(
                 f"Expected one input Tensor in the signature {name}, found {len(sig.inputs)}")
         input_name = next(iter(sig.inputs))
+        self._check_examples(len(serialized))
         arr = np.empty(len(serialized), dtype=object)
         arr[:] = serialized
         return name, sig, self._run(name, sig, {input_name: arr}, timeout_s)

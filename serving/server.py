@@ -23,7 +23,8 @@ from serving.grpc_service import make_grpc_server
 from serving.inference import InferenceService
 from serving.metrics import Metrics
 from serving.model_manager import ModelManager
-from serving.rest import RestApi, RestServer
+from serving.http_server import HttpServer
+from serving.rest import RestApi
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ class ModelServer:
                 params = protos.parse_batching_parameters(protos.read_text(f.batching_parameters_file))
             batch_options = BatchOptions.from_proto(params)
         self.manager = ModelManager(batch_options, f.enable_model_warmup, self.metrics,
-                                    f.max_num_load_retries, f.load_retry_interval_micros / 1e6)
+                                    f.max_num_load_retries, f.load_retry_interval_micros / 1e6,
+                                    f.max_examples_per_request)
         config = self._model_config()
         self.manager.apply_config(config)
         if f.model_config_file:
@@ -90,7 +92,8 @@ class ModelServer:
         log.info("Running gRPC ModelServer at %s:%d ...", f.grpc_host, self.grpc_port)
         if f.rest_api_port != 0:
             api = RestApi(service, self.metrics, metrics_path)
-            self._rest = RestServer(api, f.rest_api_host, max(f.rest_api_port, 0)).start()
+            self._rest = HttpServer(api, f.rest_api_host, max(f.rest_api_port, 0),
+                                    f.rest_api_max_body_bytes).start()
             self.rest_port = self._rest.port
             log.info("Exporting HTTP/REST API at:%s:%d ...", f.rest_api_host, self.rest_port)
         return self
