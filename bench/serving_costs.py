@@ -6,7 +6,9 @@
 Prints, for a batch-1 REST predict body of one 28x28 uint8 image: the time to parse it with
 `json.loads` + `np.asarray` and with our integer-array fast path; and for the benchmark CNN
 SavedModel (the one `bench/serving.py` serves): the time of one `serving_default` call at batch
-1 and batch 32, from which the fixed cost per model call and the cost per example follow.
+1 and batch 32, from which the fixed cost per model call and the cost per example follow; and
+the time a big body holds the REST event loop while it is read (per MB), and the time to refuse
+a 1 MB body of nested brackets.
 Medians of repeated runs; other jobs on the machine move the absolute numbers.
 """
 
@@ -46,6 +48,35 @@ def main():
     assert loads_with_dense_ints(body) is not None, "the fast path refused a plain image body"
     print(f"parse one 28x28 image body: json.loads + np.asarray {plain:7.1f} us, "
           f"fast path {fast:7.1f} us ({plain / fast:.1f}x)")
+
+    # Big bodies: the time each one holds the REST event loop, per MB of body.
+    from tensorflow.core.framework import types_pb2
+
+    from serving.json_limits import scan
+    from serving.rest_json import PredictBody
+
+    rng = np.random.default_rng(0)
+    bodies = {
+        "floats (ordinary reader)": (json.dumps({"instances": rng.random((2000, 784)).astype(
+            np.float32).tolist()}).encode(), types_pb2.DT_FLOAT),
+        "uint8 images (fast path)": (json.dumps({"instances": rng.integers(
+            0, 256, (1000, 28, 28, 1)).tolist()}).encode(), types_pb2.DT_UINT8),
+        "uint8 images, 2 spaces (ordinary)": (json.dumps({"instances": rng.integers(
+            0, 256, (1000, 28, 28, 1)).tolist()}, indent=2).encode(), types_pb2.DT_UINT8),
+    }
+    for name, (big, dtype) in bodies.items():
+        start = time.perf_counter()
+        PredictBody(big).inputs({"image": dtype})
+        seconds = time.perf_counter() - start
+        print(f"read a {len(big) / 1e6:.1f} MB body of {name}: {seconds * 1000:.0f} ms, "
+              f"{seconds * 1000 / (len(big) / 1e6):.0f} ms per MB")
+    nested = b'{"instances": ' + b"[" * 500_000 + b"1" + b"]" * 500_000 + b"}"
+    start = time.perf_counter()
+    try:
+        scan(nested)
+    except Exception:  # noqa: BLE001 - refused, as it must be
+        pass
+    print(f"refuse a 1 MB body of nested brackets: {(time.perf_counter() - start) * 1000:.1f} ms")
 
     path = write_cnn_saved_model(tempfile.mkdtemp())
     fn = tf.saved_model.load(path).signatures["serving_default"]
