@@ -29,14 +29,13 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     import models
-    from models.export import export_saved_model
+    from models.export import export_saved_model, task_signature_name
 
     model = models.load_model(path)
     out = export_saved_model(model, args.export_base, version=args.version)
     print(f"exported {path} -> {out}")
-    print("signatures: serving_default, tf_example, " + ", ".join(
-        f"{'classify' if t.kind in ('binary', 'multiclass') else 'regress'}_{t.name}"
-        for t in model.tasks if t.kind != "multilabel"))
+    names = [task_signature_name(t) for t in model.tasks]
+    print("signatures: " + ", ".join(["serving_default", "tf_example"] + [n for n in names if n]))
     return 0
 
 

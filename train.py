@@ -6,6 +6,7 @@
     python train.py --config configs/default.yaml --set train.epochs=5 --set data.tasks=[left,right]
     python train.py --config configs/tiny.yaml --set train.weighting=pcgrad
     python train.py --config configs/tiny.yaml --output runs/tiny --resume   # after a crash
+    python train.py --config configs/tiny.yaml --output runs/tiny --resume=auto  # resume if possible
     python train.py --config configs/tiny.yaml --output runs/tiny --baselines  # + single-task models
     python train.py --list                            # datasets, architectures, methods by name
 
@@ -19,8 +20,10 @@ Writes to the run dir: config.yaml (resolved), checkpoints/ (each epoch),
 best.keras (best on `train.monitor`), logs/ (TensorBoard), history.json (per-epoch
 metrics and task weights) and metrics.json (final test metrics,
 {"<task>": {"<metric>": value}}); with --baselines also baselines/<task>/ (the same
-files for each single-task model). Exit status: 0 done, 2 config error,
-3 non-finite loss (the last good checkpoint is kept).
+files for each single-task model). Exit status: 0 done, 2 config error (a
+`config error: <key>: ...` line naming the valid values; also --resume without a
+checkpoint, or an unreadable checkpoint), 3 non-finite loss (the last good
+checkpoint is kept).
 """
 
 import argparse
@@ -38,7 +41,9 @@ def parse_args(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.epochs=2 (repeatable)")
     p.add_argument("--output", default=None, help="run dir (default runs/<config name>)")
-    p.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
+    p.add_argument("--resume", nargs="?", const="yes", default=None, choices=("yes", "auto"),
+                   help="continue from the run dir's last checkpoint; an error when there is "
+                        "none, unless --resume=auto (then start afresh)")
     p.add_argument("--baselines", action="store_true",
                    help="also train one single_task model per task into <run>/baselines/<task>/")
     p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
@@ -51,19 +56,19 @@ def parse_args(argv=None):
 def list_names():
     import data
     import models
-    from models.encoders import ENCODERS
-    from training.gradients import GradientBalancing
+    from data.tasks import list_kinds
+    from training.optimizers import list_optimizers
     from training.weighting import WEIGHTINGS, list_weightings
-    from training.trainer import OPTIMIZERS
 
-    balancing = [n for n in list_weightings() if issubclass(WEIGHTINGS[n], GradientBalancing)]
+    balancing = [n for n in list_weightings() if WEIGHTINGS.get(n).balances_gradients]
     weighting = [n for n in list_weightings() if n not in balancing]
     print("datasets (data.name):           " + ", ".join(data.list_datasets()))
+    print("task kinds (kind):              " + ", ".join(list_kinds()))
     print("architectures (model.architecture): " + ", ".join(models.list_architectures()))
-    print("encoders (model.encoder):       " + ", ".join(sorted(ENCODERS)))
+    print("encoders (model.encoder):       " + ", ".join(models.list_encoders()))
     print("loss weighting (train.weighting): " + ", ".join(weighting))
     print("gradient balancing (train.weighting): " + ", ".join(balancing))
-    print("optimizers (train.optimizer):   " + ", ".join(sorted(OPTIMIZERS)))
+    print("optimizers (train.optimizer):   " + ", ".join(list_optimizers()))
 
 
 def main(argv=None):
@@ -91,12 +96,18 @@ def main(argv=None):
     chief = is_chief(strategy)
 
     from training.experiment import Experiment, format_table
-    from training.trainer import NonFiniteLossError
+    from training.trainer import CheckpointError, NonFiniteLossError, latest_checkpoint
 
     try:
         experiment = Experiment(config, strategy=strategy, is_chief=chief)
     except (ValueError, KeyError) as e:
         print(f"config error: {e}", file=sys.stderr)
+        return 2
+    resume = args.resume is not None
+    if args.resume == "yes" and latest_checkpoint(run_dir) is None:
+        print(f"config error: --resume: no checkpoint in {os.path.join(run_dir, 'checkpoints')}; "
+              "train without --resume, or pass --resume=auto to resume only when there is one",
+              file=sys.stderr)
         return 2
     verbose = 1 if chief else 0
     if verbose:
@@ -105,14 +116,17 @@ def main(argv=None):
               f"{config['train']['weighting']}; {strategy.num_replicas_in_sync} replica(s); "
               f"run dir {run_dir}")
     try:
-        results = experiment.train(run_dir, resume=args.resume, verbose=verbose)
+        results = experiment.train(run_dir, resume=resume, verbose=verbose)
         if args.baselines:
             from training.baselines import delta_m, format_delta_m, train_baselines
             single = train_baselines(config, run_dir, strategy=strategy, is_chief=chief,
-                                     resume=args.resume, verbose=verbose)
+                                     resume=resume, verbose=verbose)
     except NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    except CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if verbose:
         print(format_table(results, title="Test metrics (best checkpoint):"))
         print(f"wrote {os.path.join(run_dir, 'metrics.json')}")

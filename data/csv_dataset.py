@@ -92,13 +92,8 @@ class MultiTaskCsv(tfds.core.GeneratorBasedBuilder):
             features[spec.name] = (tfds.features.Tensor(shape=(), dtype=np.float32)
                                    if spec.kind == "numeric" else tfds.features.Text())
         for task in table.tasks:
-            if task.kind == "regression":
-                features[task.name] = tfds.features.Tensor(shape=(), dtype=np.float32)
-            elif task.kind == "multilabel":
-                features[task.name] = tfds.features.Tensor(shape=(len(task.classes),),
-                                                           dtype=np.int64)
-            else:
-                features[task.name] = tfds.features.Tensor(shape=(), dtype=np.int64)
+            features[task.name] = tfds.features.Tensor(shape=task.label_shape,
+                                                       dtype=np.dtype(task.label_dtype))
         metadata = tfds.core.MetadataDict(
             tasks=tasks_to_config(table.tasks), inputs=inputs_to_config(table.inputs),
             columns=dict(table.columns), sources=dict(table.sources),

@@ -37,7 +37,6 @@ import csv
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import re
 from typing import Dict, Optional, Tuple
@@ -45,7 +44,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from data.inputs import InputSpec
-from data.tasks import KINDS, Task
+from data.task_kinds import parse_number
+from data.tasks import TASK_KINDS, Task, list_kinds
 
 FEATURE_TYPES = ("numeric", "categorical")
 DEFAULT_NA = ("", "NA", "N/A", "NaN", "nan", "null")
@@ -159,14 +159,6 @@ def read_rows(path, delimiter):
     return header, rows
 
 
-def parse_number(text):
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def label_spec(column, config):
     """(kind, classes or None) of one entry of `labels`."""
     key = f"data.options.labels.{column}"
@@ -178,89 +170,25 @@ def label_spec(column, config):
             raise CsvError(f"{key}: expected a kind or {{kind: ..., classes: [...]}}; got {config}")
         kind, classes = config["kind"], config.get("classes")
     else:
-        raise CsvError(f"{key}: expected a kind ({', '.join(KINDS)}) or a dict; got {config!r}")
-    if kind not in KINDS:
-        raise CsvError(f"{key}: unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+        raise CsvError(f"{key}: expected a kind ({', '.join(list_kinds())}) or a dict; "
+                       f"got {config!r}")
+    if kind not in TASK_KINDS:
+        raise CsvError(f"{key}: unknown kind {kind!r}; valid kinds: {', '.join(list_kinds())}")
     if classes is not None:
-        if kind == "regression":
-            raise CsvError(f"{key}: a regression label takes no classes")
         classes = tuple(str(c) for c in classes)
     return kind, classes
 
 
-def sort_classes(values):
-    """Numeric-looking classes in numeric order ("2" < "10"), else alphabetical."""
-    if all(parse_number(v) is not None for v in values):
-        return tuple(sorted(values, key=lambda v: (parse_number(v), v)))
-    return tuple(sorted(values))
-
-
-KNOWN_BINARY = (("0", "1"), ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"))
-
-
-def binary_value(text):
-    """Canonical form of a binary cell: numbers as "0"/"1", words lower-cased."""
-    number = parse_number(text)
-    if number is not None and number in (0.0, 1.0):
-        return str(int(number))
-    return text.lower() if text.lower() in {v for pair in KNOWN_BINARY for v in pair} else text
-
-
-def infer_classes(kind, column, values, options):
-    """Classes of a label column from every labelled cell of every file."""
-    if kind == "multilabel":
-        names = set()
-        for v in values:
-            if v != options.multilabel_none:
-                names.update(p.strip() for p in v.split(options.multilabel_separator) if p.strip())
-        classes = sort_classes(names)
-    elif kind == "binary":
-        seen = {binary_value(v) for v in values}
-        for pair in KNOWN_BINARY:
-            if seen <= set(pair):
-                return pair
-        if len(seen) != 2:
-            raise CsvError(f"data.options.labels.{column}: a binary label needs 2 distinct values; "
-                           f"found {len(seen)}: {sorted(seen)[:10]} (use multiclass, or give "
-                           f"classes: [negative, positive])")
-        return tuple(sorted(seen))
-    else:
-        classes = sort_classes(set(values))
-    if len(classes) < 2:
-        raise CsvError(f"data.options.labels.{column}: a {kind} label needs at least 2 classes; "
-                       f"found {list(classes)}")
-    return classes
-
-
-def encode_label(kind, classes, text, missing, where):
-    """One label cell -> the stored value (-1 / NaN / all -1 when missing)."""
-    if kind == "regression":
-        if missing:
-            return np.float32("nan")
-        value = parse_number(text)
-        if value is None:
-            raise CsvError(f"{where}: regression label {text!r} is not a number")
-        return np.float32(value)
-    if kind == "multilabel":
-        if missing:
-            return np.full(len(classes), -1, np.int64)
-        out = np.zeros(len(classes), np.int64)
-        if text == "":
-            return out
-        for name in (p.strip() for p in text.split(SEP_PLACEHOLDER) if p.strip()):
-            if name not in classes:
-                raise CsvError(f"{where}: unknown label {name!r}; classes: {', '.join(classes)}")
-            out[classes.index(name)] = 1
-        return out
-    if missing:
-        return -1
-    value = binary_value(text) if kind == "binary" else text
-    if value not in classes:
-        raise CsvError(f"{where}: unknown class {text!r}; classes: {', '.join(classes)}")
-    return classes.index(value)
-
-
-SEP_PLACEHOLDER = "\x1f"  # multilabel cells are normalised to this separator before encoding
+def label_task(column, kind, classes, values, options):
+    """The `Task` of a label column; classes inferred from `values` unless given."""
+    cls = TASK_KINDS.get(kind)
+    if classes is None:
+        try:
+            classes = cls.classes_from_text(values, column, separator=options.multilabel_separator,
+                                            none=options.multilabel_none)
+        except ValueError as e:
+            raise CsvError(str(e)) from None
+    return Task(identifier(column), kind, classes)
 
 
 def split_rows(rows, options):
@@ -290,7 +218,7 @@ def analyze(options: CsvOptions) -> CsvTable:
     """Reads the files of `options` and returns the typed, labelled `CsvTable`."""
     if not isinstance(options.labels, dict) or not options.labels:
         raise CsvError("data.options.labels: required, a mapping column -> kind "
-                       f"({', '.join(KINDS)}); got {options.labels!r}")
+                       f"({', '.join(list_kinds())}); got {options.labels!r}")
     delimiter = options.delimiter or default_delimiter(options.train)
     header, train_rows = read_rows(options.train, delimiter)
     files = {"train": (options.train, header, train_rows)}
@@ -342,15 +270,17 @@ def analyze(options: CsvOptions) -> CsvTable:
     na = set(options.na_values)
 
     # Tasks: classes from every labelled cell of every file (or as given).
-    tasks, label_kinds = [], {}
+    tasks = []
     for column, config in options.labels.items():
         kind, classes = label_spec(column, config)
-        label_kinds[column] = kind
-        if kind != "regression" and classes is None:
-            values = [cells[h.index(column)] for _, h, rows in files.values()
-                      for _, cells in rows if cells[h.index(column)] not in na]
-            classes = infer_classes(kind, column, values, options)
-        tasks.append(Task(identifier(column), kind, classes or ()))
+        values = [cells[h.index(column)] for _, h, rows in files.values()
+                  for _, cells in rows if cells[h.index(column)] not in na]
+        try:
+            tasks.append(label_task(column, kind, classes, values, options))
+        except CsvError:
+            raise
+        except ValueError as e:
+            raise CsvError(f"data.options.labels.{column}: {e}") from None
 
     # Inputs: types and statistics from the training rows only.
     inputs = []
@@ -401,15 +331,18 @@ def analyze(options: CsvOptions) -> CsvTable:
                     example[name] = np.float32(value)
                 else:
                     example[name] = "" if text in na else text
-            for column, kind in label_kinds.items():
-                text, task = cells[h.index(column)], task_of[identifier(column)]
-                missing = text in na
-                if kind == "multilabel" and not missing:
-                    text = "" if text == options.multilabel_none else SEP_PLACEHOLDER.join(
-                        text.split(options.multilabel_separator))
-                example[task.name] = encode_label(kind, task.classes, text, missing,
-                                                  f"{path}, line {line}, column {column!r}")
             out.append(example)
+        for column in options.labels:
+            task, col = task_of[identifier(column)], h.index(column)
+            texts = [None if cells[col] in na else cells[col] for _, cells in split_rows_]
+            try:
+                labels = task.labels_from_text(
+                    texts, lambda i: f"{path}, line {split_rows_[i][0]}, column {column!r}",
+                    separator=options.multilabel_separator, none=options.multilabel_none)
+            except ValueError as e:
+                raise CsvError(str(e)) from None
+            for example, label in zip(out, labels):
+                example[task.name] = label
         rows[split] = out
     sources = {s: (files[s][0] if s in files else f"{options.train} (seeded split)")
                for s in SPLITS}

@@ -106,12 +106,7 @@ def drop_labels(labels, rng, fraction):
     labels = dict(labels)
     for task in TASKS:
         if rng.random() < fraction:
-            if task.kind == "regression":
-                labels[task.name] = np.float32("nan")
-            elif task.kind == "multilabel":
-                labels[task.name] = np.full(len(task.classes), -1, np.int64)
-            else:
-                labels[task.name] = -1
+            labels[task.name] = task.missing_label()
     return labels
 
 

@@ -13,9 +13,9 @@ Its source is TFDS `fashion_mnist`, which is downloaded into the same
 offline. Without internet, tests build it from `tfds.testing.mock_data`.
 
 Example (needs internet once, for `fashion_mnist`):
->>> import data, tensorflow_datasets as tfds
->>> ds = tfds.load("multi_fashion", split="test[:4]", data_dir="tfds_data")
->>> sorted(next(iter(ds)).keys())
+>>> import data.builders, tensorflow_datasets as tfds
+>>> ds = tfds.load("multi_fashion", split="test[:4]", data_dir="tfds_data")  # doctest: +SKIP
+>>> sorted(next(iter(ds)).keys())  # doctest: +SKIP
 ['image', 'left', 'right', 'same_item']
 """
 

@@ -20,7 +20,7 @@ Builder configs pick the source digits:
 The dataset's metadata records the source (`info.metadata["source"]`).
 
 Example:
->>> import data, tensorflow_datasets as tfds
+>>> import data.builders, tensorflow_datasets as tfds
 >>> ds = tfds.load("multi_mnist", split="test[:4]", data_dir="tfds_data")  # builds offline
 >>> sorted(next(iter(ds)).keys())
 ['image', 'left', 'right', 'same_digit']

@@ -3,7 +3,10 @@
 Every batch is a triple of dicts keyed by input name (inputs) and task name
 (labels, masks). A mask is 1.0 where the example carries that task's label and
 0.0 where it is missing; missing labels are replaced by a harmless value so
-losses stay finite, and the mask removes them from losses and metrics.
+losses stay finite, and the mask removes them from losses and metrics. How a
+label is encoded belongs to its task's kind (`task.encode_label`,
+`data/task_kinds.py`): multiclass `[]` int64, binary and regression `[1]`
+float32, multilabel `[num_labels]` float32; masks are float32 scalars.
 
 Example:
 >>> import data
@@ -49,29 +52,6 @@ def _lookup(example, path):
     return value
 
 
-def encode_label(task, raw):
-    """Returns (clean label, mask) for one example's raw label of `task`.
-
-    Missing labels (-1 for binary/multiclass, any -1 entry for multilabel, NaN
-    for regression) get mask 0.0 and a harmless in-range label (0), so a loss
-    computed on them is finite and the mask removes it. Labels keep one shape
-    per kind: multiclass `[]` int64, binary and regression `[1]` float32,
-    multilabel `[num_labels]` float32; masks are float32 scalars.
-    """
-    if task.kind == "multiclass":
-        raw = tf.cast(raw, tf.int64)
-        return tf.maximum(raw, 0), tf.cast(raw >= 0, tf.float32)
-    if task.kind == "binary":
-        raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
-        return tf.maximum(raw, 0.0), tf.cast(raw[0] >= 0, tf.float32)
-    if task.kind == "multilabel":
-        raw = tf.cast(raw, tf.float32)
-        return tf.maximum(raw, 0.0), tf.cast(tf.reduce_all(raw >= 0), tf.float32)
-    raw = tf.cast(tf.reshape(raw, [1]), tf.float32)  # regression: NaN means missing
-    missing = tf.math.is_nan(raw)
-    return tf.where(missing, tf.zeros_like(raw), raw), 1.0 - tf.cast(missing[0], tf.float32)
-
-
 def make_example_fn(spec, tasks):
     """Maps one raw TFDS example to (inputs, labels, masks)."""
 
@@ -81,7 +61,7 @@ def make_example_fn(spec, tasks):
         inputs = {i.name: _lookup(example, i.name) for i in spec.inputs}
         labels, masks = {}, {}
         for task in tasks:
-            labels[task.name], masks[task.name] = encode_label(task, _lookup(example, task.label_key))
+            labels[task.name], masks[task.name] = task.encode_label(_lookup(example, task.label_key))
         return inputs, labels, masks
 
     return fn

@@ -18,8 +18,14 @@ from typing import Callable, Dict, Optional, Tuple
 
 from data.inputs import InputSpec
 from data.tasks import Task
+from utils.registry import Registry
 
-_FACTORIES: Dict[str, Callable[..., "DatasetSpec"]] = {}
+
+def _load_builders():
+    from data import builders  # noqa: F401  (each dataset module registers itself)
+
+
+DATASETS = Registry("dataset", key="data.name", loader=_load_builders)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,26 +74,17 @@ class DatasetSpec:
 def register_dataset(name: str):
     """Decorator registering a factory `f(**options) -> DatasetSpec` under `name`."""
 
-    def wrap(factory):
-        if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"Dataset {name!r} is registered twice.")
-        _FACTORIES[name] = factory
-        return factory
-
-    return wrap
+    return DATASETS.register(name)
 
 
 def list_datasets():
     """Names of every registered dataset, sorted."""
-    return sorted(_FACTORIES)
+    return DATASETS.names()
 
 
 def get_dataset(name: str, **options) -> DatasetSpec:
     """Returns the spec of dataset `name`; unknown names list the known ones."""
-    if name not in _FACTORIES:
-        raise ValueError(f"data.name: unknown dataset {name!r}; known datasets: "
-                         f"{', '.join(list_datasets())}")
-    factory = _FACTORIES[name]
+    factory = DATASETS.get(name)
     params = inspect.signature(factory).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(options) - set(params))

@@ -5,23 +5,38 @@ metrics, label masks and exported outputs are all derived from these, so a task'
 name is written once and used everywhere (head layer, output key, label key,
 metric prefix, serving output).
 
-Missing labels are encoded in the stored data, per kind:
-- `binary`, `multiclass`: -1;
-- `multilabel`: every entry -1;
-- `regression`: NaN.
-`label_mask` turns them into a 0/1 mask, and `clean_label` replaces them with a
-harmless value so losses stay finite (the mask then zeroes their contribution).
+`Task(name, kind, ...)` returns an instance of the kind's class (`BinaryTask`,
+`MulticlassTask`, ... in `data/task_kinds.py`): the object owns how its label is
+encoded and masked, its head, loss, metrics and serving outputs. The `kind`
+string is what configs and saved models store.
+
+Missing labels are encoded in the stored data, per kind (`task.missing_label()`):
+-1 for `binary` and `multiclass`, every entry -1 for `multilabel`, NaN for
+`regression`. `task.encode_label` turns them into a 0/1 mask and a harmless
+label value, so losses stay finite (the mask then zeroes their contribution).
 
 Example:
 >>> from data.tasks import Task
->>> Task("left", "multiclass", classes=tuple(str(d) for d in range(10))).num_outputs
-10
+>>> task = Task("left", "multiclass", classes=tuple(str(d) for d in range(10)))
+>>> type(task).__name__, task.num_outputs
+('MulticlassTask', 10)
 """
 
 import dataclasses
 from typing import Optional, Sequence, Tuple
 
-KINDS = ("binary", "multilabel", "multiclass", "regression")
+from utils.registry import Registry
+
+
+def _load_kinds():
+    from data import task_kinds  # noqa: F401  (registers every kind)
+
+
+TASK_KINDS = Registry("task kind", key="kind", loader=_load_kinds)
+
+
+def list_kinds():
+    return TASK_KINDS.names()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +46,8 @@ class Task:
     Args:
         name: str. The task's name, used as head name, output key, label key,
             metric prefix and serving output name. snake_case.
-        kind: str. One of `binary`, `multilabel`, `multiclass`, `regression`.
+        kind: str. A registered task kind (`binary`, `multilabel`, `multiclass`,
+            `regression`, ...: `data.tasks.list_kinds()`).
         classes: tuple of str. Class names (`multiclass`), label names
             (`multilabel`) or the negative/positive names (`binary`, default
             `("no", "yes")`). Empty for `regression`.
@@ -44,34 +60,36 @@ class Task:
     classes: Tuple[str, ...] = ()
     label_key: Optional[str] = None
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Task:  # dispatch to the kind's class
+            kind = kwargs["kind"] if "kind" in kwargs else (args[1] if len(args) > 1 else None)
+            try:
+                cls = TASK_KINDS.get(kind)
+            except ValueError as e:
+                name = kwargs.get("name", args[0] if args else "?")
+                raise ValueError(f"Task {name!r}: {e}") from None
+        return object.__new__(cls)
+
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(
-                f"Task {self.name!r}: unknown kind {self.kind!r}; valid kinds: {', '.join(KINDS)}"
-            )
-        if not self.name.isidentifier():
+        if not isinstance(self.name, str) or not self.name.isidentifier():
             raise ValueError(f"Task name {self.name!r} must be a valid identifier (snake_case).")
-        classes = tuple(str(c) for c in self.classes)
-        if self.kind == "binary" and not classes:
-            classes = ("no", "yes")
-        if self.kind in ("multiclass", "multilabel") and len(classes) < 2:
-            raise ValueError(f"Task {self.name!r} ({self.kind}) needs at least 2 class names.")
-        if self.kind == "binary" and len(classes) != 2:
-            raise ValueError(f"Task {self.name!r} (binary) needs exactly 2 class names.")
-        if self.kind == "regression" and classes:
-            raise ValueError(f"Task {self.name!r} (regression) takes no class names.")
-        object.__setattr__(self, "classes", classes)
+        object.__setattr__(self, "classes", self.check_classes(tuple(str(c) for c in self.classes)))
         if self.label_key is None:
             object.__setattr__(self, "label_key", self.name)
 
+    # Overridden by every kind (data/task_kinds.py).
+    def check_classes(self, classes):
+        return classes
+
     @property
     def num_outputs(self) -> int:
-        """Width of the head: classes for multiclass/multilabel, else 1."""
-        return len(self.classes) if self.kind in ("multiclass", "multilabel") else 1
+        """Width of the head."""
+        raise NotImplementedError
 
     def to_config(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "classes": list(self.classes),
-                "label_key": self.label_key}
+        config = dataclasses.asdict(self)
+        config["classes"] = list(self.classes)
+        return config
 
     @classmethod
     def from_config(cls, config) -> "Task":
@@ -79,7 +97,7 @@ class Task:
             return config
         config = dict(config)
         config["classes"] = tuple(config.get("classes", ()))
-        return cls(**config)
+        return Task(**config)
 
 
 def select_tasks(all_tasks: Sequence[Task], names, dataset_name: str = "dataset") -> Tuple[Task, ...]:

@@ -23,10 +23,14 @@ Example:
 """
 
 import inspect
+from typing import Optional
 
 import keras
 
-ENCODERS = {}
+from utils.arguments import check_arguments
+from utils.registry import Registry
+
+ENCODERS = Registry("encoder", key="model.encoder")
 
 # Smallest input side each backbone accepts; others default to 32.
 MIN_IMAGE_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71,
@@ -34,15 +38,16 @@ MIN_IMAGE_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71,
 
 
 def register_encoder(name):
-    def wrap(fn):
-        ENCODERS[name] = fn
-        return fn
-    return wrap
+    return ENCODERS.register(name)
+
+
+def list_encoders():
+    return ENCODERS.names()
 
 
 def encoder_args(encoder):
     """The argument names encoder `encoder` takes (besides the input shape and name)."""
-    fn = ENCODERS[encoder]
+    fn = ENCODERS.get(encoder)
     return [p for p in inspect.signature(fn).parameters if p not in ("input_shape", "model_name")]
 
 
@@ -59,19 +64,14 @@ def make_encoder(encoder, input_shape, name="encoder", args=None, **kwargs):
     """
     args = {**(args or {}), **kwargs}
     check_encoder_args(encoder, args)
-    return ENCODERS[encoder](tuple(input_shape), model_name=name, **args)
+    return ENCODERS.get(encoder)(tuple(input_shape), model_name=name, **args)
 
 
 def check_encoder_args(encoder, args):
-    """Fails, listing the valid names, for an unknown encoder or argument."""
-    if encoder not in ENCODERS:
-        raise ValueError(f"model.encoder: unknown encoder {encoder!r}; known encoders: "
-                         f"{', '.join(sorted(ENCODERS))}")
-    valid = encoder_args(encoder)
-    unknown = sorted(set(args or {}) - set(valid))
-    if unknown:
-        raise ValueError(f"model.encoder_args: unknown argument(s) {unknown} for encoder "
-                         f"{encoder!r}; valid: {', '.join(valid)}")
+    """Fails, listing the valid names, for an unknown encoder or argument, and naming the
+    key for an argument of the wrong type."""
+    check_arguments(ENCODERS.get(encoder), args or {}, "model.encoder_args",
+                    skip=("input_shape", "model_name"), what=f"encoder {encoder!r}")
 
 
 def encoder_stages(encoder):
@@ -147,9 +147,10 @@ def mlp(input_shape, model_name="mlp", units=(128, 64), dropout=0.0):
 
 
 @register_encoder("keras_application")
-def keras_application(input_shape, model_name="backbone", name="MobileNetV2", weights=None,
-                      image_size=None, pixel_scale=1.0, pixel_offset=0.0, pooling="avg",
-                      trainable=True, units=None, backbone_args=None):
+def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
+                      weights: Optional[str] = None, image_size: Optional[int] = None,
+                      pixel_scale=1.0, pixel_offset=0.0, pooling="avg", trainable=True,
+                      units: Optional[int] = None, backbone_args: Optional[dict] = None):
     """Any `keras.applications` backbone, adapted to small images.
 
     The image (0-1 floats, as `models.preprocessing` makes them) gets three

@@ -10,6 +10,7 @@
 - `tf_example` (predict): `examples`, serialized `tf.Example`s -> the same outputs;
 - `classify_<task>` (binary and multiclass tasks, method `tensorflow/serving/classify`)
   and `regress_<task>` (regression tasks, method `tensorflow/serving/regress`),
+  as each task's kind says (`task.signature_method`),
   both taking serialized `tf.Example`s as `inputs`, so `:classify` and
   `:regress` work;
 - `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
@@ -79,26 +80,21 @@ def parse_examples(serialized, specs):
 
 
 def task_outputs(model, inputs):
-    """Model outputs reshaped for serving, keyed by task name (+ `<task>_class`)."""
+    """Model outputs as served, keyed by task name (+ e.g. `<task>_class`; each task's
+    kind says which: `task.serving_outputs`)."""
     outputs = model(inputs, training=False)
     result = {}
     for task in model.tasks:
-        y = tf.cast(outputs[task.name], tf.float32)
-        if task.kind in ("binary", "regression"):
-            y = tf.reshape(y, [-1])
-        result[task.name] = y
-        if task.kind == "multiclass":
-            result[f"{task.name}_class"] = tf.argmax(y, axis=-1, output_type=tf.int64)
+        result.update(task.serving_outputs(outputs[task.name]))
     return result
 
 
-def _classify(task, probs):
-    if task.kind == "binary":
-        scores = tf.stack([1.0 - probs, probs], axis=-1)
-    else:
-        scores = probs
-    classes = tf.tile(tf.constant([list(task.classes)]), [tf.shape(scores)[0], 1])
-    return {"classes": classes, "scores": scores}
+SIGNATURE_METHODS = {"classify": CLASSIFY_METHOD, "regress": REGRESS_METHOD}
+
+
+def task_signature_name(task):
+    """`classify_<task>` / `regress_<task>`, or None when the kind has no such signature."""
+    return f"{task.signature_method}_{task.name}" if task.signature_method else None
 
 
 def next_version(export_base):
@@ -193,19 +189,17 @@ def export_saved_model(model, export_base, version=None, model_name=None):
                   "tf_example": serve_examples.get_concrete_function()}
     methods = {}
     for task in model.tasks:
-        if task.kind in ("binary", "multiclass"):
-            def classify(inputs, task=task):
-                probs = task_outputs(model, parse_examples(inputs, specs))[task.name]
-                return _classify(task, probs)
-            fn = tf.function(classify, input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
-            signatures[f"classify_{task.name}"] = fn.get_concrete_function()
-            methods[f"classify_{task.name}"] = CLASSIFY_METHOD
-        elif task.kind == "regression":
-            def regress(inputs, task=task):
-                return {"outputs": task_outputs(model, parse_examples(inputs, specs))[task.name]}
-            fn = tf.function(regress, input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
-            signatures[f"regress_{task.name}"] = fn.get_concrete_function()
-            methods[f"regress_{task.name}"] = REGRESS_METHOD
+        name = task_signature_name(task)
+        if name is None:
+            continue
+
+        def classify_or_regress(inputs, task=task):
+            outputs = model(parse_examples(inputs, specs), training=False)
+            return task.signature_outputs(outputs[task.name])
+        fn = tf.function(classify_or_regress,
+                         input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+        signatures[name] = fn.get_concrete_function()
+        methods[name] = SIGNATURE_METHODS[task.signature_method]
 
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
     try:

@@ -1,50 +1,42 @@
-"""Per-task losses, masked by the task's label mask.
+"""Per-task losses from logits, masked by the task's label mask.
 
 Each task's loss is the mean over the examples that carry its label:
 `sum(mask * loss) / max(sum(mask), 1)`, so a batch with no labels for a task
 contributes exactly zero for it (never NaN), and a missing label never counts as
-a negative. Losses follow the task's kind: softmax cross-entropy (multiclass),
-sigmoid binary cross-entropy averaged over labels (binary, multilabel) and
-squared error (regression).
+a negative. The per-example loss belongs to the task's kind
+(`task.per_example_loss(labels, logits)`, `data/task_kinds.py`): softmax
+cross-entropy (multiclass), sigmoid cross-entropy averaged over labels (binary,
+multilabel), squared error (regression), all computed from logits.
+
+A task with few labels is not up-weighted: its loss is the mean over the rows
+of the batch that carry its label, so each labelled row of a rare task counts
+more than one of a common task, but the task as a whole weighs as much as any
+other (change that with `train.weighting`).
 
 Example:
 >>> import tensorflow as tf
 >>> from data.tasks import Task
 >>> from models.losses import masked_task_loss
+>>> logit = float(tf.math.log(9.0))  # sigmoid(logit) = 0.9
 >>> loss = masked_task_loss(Task("a", "binary"), tf.constant([[1.0], [0.0]]),
-...                         tf.constant([[0.9], [0.5]]), tf.constant([1.0, 0.0]))
+...                         tf.constant([[logit], [0.0]]), tf.constant([1.0, 0.0]))
 >>> round(float(loss), 4)  # only the first example counts: -log(0.9)
 0.1054
 """
 
 import tensorflow as tf
 
-EPSILON = 1e-7
 
-
-def per_example_loss(task, y_true, y_pred):
-    """Unreduced loss of one task, shape [batch]."""
-    y_pred = tf.cast(y_pred, tf.float32)
-    if task.kind == "multiclass":
-        probs = tf.clip_by_value(y_pred, EPSILON, 1.0)
-        picked = tf.gather(probs, tf.cast(y_true, tf.int32), batch_dims=1)
-        return -tf.math.log(picked)
-    if task.kind in ("binary", "multilabel"):
-        y_true = tf.cast(tf.reshape(y_true, tf.shape(y_pred)), tf.float32)
-        p = tf.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
-        bce = -(y_true * tf.math.log(p) + (1.0 - y_true) * tf.math.log(1.0 - p))
-        return tf.reduce_mean(bce, axis=-1)
-    y_true = tf.cast(tf.reshape(y_true, tf.shape(y_pred)), tf.float32)
-    return tf.reduce_mean(tf.square(y_pred - y_true), axis=-1)
-
-
-def masked_loss_sum(task, y_true, y_pred, mask):
+def masked_loss_sum(task, y_true, logits, mask):
     """(sum of masked per-example losses, number of labelled examples)."""
     mask = tf.cast(mask, tf.float32)
-    return tf.reduce_sum(per_example_loss(task, y_true, y_pred) * mask), tf.reduce_sum(mask)
+    per_example = task.per_example_loss(y_true, logits)
+    # where, not a product: a garbage label under a zero mask must not give 0 * inf.
+    masked = tf.where(mask > 0, per_example * mask, tf.zeros_like(per_example))
+    return tf.reduce_sum(masked), tf.reduce_sum(mask)
 
 
-def masked_task_loss(task, y_true, y_pred, mask):
+def masked_task_loss(task, y_true, logits, mask):
     """Mean loss over the labelled examples of one batch (0 when none)."""
-    total, count = masked_loss_sum(task, y_true, y_pred, mask)
+    total, count = masked_loss_sum(task, y_true, logits, mask)
     return total / tf.maximum(count, 1.0)

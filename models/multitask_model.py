@@ -1,7 +1,10 @@
 """`MultiTaskModel`: preprocessing -> architecture (encoders, towers) -> one head per task.
 
-A Keras 3 functional model whose outputs are a dict keyed by task name. Its
-constructor arguments are its config, so it round-trips through `.keras` files.
+A Keras 3 functional model whose outputs are a dict keyed by task name (the
+probabilities or values each task's kind gives). Every head is a Dense layer
+`<task>_logits` followed by the output layer `<task>`; the trainer computes
+losses from the logits (`training_view`), a served model returns the outputs.
+Its constructor arguments are its config, so it round-trips through `.keras` files.
 
 Example:
 >>> import models
@@ -19,10 +22,9 @@ Example:
 
 import keras
 
-from data.inputs import InputSpec, inputs_from_config
-from data.tasks import Task, tasks_from_config
+from data.inputs import inputs_from_config
+from data.tasks import tasks_from_config
 from models.encoders import make_encoder
-from models.heads import make_head
 from models.preprocessing import model_inputs, preprocess
 from models.registry import check_architecture_args, get_architecture
 
@@ -57,7 +59,11 @@ class MultiTaskModel(keras.Model):
             return make_encoder(encoder, features.shape[1:], name=name, args=encoder_args)
 
         towers, probes = arch(features, tasks, build_encoder, **args)
-        outputs = {t.name: make_head(t)(towers[t.name]) for t in tasks}
+        logits, outputs = {}, {}
+        for task in tasks:
+            to_logits, to_output = task.make_head()
+            logits[task.name] = to_logits(towers[task.name])
+            outputs[task.name] = to_output(logits[task.name])
         super().__init__(inputs=raw, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -68,13 +74,21 @@ class MultiTaskModel(keras.Model):
         self.encoder_args = encoder_args
         self.args = args
         self._probes = probes
+        self._logits = logits
+
+    def training_view(self, representation=()):
+        """A model sharing this one's weights that returns `(outputs, logits, representation)`:
+        the output dict, the logits dict (what losses are computed from) and the list of
+        `representation` tensors of this graph (see `training/sharing.py`)."""
+        return keras.Model(self.input, [self.output, dict(self._logits), list(representation)],
+                           name=f"{self.name}_training_view")
 
     def probe_model(self):
         """A model sharing this one's weights whose outputs are the architecture's probes
         (e.g. MMoE gate weights); None when the architecture has none."""
         if not self._probes:
             return None
-        return keras.Model(self.inputs, self._probes, name=f"{self.name}_probes")
+        return keras.Model(self.input, self._probes, name=f"{self.name}_probes")
 
     def get_config(self):
         return {
@@ -91,14 +105,3 @@ class MultiTaskModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def task_by_name(model, name) -> Task:
-    for t in model.tasks:
-        if t.name == name:
-            return t
-    raise KeyError(name)
-
-
-def specs_of(model):
-    return model.tasks, tuple(InputSpec.from_config(i) for i in model.input_specs)

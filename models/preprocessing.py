@@ -34,8 +34,8 @@ class Impute(keras.layers.Layer):
         fill_value: float or str. The value put where the input is missing.
 
     Example:
-    >>> import numpy as np
-    >>> Impute(2.5)(np.array([1.0, np.nan], np.float32)).numpy().tolist()
+    >>> import tensorflow as tf
+    >>> Impute(2.5)(tf.constant([1.0, float("nan")])).numpy().tolist()
     [1.0, 2.5]
     """
 

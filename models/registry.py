@@ -12,6 +12,9 @@ An architecture is a function
   task outputs: they are reachable with `MultiTaskModel.probe_model()` and left
   out of the serving signature.
 
+`model.args` are checked against the function's signature: names, and types
+from annotations or defaults (`utils/arguments.py`).
+
 Extra losses (e.g. soft sharing's L2 penalty) are added with `layer.add_loss`
 inside a layer; the trainer adds `model.losses` to the total loss.
 
@@ -23,29 +26,29 @@ Example:
 
 import inspect
 
-ARCHITECTURES = {}
+from utils.arguments import check_arguments
+from utils.registry import Registry
+
+
+def _load():
+    from models import architectures  # noqa: F401  (each module registers itself)
+
+
+ARCHITECTURES = Registry("architecture", key="model.architecture", loader=_load)
 
 RESERVED = ("features", "tasks", "make_encoder")
 
 
 def register_architecture(name):
-    def wrap(fn):
-        if name in ARCHITECTURES and ARCHITECTURES[name] is not fn:
-            raise ValueError(f"Architecture {name!r} registered twice.")
-        ARCHITECTURES[name] = fn
-        return fn
-    return wrap
+    return ARCHITECTURES.register(name)
 
 
 def list_architectures():
-    return sorted(ARCHITECTURES)
+    return ARCHITECTURES.names()
 
 
 def get_architecture(name):
-    if name not in ARCHITECTURES:
-        raise ValueError(f"model.architecture: unknown architecture {name!r}; known "
-                         f"architectures: {', '.join(list_architectures())}")
-    return ARCHITECTURES[name]
+    return ARCHITECTURES.get(name)
 
 
 def architecture_args(name):
@@ -54,8 +57,6 @@ def architecture_args(name):
 
 
 def check_architecture_args(name, args):
-    valid = architecture_args(name)
-    unknown = sorted(set(args) - set(valid))
-    if unknown:
-        raise ValueError(f"model.args: unknown argument(s) {unknown} for architecture {name!r}; "
-                         f"valid: {', '.join(valid) or '(none)'}")
+    """Unknown names list the valid ones; a value of the wrong type names the key."""
+    check_arguments(get_architecture(name), args or {}, "model.args", skip=RESERVED,
+                    what=f"architecture {name!r}")

@@ -6,7 +6,7 @@ one single-task model per task:
     Δm = 100% * (1/T) * sum_t s_t (M_mtl,t - M_stl,t) / M_stl,t
 
 with `s_t = +1` when a higher metric is better and `-1` when lower is better.
-One metric per task, chosen by the task's kind (`PRIMARY_METRIC`):
+One metric per task, chosen by the task's kind (`task.primary_metric`):
 
     binary -> accuracy (higher is better)    multiclass -> accuracy (higher)
     multilabel -> f1 (micro, higher)         regression -> rmse (lower is better)
@@ -29,9 +29,6 @@ Example:
 import copy
 import os
 
-PRIMARY_METRIC = {"binary": ("accuracy", True), "multiclass": ("accuracy", True),
-                  "multilabel": ("f1", True), "regression": ("rmse", False)}
-
 BASELINES_DIR = "baselines"
 
 
@@ -40,7 +37,7 @@ def delta_m(multi_task, single_task, tasks):
     relative_improvement}}, "delta_m": percent}. Tasks missing a baseline are skipped."""
     rows, improvements = {}, []
     for task in tasks:
-        metric, higher = PRIMARY_METRIC[task.kind]
+        metric, higher = task.primary_metric
         if task.name not in single_task or task.name not in multi_task:
             continue
         mtl, stl = multi_task[task.name][metric], single_task[task.name][metric]

@@ -1,63 +1,102 @@
-"""Experiment configs: YAML files over defaults, `--set a.b=c` overrides, strict keys.
+"""Experiment configs: typed sections over defaults, YAML files, `--set a.b=c` overrides.
 
-Every key has a default here; a YAML file or an override that names a key not
-in the defaults fails with the list of valid keys at that level. Keys whose
-value is a free-form mapping (`data.options`, `model.encoder_args`,
-`model.args`, `train.task_weights`, `train.weighting_args`) accept any sub-key;
-their consumers validate them. `--set data.options.train=x` sets one entry of such a
-mapping and keeps the others; `--set data.options={...}` replaces the whole mapping.
+A config has three sections, each a dataclass below (`DataConfig`, `ModelConfig`,
+`TrainConfig`): their fields are the valid keys, their defaults the defaults,
+their types and `metadata` (ranges, choices) what a value must be. `load_config`
+merges defaults <- a YAML file <- overrides and checks every value at once,
+before any data or model is built: a wrong key, type, range or choice, or
+broken YAML, raises `ConfigError` naming the key and the valid values
+(`train.py` prints it as `config error: ...` and exits 2).
+
+The result is a plain nested dict (`config["train"]["epochs"]`), saved as the
+run's `config.yaml`. Keys whose value is a free-form mapping (`data.options`,
+`model.encoder_args`, `model.args`, `train.weighting_args`) accept any sub-key;
+their consumers check them against their signatures (`utils/arguments.py`),
+before any work too (`training.experiment.Experiment.validate`).
+`--set data.options.train=x` sets one entry of such a mapping and keeps the
+others; `--set data.options={...}` replaces the whole mapping.
 
 Example:
 >>> from training.config import load_config
 >>> cfg = load_config(None, ["train.epochs=1", "data.tasks=[left]"])
 >>> cfg["train"]["epochs"], cfg["data"]["tasks"]
 (1, ['left'])
+>>> load_config(None, ["train.epochs=two"])
+Traceback (most recent call last):
+...
+training.config.ConfigError: train.epochs: expected an integer, got 'two' (str)
 """
 
 import copy
+import dataclasses
+import numbers
 import os
+import re
+from typing import List, Optional
 
 import yaml
-
-DEFAULTS = {
-    "data": {
-        "name": "multi_mnist",      # a registered dataset: `python train.py --list`
-        "options": {},              # dataset factory options (e.g. CSV files, builder config)
-        "tasks": [],                # subset of the dataset's tasks; empty = all
-        "data_dir": None,           # TFDS data_dir; default $TFDS_DATA_DIR or ./tfds_data
-        "max_train_examples": None,  # take the first N training examples (quick runs)
-        "max_eval_examples": None,  # take the first N validation/test examples
-        "shuffle_buffer": 10000,
-    },
-    "model": {
-        "architecture": "shared_bottom",
-        "encoder": "cnn",
-        "encoder_args": {},
-        "args": {},
-    },
-    "train": {
-        "epochs": 3,
-        "batch_size": 128,
-        "optimizer": "adam",
-        "learning_rate": 1e-3,
-        "seed": 42,
-        "weighting": "equal",       # a method: `python train.py --list`
-        "weighting_args": {},       # its arguments (e.g. {c: 0.4} for cagrad)
-        "gradient_on": "representation",  # per-task gradients for gradient methods:
-                                    # representation (cheap) or parameters
-        "task_weights": {},         # static weights per task (weighting: static)
-        "monitor": "val_loss",      # val_loss or val_<task>_<metric>
-        "monitor_mode": "auto",     # min, max or auto (max for accuracy/auc/f1)
-        "early_stopping_patience": 0,  # 0 = off
-    },
-}
-
-FREE_FORM = {("data", "options"), ("model", "encoder_args"), ("model", "args"),
-             ("train", "task_weights"), ("train", "weighting_args")}
 
 
 class ConfigError(ValueError):
     pass
+
+
+def _field(default, *, minimum=None, greater_than=None, choices=None, free_form=False, doc=""):
+    metadata = {"minimum": minimum, "greater_than": greater_than, "choices": choices,
+                "free_form": free_form, "doc": doc}
+    if isinstance(default, (dict, list)):
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """`data:` which dataset, which of its tasks, where it lives."""
+
+    name: str = _field("multi_mnist", doc="a registered dataset: `python train.py --list`")
+    options: dict = _field({}, free_form=True, doc="the dataset's options (CSV files, config...)")
+    tasks: List[str] = _field([], doc="subset of the dataset's tasks; empty = all")
+    data_dir: Optional[str] = _field(None, doc="TFDS data_dir; default $TFDS_DATA_DIR or ./tfds_data")
+    max_train_examples: Optional[int] = _field(None, minimum=1, doc="first N training examples")
+    max_eval_examples: Optional[int] = _field(None, minimum=1, doc="first N validation/test examples")
+    shuffle_buffer: int = _field(10000, minimum=1)
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """`model:` the architecture and its encoder."""
+
+    architecture: str = _field("shared_bottom", doc="a registered architecture")
+    encoder: str = _field("cnn", doc="a registered encoder")
+    encoder_args: dict = _field({}, free_form=True)
+    args: dict = _field({}, free_form=True, doc="the architecture's arguments")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """`train:` the optimisation, the weighting method, checkpoints and stopping."""
+
+    epochs: int = _field(3, minimum=1)
+    batch_size: int = _field(128, minimum=1)
+    optimizer: str = _field("adam", doc="`python train.py --list`")
+    learning_rate: float = _field(1e-3, greater_than=0)
+    seed: int = _field(42)
+    weighting: str = _field("equal", doc="a method: `python train.py --list`")
+    weighting_args: dict = _field({}, free_form=True, doc="its arguments (e.g. {c: 0.4} for cagrad)")
+    gradient_on: Optional[str] = _field(
+        None, choices=("representation", "parameters"),
+        doc="where methods that use per-task gradients take them; default representation")
+    task_weights: dict = _field({}, free_form=True, doc="per-task weights (weighting: static)")
+    monitor: str = _field("val_loss", doc="val_loss or val_<task>_<metric>")
+    monitor_mode: str = _field("auto", choices=("auto", "min", "max"))
+    early_stopping_patience: int = _field(0, minimum=0, doc="0 = off")
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+DEFAULTS = {name: dataclasses.asdict(cls()) for name, cls in SECTIONS.items()}
+FREE_FORM = {(s, f.name) for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)
+             if f.metadata["free_form"]}
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _merge(base, override, path=(), merge_free=False):
@@ -76,7 +115,7 @@ def _merge(base, override, path=(), merge_free=False):
             if value is None:
                 base[key] = {}
             elif not isinstance(value, dict):
-                raise ConfigError(f"config key {where!r} must be a mapping")
+                raise ConfigError(f"{where}: expected a mapping, got {value!r}")
             elif merge_free:
                 _deep_update(base[key], copy.deepcopy(value))
             else:
@@ -93,12 +132,23 @@ def _deep_update(target, update):
             target[key] = value
 
 
+def _yaml(text, where):
+    """Parses YAML; a syntax error names `where`, the line and the column."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{where}{at}: invalid YAML: {problem}") from None
+
+
 def parse_override(text):
     """`a.b=c` -> ({"a": {"b": c}}); the value is parsed as YAML (numbers, lists...)."""
     if "=" not in text:
         raise ConfigError(f"--set expects key=value, got {text!r}")
     key, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() else None
+    value = _yaml(raw, f"--set {text}") if raw.strip() else None
     out = {}
     node = out
     parts = key.strip().split(".")
@@ -108,14 +158,74 @@ def parse_override(text):
     return out
 
 
+def _type_name(annotation):
+    return {int: "an integer", float: "a number", str: "a string", dict: "a mapping",
+            bool: "true or false"}.get(annotation, "a list of strings")
+
+
+def _check_field(section, field, value):
+    """Returns the value (a float field takes YAML's '1e-3' string), or raises ConfigError."""
+    where = f"{section}.{field.name}"
+    annotation = field.type
+    optional = getattr(annotation, "__origin__", None) is not None and type(None) in getattr(
+        annotation, "__args__", ())
+    if optional:
+        annotation = next(a for a in annotation.__args__ if a is not type(None))
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{where}: expected {_type_name(annotation)}, got null")
+    got = f"got {value!r} ({type(value).__name__})"
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(f"{where}: expected an integer, {got}")
+    elif annotation is float:
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as a string
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError(f"{where}: expected a number, {got}")
+        value = float(value)
+    elif annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, {got}")
+    elif annotation is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, {got}")
+    elif getattr(annotation, "__origin__", None) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, {got}")
+    meta = field.metadata
+    if meta["minimum"] is not None and value < meta["minimum"]:
+        raise ConfigError(f"{where}: must be >= {meta['minimum']}, got {value!r}")
+    if meta["greater_than"] is not None and not value > meta["greater_than"]:
+        raise ConfigError(f"{where}: must be > {meta['greater_than']}, got {value!r}")
+    if meta["choices"] and value not in meta["choices"]:
+        raise ConfigError(f"{where}: unknown value {value!r}; valid values: "
+                          f"{', '.join(meta['choices'])}")
+    return value
+
+
+def check_types(config):
+    """Checks (and normalises) every value of a merged config against its section's dataclass."""
+    for section, cls in SECTIONS.items():
+        for field in dataclasses.fields(cls):
+            config[section][field.name] = _check_field(section, field,
+                                                       config[section][field.name])
+    weights = config["train"]["task_weights"]
+    for task, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or weight < 0:
+            raise ConfigError(f"train.task_weights.{task}: expected a number >= 0, got {weight!r}")
+    return config
+
+
 def load_config(path=None, overrides=()):
-    """Defaults <- YAML file <- overrides, with strict key checking."""
+    """Defaults <- YAML file <- overrides, with strict keys and typed values."""
     config = copy.deepcopy(DEFAULTS)
     if path:
         if not os.path.exists(path):
             raise ConfigError(f"config file not found: {path}")
         with open(path) as f:
-            loaded = yaml.safe_load(f) or {}
+            loaded = _yaml(f.read(), path) or {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: a config must be a YAML mapping")
         _merge(config, loaded)
@@ -126,9 +236,11 @@ def load_config(path=None, overrides=()):
         depth = len(text.split("=", 1)[0].strip().split("."))
         _merge(config, override, merge_free=depth > 2)
     tasks = config["data"]["tasks"]
-    if isinstance(tasks, str):
+    if tasks is None:
+        config["data"]["tasks"] = []
+    elif isinstance(tasks, str):
         config["data"]["tasks"] = [t.strip() for t in tasks.split(",") if t.strip()]
-    return config
+    return check_types(config)
 
 
 def save_config(config, path):

@@ -20,8 +20,9 @@ from data.tasks import select_tasks
 from models.encoders import check_encoder_args
 from models.registry import check_architecture_args
 from training.config import save_config
-from training.weighting import make_weighting
-from training.trainer import Trainer, check_optimizer, make_optimizer
+from training.optimizers import OPTIMIZERS, make_optimizer
+from training.trainer import GRADIENT_ON, Trainer
+from training.weighting import WEIGHTINGS, make_weighting
 
 
 class Experiment:
@@ -30,6 +31,7 @@ class Experiment:
     def __init__(self, config, strategy=None, is_chief=True):
         self.config = config
         self.is_chief = is_chief
+        self.check_names(config)
         dc = config["data"]
         self.spec = data.get_dataset(dc["name"], **(dc["options"] or {}))
         self.tasks = select_tasks(self.spec.tasks, dc["tasks"], dc["name"])
@@ -37,14 +39,39 @@ class Experiment:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.validate()
 
-    def validate(self):
-        """Checks every name and argument of the model and train sections before any work,
-        so a typo fails at once, naming the key and the valid values (ValueError)."""
-        mc, tc = self.config["model"], self.config["train"]
+    @staticmethod
+    def check_names(config):
+        """The model and train names and arguments that need no dataset, checked first."""
+        mc, tc = config["model"], config["train"]
         check_architecture_args(mc["architecture"], mc["args"] or {})
         check_encoder_args(mc["encoder"], mc["encoder_args"] or {})
-        check_optimizer(tc["optimizer"])
+        OPTIMIZERS.get(tc["optimizer"])
+        method = WEIGHTINGS.get(tc["weighting"])
+        if tc["gradient_on"] is not None and not method.uses_gradients:
+            users = [n for n, c in WEIGHTINGS.items() if c.uses_gradients]
+            raise ValueError(f"train.gradient_on: {tc['weighting']!r} does not use per-task "
+                             f"gradients, so it ignores this key; methods that do: "
+                             f"{', '.join(users)}")
+
+    def validate(self):
+        """Checks every name and argument of the model and train sections against the
+        dataset's tasks before any work, so a typo fails at once, naming the key and the
+        valid values (ValueError)."""
+        tc = self.config["train"]
         make_weighting(tc["weighting"], self.tasks, tc["task_weights"], **(tc["weighting_args"] or {}))
+        valid = self.monitor_names()
+        if tc["monitor"] not in valid:
+            raise ValueError(f"train.monitor: unknown metric {tc['monitor']!r}; valid: "
+                             f"{', '.join(valid)}")
+
+    def monitor_names(self, tasks=None):
+        """Every value `train.monitor` may name for `tasks`."""
+        names = ["val_loss", "loss"]
+        for task in tasks or self.tasks:
+            metrics = ["loss"] + list(task.make_metrics())
+            names += [f"val_{task.name}_{m}" for m in metrics]
+            names += [f"train_{task.name}_{m}" for m in metrics]
+        return names
 
     # ------------------------------------------------------------------ data
     def prepare(self):
@@ -91,7 +118,8 @@ class Experiment:
                        task_weights={} if weighting else tc["task_weights"], strategy=self.strategy,
                        monitor=tc["monitor"], monitor_mode=tc["monitor_mode"],
                        early_stopping_patience=tc["early_stopping_patience"],
-                       gradient_on=tc["gradient_on"], is_chief=is_chief and self.is_chief,
+                       gradient_on=tc["gradient_on"] or GRADIENT_ON[0],
+                       is_chief=is_chief and self.is_chief,
                        verbose=verbose)
 
     # ----------------------------------------------------------------- train

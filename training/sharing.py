@@ -1,6 +1,6 @@
 """Which parts of a multi-task model are shared: found from its functional graph.
 
-Gradient balancing (`training/gradients.py`) and GradNorm need each task's
+Gradient balancing and GradNorm (`training/weighting/`) need each task's
 gradient on what the tasks share. This module finds it without any naming
 convention, by walking the Keras functional graph back from each task's output:
 
@@ -51,18 +51,22 @@ class SharedStructure:
 
     def representation_model(self, model):
         """A model sharing `model`'s weights that returns (outputs dict, representation list)."""
-        return keras.Model(model._inputs_struct, [model._outputs_struct, list(self.representation)],
+        return keras.Model(model.input, [model.output, list(self.representation)],
                            name=f"{model.name}_with_representation")
 
 
 def _producer(tensor):
-    """(operation, node) that produced a KerasTensor of a functional graph."""
+    """(operation, node) that produced a KerasTensor of a functional graph.
+
+    The one place that reads Keras internals: a KerasTensor's `_keras_history`
+    and a layer's `_inbound_nodes` are how Keras itself walks a functional graph,
+    and no public API exposes the producing node."""
     op, node_index, _ = tensor._keras_history
     return op, op._inbound_nodes[node_index]
 
 
 def _task_outputs(model):
-    struct = model._outputs_struct
+    struct = model.output
     if isinstance(struct, dict):
         return struct
     return dict(zip(model.output_names, keras.tree.flatten(struct)))

@@ -22,10 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from data.inputs import InputSpec
-from data.pipeline import encode_label
 from data.tasks import Task
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")
+CLASSES = {"multiclass": ("a", "b", "c"), "multilabel": ("p", "q", "r")}
 
 
 @dataclasses.dataclass
@@ -60,7 +60,7 @@ class SyntheticProblem:
         def encode(inputs, raw):
             labels, masks = {}, {}
             for t in tasks:
-                labels[t.name], masks[t.name] = encode_label(t, raw[t.name])
+                labels[t.name], masks[t.name] = t.encode_label(raw[t.name])
             return inputs, labels, masks
         return ds.map(encode)
 
@@ -87,22 +87,10 @@ def synthetic_problem(num_tasks=3, num_examples=256, num_features=8, seed=0, mis
         name = f"t{i}_{kind}"
         score = shared @ rng.normal(size=(4, 3)) + 0.3 * rng.normal(size=(num_examples, 3))
         drop = rng.random(num_examples) < missing
-        if kind == "binary":
-            tasks.append(Task(name, kind))
-            y = (score[:, 0] > 0).astype("int64")
-            y[drop] = -1
-        elif kind == "multiclass":
-            tasks.append(Task(name, kind, ("a", "b", "c")))
-            y = score.argmax(1).astype("int64")
-            y[drop] = -1
-        elif kind == "multilabel":
-            tasks.append(Task(name, kind, ("p", "q", "r")))
-            y = (score > 0).astype("int64")
-            y[drop] = -1
-        else:
-            tasks.append(Task(name, kind))
-            y = score[:, 0].astype("float32")
-            y[drop] = np.nan
+        task = Task(name, kind, CLASSES.get(kind, ()))
+        y = task.labels_from_scores(score)
+        y[drop] = task.missing_label()
+        tasks.append(task)
         labels[name] = y
     return SyntheticProblem(tuple(tasks), (InputSpec("x", "numeric", shape=(num_features,)),),
                             x, labels, seed, **model)

@@ -6,19 +6,14 @@ over the replica's labelled examples divided by the label count of the GLOBAL
 batch (counts are all-reduced), so the replicas' losses and gradients add up to
 those of one device on the whole batch; the optimizer sums replica gradients.
 
-A weighting method (`training/weighting.py`, `training/gradients.py`) turns the
-task losses into the update:
-
-- loss weighting methods return a total loss; its gradient updates everything;
-- methods that need per-task gradients (`gradnorm` and the gradient balancing
-  methods) get the Gram matrix of the task gradients on the shared part of the
-  model (`training/sharing.py`), either the shared representation
-  (`gradient_on="representation"`: one backward pass through the heads per
-  task, then one full backward pass) or the shared parameters
-  (`gradient_on="parameters"`: one full backward pass per task). The Gram matrix
-  is made identical on every replica (all-reduce), so every replica picks the
-  same coefficients. Gradient balancing then updates the shared part with
-  `sum_t w_t g_t` and each task's own layers with its plain gradient.
+Losses are computed from each head's logits (`MultiTaskModel.training_view`);
+metrics from its outputs. A weighting method (`training/weighting/`) turns the
+task losses into gradients (`Weighting.gradients`): the trainer only records the
+forward pass and applies what the method returns. Methods that need per-task
+gradients get them on the shared part of the model (`training/sharing.py`),
+either the shared representation (`gradient_on="representation"`: one backward
+pass through the heads per task, then one full backward pass) or the shared
+parameters (`gradient_on="parameters"`: one full backward pass per task).
 
 Per epoch it logs per-task metrics and the mean task weights (console progress
 bar, TensorBoard, `history.json`), writes a checkpoint (model, optimizer,
@@ -45,7 +40,7 @@ import tensorflow as tf
 from models.losses import masked_loss_sum
 from training.metrics import make_task_metrics
 from training.sharing import find_shared
-from training.weighting import StepInfo, make_weighting
+from training.weighting import Step, StepInfo, make_weighting
 
 GRADIENT_ON = ("representation", "parameters")
 
@@ -54,40 +49,19 @@ class NonFiniteLossError(RuntimeError):
     pass
 
 
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-              "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop}
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read; the message names it and the one before."""
 
 
-def check_optimizer(name):
-    if name not in OPTIMIZERS:
-        raise ValueError(f"train.optimizer: unknown optimizer {name!r}; known: "
-                         f"{', '.join(sorted(OPTIMIZERS))}")
-
-
-def make_optimizer(name, learning_rate):
-    check_optimizer(name)
-    return OPTIMIZERS[name](learning_rate=learning_rate)
+def latest_checkpoint(run_dir):
+    """Path prefix of the run dir's last checkpoint, or None."""
+    return tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")) if run_dir else None
 
 
 def _monitor_mode(monitor, mode):
     if mode in ("min", "max"):
         return mode
     return "max" if any(k in monitor for k in ("accuracy", "auc", "f1")) else "min"
-
-
-def _flat(tensors, like):
-    """Concatenates gradients (None -> zeros shaped like `like`) into one vector."""
-    return tf.concat([tf.reshape(tf.zeros_like(l) if g is None else g, [-1])
-                      for g, l in zip(tensors, like)], 0)
-
-
-def _unflat(vector, like):
-    parts, start = [], 0
-    for l in like:
-        size = int(np.prod(l.shape))
-        parts.append(tf.reshape(vector[start:start + size], tf.shape(l)))
-        start += size
-    return parts
 
 
 class Trainer:
@@ -139,11 +113,12 @@ class Trainer:
             # distributed tf.function fail under MirroredStrategy.
             self.optimizer.build(model.trainable_variables + self.weighting.variables_to_train)
         self.shared = None
-        self._forward = model
+        representation = ()
         if self.weighting.uses_gradients:
             self.shared = find_shared(model)
             if gradient_on == "representation":
-                self._forward = self.shared.representation_model(model)
+                representation = self.shared.representation
+        self._forward = model.training_view(representation)
         self._train_fn = None
         self._eval_fn = None
         self.best_weights = None  # the best epoch's weights, once one is seen in this process
@@ -161,10 +136,10 @@ class Trainer:
             self.manager = tf.train.CheckpointManager(self.checkpoint, ckpt_dir, max_to_keep=2)
 
     # ----------------------------------------------------------------- losses
-    def _task_losses(self, labels, outputs, masks):
+    def _task_losses(self, labels, logits, masks):
         """Per task: the loss share of this replica [T], its local mean and label count."""
         ctx = tf.distribute.get_replica_context()
-        sums, counts = zip(*(masked_loss_sum(t, labels[t.name], outputs[t.name], masks[t.name])
+        sums, counts = zip(*(masked_loss_sum(t, labels[t.name], logits[t.name], masks[t.name])
                              for t in self.tasks))
         sums, counts = tf.stack(sums), tf.stack(counts)
         global_counts = counts
@@ -181,84 +156,34 @@ class Trainer:
 
     # ----------------------------------------------------------------- steps
     def _train_replica_step(self, inputs, labels, masks):
-        n_rep = self.strategy.num_replicas_in_sync
         method = self.weighting
-        rep_mode = method.uses_gradients and self.gradient_on == "representation"
         with tf.GradientTape(persistent=method.uses_gradients) as tape:
-            if rep_mode:
-                outputs, reps = self._forward(inputs, training=True)
-            else:
-                outputs, reps = self._forward(inputs, training=True), None
-            losses, local_means, counts = self._task_losses(labels, outputs, masks)
+            outputs, logits, reps = self._forward(inputs, training=True)
+            losses, local_means, counts = self._task_losses(labels, logits, masks)
             loss_list = tf.unstack(losses)  # recorded, for per-task gradients
-            info = StepInfo(losses=self._all_reduce(tf.stop_gradient(losses)),
-                            step=tf.convert_to_tensor(self.optimizer.iterations),
-                            num_replicas=n_rep)
             extra = self._forward.losses
+            n_rep = self.strategy.num_replicas_in_sync
             reg = tf.add_n(extra) / n_rep if extra else None
-            if not method.uses_gradients:
-                total, weights = method.combine_vector(losses, info)
-                if reg is not None:
-                    total += reg
-        variables = self.model.trainable_variables + method.variables_to_train
-        if method.uses_gradients:
-            grads, weights, total = self._balanced_gradients(tape, losses, loss_list, reps, reg,
-                                                              info, variables)
-            del tape
-        else:
-            grads = tape.gradient(total, variables)
-        self.optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+        info = StepInfo(losses=self._all_reduce(tf.stop_gradient(losses)),
+                        step=tf.convert_to_tensor(self.optimizer.iterations), num_replicas=n_rep)
+        rep_mode = method.uses_gradients and self.gradient_on == "representation"
+        step = Step(tape=tape, losses=losses, loss_list=loss_list,
+                    variables=self.model.trainable_variables + method.variables_to_train,
+                    info=info, regularizer=reg, representation=reps if rep_mode else None,
+                    shared_variables=self.shared.variables if self.shared else None,
+                    all_reduce=self._all_reduce)
+        grads, weights, total = method.gradients(step)
+        del tape
+        self.optimizer.apply_gradients([(g, v) for g, v in zip(grads, step.variables)
+                                        if g is not None])
         for i, task in enumerate(self.tasks):
             n = task.name
             self.train_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
         return total, weights
 
-    def _balanced_gradients(self, tape, losses, loss_list, reps, reg, info, variables):
-        """Gradients for methods that look at per-task gradients (see the module doc)."""
-        method = self.weighting
-        n = len(self.tasks)
-        if reps is not None:
-            per_task = [_flat(tape.gradient(loss_list[t], reps), reps) for t in range(n)]
-            g = tf.stack(per_task)                       # [T, replica batch * width]
-            gram = self._all_reduce(tf.matmul(g, g, transpose_b=True))
-        else:
-            shared = self.shared.variables
-            g = tf.stack([_flat(tape.gradient(loss_list[t], shared), shared) for t in range(n)])
-            g_all = self._all_reduce(g)                  # [T, P], the global batch's
-            gram = tf.matmul(g_all, g_all, transpose_b=True)
-        info.gram = gram
-        weights = tf.stop_gradient(method.task_weights(info))
-        # Task-specific layers: plain task gradients (balancing) or the weighted ones.
-        own = tf.ones_like(weights) if method.balances_gradients else weights
-        with tape:  # re-entered: the weighted sum must be on the tape to differentiate it
-            target = tf.reduce_sum(own * losses)
-            if reg is not None:
-                target += reg
-        total = tf.reduce_sum(weights * losses) + (0.0 if reg is None else reg)
-        if reps is not None:
-            if method.balances_gradients:
-                # The heads' backward pass already brings sum_t own_t g_t to the representation;
-                # add the difference so the shared layers receive sum_t w_t g_t.
-                delta = _unflat(tf.linalg.matvec(g, weights - own, transpose_a=True), reps)
-                grads = tape.gradient([target] + list(reps), variables,
-                                      output_gradients=[tf.ones_like(target)] + delta)
-            else:
-                grads = tape.gradient(target, variables)
-            return grads, weights, total
-        shared_ids = {id(v) for v in self.shared.variables}
-        rest = [v for v in variables if id(v) not in shared_ids]
-        rest_grads = dict(zip([id(v) for v in rest], tape.gradient(target, rest)))
-        shared_grads = _unflat(tf.linalg.matvec(g, weights, transpose_a=True), self.shared.variables)
-        if reg is not None:
-            reg_grads = tape.gradient(reg, self.shared.variables)
-            shared_grads = [s if r is None else s + r for s, r in zip(shared_grads, reg_grads)]
-        by_id = dict(zip([id(v) for v in self.shared.variables], shared_grads))
-        by_id.update(rest_grads)
-        return [by_id[id(v)] for v in variables], weights, total
-
     def _eval_replica_step(self, inputs, labels, masks):
-        outputs = self.model(inputs, training=False)
-        losses, local_means, counts = self._task_losses(labels, outputs, masks)
+        outputs, logits, _ = self._forward(inputs, training=False)
+        losses, local_means, counts = self._task_losses(labels, logits, masks)
         for i, task in enumerate(self.tasks):
             n = task.name
             self.eval_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
@@ -313,7 +238,15 @@ class Trainer:
             latest = tf.train.latest_checkpoint(self.restore_dir)  # the chief's (shared disk)
         if latest is None:
             return 0
-        self.checkpoint.restore(latest)
+        try:
+            self.checkpoint.restore(latest)
+        except (tf.errors.OpError, ValueError, IndexError) as e:  # what a truncated file raises
+            older = [p for p in self.manager.checkpoints if p != latest] if self.manager else []
+            hint = (f"; the previous one is {older[-1]}: delete {latest}.* (and its line in "
+                    f"{os.path.dirname(latest)}/checkpoint) to resume from it" if older else
+                    "; there is no earlier checkpoint: train again without --resume")
+            raise CheckpointError(f"checkpoint {latest} is unreadable "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0][:200]}){hint}") from None
         return int(self.epoch.numpy())
 
     def fit(self, train_ds_fn, val_ds=None, epochs=1, resume=False):

@@ -18,7 +18,7 @@ Example:
 import keras
 from keras import ops
 
-from models.architectures.shared_bottom import dense_stack
+from models.architectures.blocks import dense_stack
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")

@@ -32,9 +32,11 @@ Example:
 (None, 12)
 """
 
+from typing import Optional, Sequence, Union
+
 import keras
 
-from models.architectures.shared_bottom import dense_stack
+from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
 
 
@@ -55,8 +57,8 @@ def resolve_levels(tasks, task_levels):
 
 
 @register_architecture("hierarchical")
-def hierarchical(features, tasks, make_encoder, task_levels=None, level_units=64,
-                 tower_units=(32,)):
+def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
+                 level_units: Union[int, Sequence[int]] = 64, tower_units=(32,)):
     """Hierarchical: tasks at configurable depths, lower tasks feeding higher ones."""
     levels = resolve_levels(tasks, task_levels)
     num_levels = max(levels.values())

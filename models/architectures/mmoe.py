@@ -33,7 +33,7 @@ Example:
 """
 
 from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
-from models.architectures.shared_bottom import dense_stack
+from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
 
 

@@ -20,21 +20,8 @@ Example:
 ['a']
 """
 
-import keras
-
+from models.architectures.blocks import towers_on
 from models.registry import register_architecture
-
-
-def dense_stack(x, units, name):
-    """ReLU dense layers `<name>_0`, `<name>_1`, ... of widths `units` on `x`."""
-    for i, u in enumerate(units):
-        x = keras.layers.Dense(int(u), activation="relu", name=f"{name}_{i}")(x)
-    return x
-
-
-def towers_on(shared, tasks, tower_units, prefix="tower"):
-    """Per-task dense towers on top of one shared tensor."""
-    return {task.name: dense_stack(shared, tower_units, f"{prefix}_{task.name}") for task in tasks}
 
 
 @register_architecture("shared_bottom")

@@ -30,7 +30,7 @@ Example:
 
 import inspect
 
-from models.architectures.shared_bottom import dense_stack
+from models.architectures.blocks import dense_stack
 from models.registry import get_architecture, register_architecture
 
 

@@ -37,7 +37,7 @@ Example:
 import keras
 from keras import ops
 
-from models.architectures.shared_bottom import dense_stack
+from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
 
 

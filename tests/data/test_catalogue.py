@@ -5,6 +5,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 import data
+from data.task_kinds import MulticlassTask
 from tests.data.helpers import first_batch
 
 EXPECTED = {
@@ -25,7 +26,7 @@ def test_mocked_batches(name, tmp_path):
     assert inputs["image"].shape == (3,) + shape
     assert set(labels) == {t.name for t in spec.tasks} == set(masks)
     for task in spec.tasks:
-        if task.kind == "multiclass":
+        if isinstance(task, MulticlassTask):
             assert labels[task.name].shape == (3,)
             assert labels[task.name].max() < len(task.classes)
         else:

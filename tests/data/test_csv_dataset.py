@@ -128,7 +128,7 @@ def test_errors_name_file_line_column(tmp_path, files):
     ragged = write_csv(tmp_path / "r.csv", ["x", "y"], [["1", "0"], ["2"]])
     error(rf"{ragged}, line 3: 1 cells, but the header has 2 columns", train=ragged,
           labels={"y": "binary"})
-    error(r"data.options.labels.plan: unknown kind 'category'; valid kinds: binary, multilabel",
+    error(r"data.options.labels.plan: unknown kind 'category'; valid kinds: binary, multiclass, multilabel",
           train=train, labels={"plan": "category"})
     error(r"data.options.feature_types.Age: unknown type 'int'; valid types: numeric, categorical",
           train=train, labels={"plan": "multiclass"}, feature_types={"Age": "int"})

@@ -6,7 +6,6 @@ import pytest
 import tensorflow as tf
 
 import data
-from data.pipeline import encode_label
 from data.tasks import Task, select_tasks
 
 BINARY = Task("b", "binary")
@@ -16,7 +15,7 @@ REGRESSION = Task("r", "regression")
 
 
 def encode(task, raw):
-    label, mask = encode_label(task, tf.constant(raw))
+    label, mask = task.encode_label(tf.constant(raw))
     return label.numpy(), float(mask.numpy())
 
 
@@ -47,7 +46,7 @@ def test_missing_label_gives_no_nan_in_a_masked_loss():
     # is 0, not NaN (every kind: tests/models/test_losses.py).
     from models.losses import masked_task_loss
 
-    labels, masks = zip(*(encode_label(REGRESSION, tf.constant(float("nan"))) for _ in range(4)))
+    labels, masks = zip(*(REGRESSION.encode_label(tf.constant(float("nan"))) for _ in range(4)))
     loss = masked_task_loss(REGRESSION, tf.stack(labels), tf.ones([4, 1]), tf.stack(masks))
     assert float(loss) == 0.0
 

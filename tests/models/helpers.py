@@ -37,14 +37,7 @@ def make_batch(tasks, specs, n=8, seed=0):
     inputs = sample_inputs(specs, n=n, seed=seed)
     labels, masks = {}, {}
     for t in tasks:
-        if t.kind == "multiclass":
-            labels[t.name] = rng.integers(0, len(t.classes), n).astype(np.int64)
-        elif t.kind == "binary":
-            labels[t.name] = rng.integers(0, 2, (n, 1)).astype(np.float32)
-        elif t.kind == "multilabel":
-            labels[t.name] = rng.integers(0, 2, (n, len(t.classes))).astype(np.float32)
-        else:
-            labels[t.name] = rng.standard_normal((n, 1)).astype(np.float32)
+        labels[t.name] = t.sample_labels(n, rng)
         masks[t.name] = (rng.random(n) > 0.25).astype(np.float32)
     return inputs, labels, masks
 
@@ -58,13 +51,10 @@ def build(architecture, args=None, encoder="cnn", encoder_args=None, tasks=TASKS
 
 
 def served_like_keras(model, outputs):
-    """Keras outputs reshaped as the serving signature returns them."""
+    """Keras outputs as the serving signature returns them (each task's kind says how)."""
     out = {}
     for t in model.tasks:
-        y = np.asarray(outputs[t.name], np.float32)
-        out[t.name] = y[:, 0] if t.kind in ("binary", "regression") else y
-        if t.kind == "multiclass":
-            out[f"{t.name}_class"] = y.argmax(-1)
+        out.update({k: np.asarray(v) for k, v in t.serving_outputs(outputs[t.name]).items()})
     return out
 
 

@@ -1,10 +1,10 @@
-"""Heads follow the task kind; losses are masked (a missing label adds nothing, never NaN)."""
+"""Heads follow the task kind (logits layer, then the output layer named after the task);
+losses are masked (a missing label adds nothing, never NaN)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.heads import make_head
 from models.losses import masked_task_loss
 from tests.models.helpers import TASKS, make_batch, IMAGE_INPUTS, build
 
@@ -13,20 +13,20 @@ from tests.models.helpers import TASKS, make_batch, IMAGE_INPUTS, build
     (TASKS[0], "softmax", 4), (TASKS[1], "sigmoid", 1), (TASKS[2], "sigmoid", 3),
     (TASKS[3], "linear", 1)])
 def test_head_per_kind(task, activation, width):
-    head = make_head(task)
-    assert head.name == task.name and head.units == width
-    assert head.activation.__name__ == activation
+    logits, output = task.make_head()
+    assert logits.name == f"{task.name}_logits" and logits.units == width
+    assert output.name == task.name and output.activation.__name__ == activation
 
 
 def test_losses_are_masked():
     model = build("shared_bottom")
     inputs, labels, masks = make_batch(TASKS, IMAGE_INPUTS, n=6)
-    outputs = model(inputs)
+    _, outputs, _ = model.training_view()(inputs)  # the logits
     for task in TASKS:
         full = masked_task_loss(task, labels[task.name], outputs[task.name], masks[task.name])
         # Garbage in the masked-out labels changes nothing.
         noisy = np.array(labels[task.name], copy=True)
-        noisy[masks[task.name] == 0] = 1 if task.kind != "regression" else 1e6
+        noisy[masks[task.name] == 0] = 1e6 if task.label_dtype == "float32" else 1
         again = masked_task_loss(task, noisy, outputs[task.name], masks[task.name])
         np.testing.assert_allclose(float(full), float(again), rtol=1e-6)
         none = masked_task_loss(task, labels[task.name], outputs[task.name],

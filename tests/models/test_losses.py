@@ -1,23 +1,24 @@
-"""Masked per-task losses: only labelled rows count; a batch without labels gives 0, not NaN."""
+"""Masked per-task losses from logits: only labelled rows count; a batch without labels
+gives 0, not NaN; extreme logits stay finite."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.pipeline import encode_label
 from data.tasks import Task
-from models.losses import masked_task_loss, per_example_loss
+from models.losses import masked_task_loss
 
+# Logits (values for regression).
 CASES = [
-    (Task("b", "binary"), [1, -1, 0], [[0.8], [0.3], [0.4]]),
-    (Task("m", "multiclass", ("x", "y", "z")), [2, -1, 0], [[0.1, 0.2, 0.7], [1, 0, 0], [0.5, 0.25, 0.25]]),
-    (Task("l", "multilabel", ("p", "q")), [[1, 0], [-1, -1], [0, 0]], [[0.9, 0.2], [0.5, 0.5], [0.1, 0.3]]),
+    (Task("b", "binary"), [1, -1, 0], [[1.4], [-0.8], [-0.4]]),
+    (Task("m", "multiclass", ("x", "y", "z")), [2, -1, 0], [[0.1, 0.2, 1.7], [3, 0, 0], [0.5, -1, 0.25]]),
+    (Task("l", "multilabel", ("p", "q")), [[1, 0], [-1, -1], [0, 0]], [[2.2, -1.4], [0.5, 0.1], [-2, -0.8]]),
     (Task("r", "regression"), [2.0, float("nan"), -1.0], [[1.5], [9.0], [-1.0]]),
 ]
 
 
 def encoded(task, raw):
-    labels, masks = zip(*(encode_label(task, tf.constant(r)) for r in raw))
+    labels, masks = zip(*(task.encode_label(tf.constant(r)) for r in raw))
     return tf.stack(labels), tf.stack(masks)
 
 
@@ -26,7 +27,7 @@ def test_only_labelled_rows_count(task, raw, preds):
     labels, masks = encoded(task, raw)
     preds = tf.constant(preds, tf.float32)
     loss = float(masked_task_loss(task, labels, preds, masks))
-    per_row = per_example_loss(task, labels, preds).numpy()
+    per_row = task.per_example_loss(labels, preds).numpy()
     assert masks.numpy().tolist() == [1.0, 0.0, 1.0]
     assert loss == pytest.approx((per_row[0] + per_row[2]) / 2, rel=1e-6)
     # The unlabelled middle row cannot move the loss, whatever its prediction.
@@ -44,3 +45,16 @@ def test_a_batch_without_labels_gives_zero_loss_and_zero_gradient(task, raw, pre
     grad = tape.gradient(loss, preds)
     assert float(loss) == 0.0
     assert np.all(grad.numpy() == 0.0)
+
+
+def test_losses_from_logits_match_the_probability_form_and_stay_finite():
+    binary, multi = CASES[0][0], CASES[1][0]
+    logits = tf.constant([[2.0], [-3.0]])
+    p = tf.sigmoid(logits).numpy()[:, 0]
+    got = binary.per_example_loss(tf.constant([[1.0], [0.0]]), logits).numpy()
+    np.testing.assert_allclose(got, [-np.log(p[0]), -np.log(1 - p[1])], rtol=1e-5)
+    # Logits a probability-space loss would clip: exact and finite here.
+    far = binary.per_example_loss(tf.constant([[0.0]]), tf.constant([[60.0]])).numpy()
+    assert far[0] == pytest.approx(60.0, rel=1e-6)
+    big = multi.per_example_loss(tf.constant([0]), tf.constant([[-500.0, 500.0, 0.0]])).numpy()
+    assert np.isfinite(big[0]) and big[0] == pytest.approx(1000.0, rel=1e-6)

@@ -43,7 +43,7 @@ def test_overrides_reach_any_key():
     ("model.architecture=transformer", "known architectures: cgc"),
     ("model.args={foo: 1}", "valid: tower_units"),
     ("model.encoder_args={bar: 2}", "valid: filters, units"),
-    ("train.optimizer=lamb", "known: adam"),
+    ("train.optimizer=lamb", "known optimizers: adam"),
     ("data.tasks=[left,bogus]", "its tasks are: left, right, same_digit"),
 ])
 def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, override, message):
@@ -51,6 +51,54 @@ def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, 
                        "--output", str(tmp_path / "run")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.epochs=two", "train.epochs: expected an integer, got 'two' (str)"),
+    ("train.epochs=-3", "train.epochs: must be >= 1, got -3"),
+    ("train.batch_size=0", "train.batch_size: must be >= 1, got 0"),
+    ("train.learning_rate=[1]", "train.learning_rate: expected a number, got [1] (list)"),
+    ("train.learning_rate=0", "train.learning_rate: must be > 0, got 0.0"),
+    ("train.monitor_mode=up", "train.monitor_mode: unknown value 'up'; valid values: auto, min, max"),
+    ("train.gradient_on=params", "valid values: representation, parameters"),
+    ("model.args={tower_units: 16}", "model.args.tower_units: expected a list, got 16 (int)"),
+    ("train.task_weights={left: 2}", "train.task_weights: 'equal' does not use task weights; "
+                                     "methods that do: static"),
+    ("train.gradient_on=parameters", "train.gradient_on: 'equal' does not use per-task gradients"),
+    ("train.monitor=val_left_auc", "train.monitor: unknown metric 'val_left_auc'; valid: val_loss"),
+    ("train.weighting_args={c: fast}", "unknown argument(s) ['c'] for 'equal'"),
+])
+def test_bad_values_are_config_errors_naming_the_key(capsys, tmp_path, override, message):
+    assert train.main(["--config", "configs/tiny.yaml", "--set", override,
+                       "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("config error: ") and message in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_wrongly_typed_architecture_and_method_arguments(capsys, tmp_path):
+    code = train.main(["--output", str(tmp_path)] + sets(["model.args={num_experts: 2.9}"]))
+    assert code == 2 and "model.args.num_experts: expected an integer, got 2.9" in capsys.readouterr().err
+    code = train.main(["--output", str(tmp_path)] + sets(["train.weighting=cagrad",
+                                                          "train.weighting_args={c: fast}"]))
+    assert code == 2 and "train.weighting_args.c: expected a number" in capsys.readouterr().err
+
+
+def test_broken_yaml_names_line_and_column(capsys, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("train:\n  epochs: 2\n  weighting: [pcgrad\n")
+    assert train.main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"config error: {path}, line 4, column 1: invalid YAML"), err
+    assert train.main(["--config", "configs/tiny.yaml", "--set", "train.epochs=[1"]) == 2
+    assert "--set train.epochs=[1, line 1, column 3: invalid YAML" in capsys.readouterr().err
+
+
+def test_resume_without_a_checkpoint_is_an_error_unless_auto(capsys, tmp_path):
+    run = str(tmp_path / "run")
+    assert train.main(["--config", "configs/tiny.yaml", "--output", run, "--resume"]) == 2
+    assert "--resume: no checkpoint in" in capsys.readouterr().err
+    assert not os.path.exists(run)
 
 
 def test_a_dotted_override_sets_one_entry_and_a_mapping_replaces():
@@ -66,7 +114,8 @@ def test_a_dotted_override_sets_one_entry_and_a_mapping_replaces():
 def test_every_config_loads_and_names_its_command(path):
     text = open(os.path.join("configs", path)).read()
     assert text.startswith("#") and "python train.py" in text.split("\n\n")[0]
-    load_config(os.path.join("configs", path))
+    from training.experiment import Experiment
+    Experiment.check_names(load_config(os.path.join("configs", path)))
 
 
 def test_bad_method_is_a_config_error(capsys, tmp_path):
@@ -95,6 +144,16 @@ def test_train_with_baselines_then_evaluate_prints_delta_m_and_gates(tmp_path, c
     assert train.main(["--output", run, "--resume"] + sets(extra + ["train.epochs=3"])) == 0
     assert "Epoch 3/3" in capsys.readouterr().out
     assert [h["epoch"] for h in json.load(open(os.path.join(run, "history.json")))] == [1, 2, 3]
+    # --resume=auto on a finished run has nothing left to do; a corrupted last checkpoint
+    # is named, with the one before it.
+    ckpt = os.path.join(run, "checkpoints")
+    data_file = [f for f in os.listdir(ckpt) if f.startswith("ckpt-3.data")][0]
+    with open(os.path.join(ckpt, data_file), "r+b") as f:
+        f.truncate(16)
+    assert train.main(["--output", run, "--resume=auto"] + sets(extra + ["train.epochs=4"])) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint " + os.path.join(ckpt, "ckpt-3") + " is unreadable" in err, err
+    assert "the previous one is " + os.path.join(ckpt, "ckpt-2") in err
 
     assert evaluate.main(["--run", run]) == 0
     out = capsys.readouterr().out

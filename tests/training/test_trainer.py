@@ -38,20 +38,18 @@ def test_gradients_on_parameters_trains(method):
     assert np.isfinite(fit(trainer, epochs=1)[-1]["val_loss"])
 
 
-def _per_task_gradients(model, tasks, batch, variables, rep_model=None):
+def _per_task_gradients(model, tasks, batch, variables, representation=()):
     """Reference: each task's loss and gradient, one tape per task."""
     from models.losses import masked_task_loss
     inputs, labels, masks = batch
+    view = model.training_view(representation)
     grads, rep_grads = [], []
     for t in tasks:
         with tf.GradientTape(persistent=True) as tape:
-            if rep_model is not None:
-                outputs, reps = rep_model(inputs, training=True)
-            else:
-                outputs = model(inputs, training=True)
-            loss = masked_task_loss(t, labels[t.name], outputs[t.name], masks[t.name])
+            _, logits, reps = view(inputs, training=True)
+            loss = masked_task_loss(t, labels[t.name], logits[t.name], masks[t.name])
         grads.append([tape.gradient(loss, v) for v in variables])
-        if rep_model is not None:
+        if representation:
             rep_grads.append(np.concatenate([np.ravel(g) for g in tape.gradient(loss, reps)]))
     return grads, rep_grads
 
@@ -68,8 +66,8 @@ def test_gradient_balancing_updates_shared_layers_with_the_weighted_sum(gradient
     batch = next(iter(PROBLEM.train(0, batch_size=48, tasks=tasks)))
     variables = model.trainable_variables
     before = [v.numpy() for v in variables]
-    rep_model = trainer.shared.representation_model(model) if gradient_on == "representation" else None
-    grads, rep_grads = _per_task_gradients(model, tasks, batch, variables, rep_model)
+    rep = trainer.shared.representation if gradient_on == "representation" else ()
+    grads, rep_grads = _per_task_gradients(model, tasks, batch, variables, rep)
     shared_ids = {id(v) for v in trainer.shared.variables}
     if gradient_on == "representation":
         g = np.stack(rep_grads)

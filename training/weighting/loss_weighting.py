@@ -1,11 +1,5 @@
 """Loss weighting: how per-task losses combine into the one loss that is minimised.
 
-A method is a class registered by snake_case name and chosen with
-`train.weighting`; `train.weighting_args` are its constructor arguments. This file
-holds the loss weighting methods; the gradient balancing methods (`pcgrad`,
-`mgda_ub`, `cagrad`, `imtl_g`, `nash_mtl`, `aligned_mtl`) live in
-`training/gradients.py` and share the registry.
-
 - `equal`: every task weighs 1 (the plain sum).
 - `static`: fixed weights from `train.task_weights`.
 - `uncertainty`: learned homoscedastic uncertainty (Kendall, Gal & Cipolla, CVPR
@@ -18,134 +12,23 @@ holds the loss weighting methods; the gradient balancing methods (`pcgrad`,
   `T * softmax(z)` with `z ~ N(0, 1)`; the same draw on every replica.
 - `gradnorm`: GradNorm (Chen et al., ICML 2018): learned weights that equalise
   each task's gradient norm on the shared part, scaled by its relative training
-  rate to the power `alpha`. Needs per-task gradients (see below).
+  rate to the power `alpha`. Needs per-task gradients (`uses_gradients`).
 
-Every method weighs the *whole* loss (towers and heads too). Methods with
-`uses_gradients = True` receive the Gram matrix of the per-task gradients on
-the shared parameters or the shared representation (`train.gradient_on`); see
-`training/gradients.py` for how the trainer computes it across replicas.
-
-A method returns weights as a vector in task order; `combine(dict)` is the
-convenience form used outside the trainer.
+Every method here weighs the *whole* loss (towers and heads too); see `base.py`
+for how the trainer applies them.
 
 Example:
 >>> import tensorflow as tf
 >>> from data.tasks import Task
->>> from training.weighting import make_weighting
->>> w = make_weighting("static", [Task("a", "binary"), Task("b", "binary")],
-...                    task_weights={"a": 2.0})
->>> float(w.combine({"a": tf.constant(1.0), "b": tf.constant(1.0)})[0])
-3.0
+>>> from training.weighting import StepInfo, make_weighting
+>>> w = make_weighting("dwa", [Task("a", "binary"), Task("b", "binary")])
+>>> w.task_weights(StepInfo(losses=tf.ones([2]), step=tf.constant(0, tf.int64))).numpy()
+array([1., 1.], dtype=float32)
 """
 
-import dataclasses
-import inspect
-
-import numpy as np
 import tensorflow as tf
 
-WEIGHTINGS = {}
-
-
-def register_weighting(name):
-    def wrap(cls):
-        WEIGHTINGS[name] = cls
-        cls.name = name
-        return cls
-    return wrap
-
-
-def _registry():
-    # Gradient balancing methods register themselves in gradients.py, which imports this file.
-    from training import gradients  # noqa: F401
-    return WEIGHTINGS
-
-
-def list_weightings():
-    return sorted(_registry())
-
-
-def make_weighting(name, tasks, task_weights=None, **args):
-    """Builds method `name` for `tasks`; unknown names or arguments list the valid ones."""
-    registry = _registry()
-    if name not in registry:
-        raise ValueError(f"train.weighting: unknown method {name!r}; known methods: "
-                         f"{', '.join(sorted(registry))}")
-    cls = registry[name]
-    valid = [p for p in inspect.signature(cls.__init__).parameters
-             if p not in ("self", "tasks", "task_weights")]
-    unknown = sorted(set(args) - set(valid))
-    if unknown:
-        raise ValueError(f"train.weighting_args: unknown argument(s) {unknown} for {name!r}; "
-                         f"valid: {', '.join(valid) or '(none)'}")
-    return cls(tasks, task_weights=task_weights or {}, **args)
-
-
-@dataclasses.dataclass
-class StepInfo:
-    """What a method may look at in one training step (all identical on every replica).
-
-    Attributes:
-        losses: float32 [T]. The task losses of the global batch (no gradient).
-        step: int64 scalar. The optimizer's step counter (seeds per-step randomness).
-        num_replicas: int. Replicas in sync; terms outside the task losses are
-            divided by it because the replicas' gradients are summed.
-        gram: float32 [T, T] or None. Gram matrix of per-task gradients
-            (methods with `uses_gradients`).
-    """
-
-    losses: tf.Tensor
-    step: tf.Tensor
-    num_replicas: int = 1
-    gram: tf.Tensor = None
-
-
-class Weighting(tf.Module):
-    """Base: fixed weights (1.0 unless `task_weights` says otherwise).
-
-    Subclasses override `task_weights(info)` (weights, no gradient) or `combine_vector`
-    (a differentiable total, e.g. with learned weights).
-    """
-
-    uses_gradients = False      # needs `info.gram`
-    balances_gradients = False  # weights apply to the shared gradient only (gradients.py)
-
-    def __init__(self, tasks, task_weights=None):
-        super().__init__(name=getattr(self, "name", "weighting"))
-        self.tasks = tuple(tasks)
-        names = [t.name for t in self.tasks]
-        unknown = sorted(set(task_weights or {}) - set(names))
-        if unknown:
-            raise ValueError(f"train.task_weights: unknown task(s) {unknown}; tasks: {', '.join(names)}")
-        self.fixed = np.array([float((task_weights or {}).get(n, 1.0)) for n in names], np.float32)
-
-    @property
-    def num_tasks(self):
-        return len(self.tasks)
-
-    def task_weights(self, info):
-        """float32 [T]: this step's weights."""
-        return tf.constant(self.fixed)
-
-    def combine_vector(self, losses, info):
-        """(total loss, weights [T]) from the replica's task losses `losses` [T]."""
-        weights = tf.stop_gradient(self.task_weights(info))
-        return tf.reduce_sum(weights * losses), weights
-
-    def combine(self, task_losses, info=None):
-        """Dict form: `{task: loss}` -> (total, {task: weight}); for use outside the trainer."""
-        losses = tf.stack([tf.cast(task_losses[t.name], tf.float32) for t in self.tasks])
-        info = info or StepInfo(losses=tf.stop_gradient(losses), step=tf.constant(0, tf.int64))
-        total, weights = self.combine_vector(losses, info)
-        return total, {t.name: weights[i] for i, t in enumerate(self.tasks)}
-
-    def on_epoch_end(self, epoch_losses):
-        """Host-side hook after each epoch with the epoch's mean train loss per task [T]."""
-
-    @property
-    def variables_to_train(self):
-        """Variables trained by the model's optimizer along with the model."""
-        return list(self.trainable_variables)
+from training.weighting.base import Weighting, register_weighting
 
 
 @register_weighting("equal")
@@ -159,6 +42,8 @@ class Equal(Weighting):
 @register_weighting("static")
 class Static(Weighting):
     """Fixed per-task weights from `train.task_weights` (default 1.0)."""
+
+    takes_task_weights = True
 
 
 @register_weighting("uncertainty")

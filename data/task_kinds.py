@@ -1,0 +1,416 @@
+"""Task kinds: one class per kind, owning everything that depends on the kind.
+
+A kind class is a subclass of `data.tasks.Task`; `Task(name, kind, ...)` returns
+an instance of the registered class, so a task object knows:
+
+- its classes (`check_classes`) and head width (`num_outputs`);
+- how its label is stored (`label_shape`, `label_dtype`, `missing_label()`) and
+  turned into a clean label plus a 0/1 mask (`encode_label`);
+- its head (`make_head`: a Dense layer `<task>_logits`, then the output layer
+  `<task>` giving probabilities or values) and its loss, computed from the
+  logits (numerically stable; `per_example_loss`);
+- its metrics (`make_metrics`, `update_metrics`) and the metric that ranks models
+  (`primary_metric`);
+- its serving outputs (`serving_outputs`) and TF Serving signature
+  (`signature_method`: classify, regress or none; `signature_outputs`);
+- labels for tests and synthetic data (`sample_labels`, `labels_from_scores`),
+  and how label cells of a CSV file become stored labels
+  (`classes_from_text`, `labels_from_text`).
+
+TensorFlow and Keras are imported inside the methods that need them, so this
+module (and `data.tasks`) import without TensorFlow.
+
+Adding a kind is one class here plus its registry line, e.g. a count target:
+
+    @TASK_KINDS.register("count")
+    class CountTask(RegressionTask):
+        def per_example_loss(self, y_true, logits):   # Poisson loss on log-rates
+            ...
+
+Example:
+>>> from data.tasks import Task
+>>> task = Task("smiling", "binary", classes=("0", "1"))
+>>> task.num_outputs, task.primary_metric, task.signature_method
+(1, ('accuracy', True), 'classify')
+>>> task.labels_from_text(["1", None, "0.0"], where=lambda i: f"row {i}")
+array([ 1, -1,  0])
+"""
+
+import math
+
+import numpy as np
+
+from data.tasks import TASK_KINDS, Task
+
+
+def _tf():
+    import tensorflow as tf
+    return tf
+
+
+def _keras():
+    import keras
+    return keras
+
+
+def parse_number(text):
+    """A finite float, or None when `text` is not one."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def sort_classes(values):
+    """Numeric-looking classes in numeric order ("2" < "10"), else alphabetical."""
+    if all(parse_number(v) is not None for v in values):
+        return tuple(sorted(values, key=lambda v: (parse_number(v), v)))
+    return tuple(sorted(values))
+
+
+def _like(y_true, y):
+    """Labels as float32 shaped like the predictions (or logits) `y`."""
+    tf = _tf()
+    return tf.cast(tf.reshape(y_true, tf.shape(y)), tf.float32)
+
+
+def sigmoid_loss(y_true, logits):
+    """Sigmoid cross-entropy from logits, averaged over the labels of each example."""
+    tf = _tf()
+    logits = tf.cast(logits, tf.float32)
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(_like(y_true, logits), logits),
+                          axis=-1)
+
+
+class _OneUnit:
+    """Shared by kinds with one output unit per example (binary, regression)."""
+
+    def update_metrics(self, metrics, y_true, y_pred, mask):
+        y_true = _like(y_true, y_pred)
+        for metric in metrics.values():
+            metric.update_state(y_true, y_pred, sample_weight=mask)
+
+    def serving_outputs(self, y):
+        tf = _tf()
+        return {self.name: tf.reshape(tf.cast(y, tf.float32), [-1])}
+
+
+class _ClassTask(Task):
+    """Shared by kinds whose labels are class indices."""
+
+    label_shape = ()
+    label_dtype = "int64"
+    min_classes = 2
+
+    def check_classes(self, classes):
+        if len(classes) < self.min_classes:
+            raise ValueError(f"Task {self.name!r} ({self.kind}) needs at least "
+                             f"{self.min_classes} class names.")
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"Task {self.name!r}: duplicate class names in {list(classes)}")
+        return classes
+
+    def missing_label(self):
+        return np.int64(-1)
+
+    def make_head(self):
+        keras = _keras()
+        return (keras.layers.Dense(self.num_outputs, name=f"{self.name}_logits", dtype="float32"),
+                keras.layers.Activation(self.activation, name=self.name, dtype="float32"))
+
+    def _index_labels(self, canonical, texts, where):
+        index = {c: i for i, c in enumerate(self.classes)}
+        out = np.full(len(texts), -1, np.int64)
+        for i, text in enumerate(texts):
+            if text is None:
+                continue
+            value = canonical(text)
+            if value not in index:
+                raise ValueError(f"{where(i)}: unknown class {text!r}; classes: "
+                                 f"{', '.join(self.classes)}")
+            out[i] = index[value]
+        return out
+
+    def signature_outputs(self, y):
+        tf = _tf()
+        scores = self.class_scores(y)
+        classes = tf.tile(tf.constant([list(self.classes)]), [tf.shape(scores)[0], 1])
+        return {"classes": classes, "scores": scores}
+
+
+@TASK_KINDS.register("binary")
+class BinaryTask(_OneUnit, _ClassTask):
+    """Yes/no: one sigmoid unit; label 0/1 (-1 missing); classes are (negative, positive)."""
+
+    activation = "sigmoid"
+    primary_metric = ("accuracy", True)
+    signature_method = "classify"
+    # Cell values read as (negative, positive) without being told.
+    KNOWN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"))
+
+    def check_classes(self, classes):
+        classes = classes or ("no", "yes")
+        if len(classes) != 2:
+            raise ValueError(f"Task {self.name!r} (binary) needs exactly 2 class names.")
+        return super().check_classes(classes)
+
+    @property
+    def num_outputs(self):
+        return 1
+
+    def encode_label(self, raw):
+        tf = _tf()
+        raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
+        return tf.maximum(raw, 0.0), tf.cast(raw[0] >= 0, tf.float32)
+
+    def per_example_loss(self, y_true, logits):
+        return sigmoid_loss(y_true, logits)
+
+    def make_metrics(self):
+        keras = _keras()
+        return {"accuracy": keras.metrics.BinaryAccuracy(name=f"{self.name}_accuracy"),
+                "auc": keras.metrics.AUC(name=f"{self.name}_auc")}
+
+    def class_scores(self, y):
+        tf = _tf()
+        p = tf.reshape(tf.cast(y, tf.float32), [-1])
+        return tf.stack([1.0 - p, p], axis=-1)
+
+    def sample_labels(self, n, rng):
+        return rng.integers(0, 2, (n, 1)).astype(np.float32)
+
+    def labels_from_scores(self, score):
+        return (score[:, 0] > 0).astype("int64")
+
+    @classmethod
+    def canonical(cls, text):
+        """Numbers as "0"/"1", known words lower-cased, anything else as it is."""
+        number = parse_number(text)
+        if number is not None and number in (0.0, 1.0):
+            return str(int(number))
+        known = {v for pair in cls.KNOWN_PAIRS for v in pair}
+        return text.lower() if text.lower() in known else text
+
+    @classmethod
+    def classes_from_text(cls, values, column, **options):
+        seen = {cls.canonical(v) for v in values}
+        for pair in cls.KNOWN_PAIRS:
+            if seen <= set(pair):
+                return pair
+        if len(seen) != 2:
+            raise ValueError(f"data.options.labels.{column}: a binary label needs 2 distinct "
+                             f"values; found {len(seen)}: {sorted(seen)[:10]} (use multiclass, or "
+                             "give classes: [negative, positive])")
+        return tuple(sorted(seen))
+
+    def labels_from_text(self, texts, where, **options):
+        return self._index_labels(self.canonical, texts, where)
+
+
+@TASK_KINDS.register("multiclass")
+class MulticlassTask(_ClassTask):
+    """One of N: softmax over the classes; label a class index (-1 missing)."""
+
+    activation = "softmax"
+    primary_metric = ("accuracy", True)
+    signature_method = "classify"
+
+    @property
+    def num_outputs(self):
+        return len(self.classes)
+
+    def encode_label(self, raw):
+        tf = _tf()
+        raw = tf.cast(raw, tf.int64)
+        return tf.maximum(raw, 0), tf.cast(raw >= 0, tf.float32)
+
+    def per_example_loss(self, y_true, logits):
+        tf = _tf()
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(
+            tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.cast(logits, tf.float32))
+
+    def make_metrics(self):
+        keras = _keras()
+        out = {"accuracy": keras.metrics.SparseCategoricalAccuracy(name=f"{self.name}_accuracy")}
+        if self.num_outputs > 3:
+            out["top_3_accuracy"] = keras.metrics.SparseTopKCategoricalAccuracy(
+                k=3, name=f"{self.name}_top_3_accuracy")
+        return out
+
+    def update_metrics(self, metrics, y_true, y_pred, mask):
+        for metric in metrics.values():
+            metric.update_state(y_true, y_pred, sample_weight=mask)
+
+    def serving_outputs(self, y):
+        tf = _tf()
+        y = tf.cast(y, tf.float32)
+        return {self.name: y, f"{self.name}_class": tf.argmax(y, axis=-1, output_type=tf.int64)}
+
+    def class_scores(self, y):
+        return _tf().cast(y, "float32")
+
+    def sample_labels(self, n, rng):
+        return rng.integers(0, len(self.classes), n).astype(np.int64)
+
+    def labels_from_scores(self, score):
+        return score[:, :len(self.classes)].argmax(1).astype("int64")
+
+    @classmethod
+    def classes_from_text(cls, values, column, **options):
+        classes = sort_classes(set(values))
+        if len(classes) < 2:
+            raise ValueError(f"data.options.labels.{column}: a multiclass label needs at least 2 "
+                             f"classes; found {list(classes)}")
+        return classes
+
+    def labels_from_text(self, texts, where, **options):
+        return self._index_labels(lambda text: text, texts, where)
+
+
+@TASK_KINDS.register("multilabel")
+class MultilabelTask(_ClassTask):
+    """Any of N: one sigmoid per label; label a 0/1 vector (a row with any -1 is missing)."""
+
+    activation = "sigmoid"
+    primary_metric = ("f1", True)
+    signature_method = None  # TF Serving's classify answers one class list per example
+
+    @property
+    def num_outputs(self):
+        return len(self.classes)
+
+    @property
+    def label_shape(self):
+        return (len(self.classes),)
+
+    def missing_label(self):
+        return np.full(len(self.classes), -1, np.int64)
+
+    def encode_label(self, raw):
+        tf = _tf()
+        raw = tf.cast(raw, tf.float32)
+        return tf.maximum(raw, 0.0), tf.cast(tf.reduce_all(raw >= 0), tf.float32)
+
+    def per_example_loss(self, y_true, logits):
+        return sigmoid_loss(y_true, logits)
+
+    def make_metrics(self):
+        keras = _keras()
+        return {"auc": keras.metrics.AUC(multi_label=True, num_labels=self.num_outputs,
+                                         name=f"{self.name}_auc"),
+                "f1": keras.metrics.F1Score(average="micro", threshold=0.5,
+                                            name=f"{self.name}_f1")}
+
+    def update_metrics(self, metrics, y_true, y_pred, mask):
+        tf = _tf()
+        y_true = _like(y_true, y_pred)
+        # AUC(multi_label) wants one weight per label.
+        per_label = tf.broadcast_to(tf.cast(mask, tf.float32)[:, None], tf.shape(y_pred))
+        for name, metric in metrics.items():
+            metric.update_state(y_true, y_pred, sample_weight=per_label if name == "auc" else mask)
+
+    def serving_outputs(self, y):
+        return {self.name: _tf().cast(y, "float32")}
+
+    def sample_labels(self, n, rng):
+        return rng.integers(0, 2, (n, len(self.classes))).astype(np.float32)
+
+    def labels_from_scores(self, score):
+        return (score[:, :len(self.classes)] > 0).astype("int64")
+
+    @classmethod
+    def classes_from_text(cls, values, column, separator="|", none="none", **options):
+        names = set()
+        for v in values:
+            if v != none:
+                names.update(p.strip() for p in v.split(separator) if p.strip())
+        classes = sort_classes(names)
+        if len(classes) < 2:
+            raise ValueError(f"data.options.labels.{column}: a multilabel label needs at least 2 "
+                             f"classes; found {list(classes)}")
+        return classes
+
+    def labels_from_text(self, texts, where, separator="|", none="none", **options):
+        index = {c: i for i, c in enumerate(self.classes)}
+        out = np.zeros((len(texts), len(self.classes)), np.int64)
+        for i, text in enumerate(texts):
+            if text is None:
+                out[i] = -1
+                continue
+            if text == none:
+                continue
+            for name in (p.strip() for p in text.split(separator) if p.strip()):
+                if name not in index:
+                    raise ValueError(f"{where(i)}: unknown label {name!r}; classes: "
+                                     f"{', '.join(self.classes)}")
+                out[i, index[name]] = 1
+        return out
+
+
+@TASK_KINDS.register("regression")
+class RegressionTask(_OneUnit, Task):
+    """A number: one linear unit, squared-error loss; label a float (NaN missing)."""
+
+    activation = "linear"
+    label_shape = ()
+    label_dtype = "float32"
+    primary_metric = ("rmse", False)
+    signature_method = "regress"
+
+    def check_classes(self, classes):
+        if classes:
+            raise ValueError(f"Task {self.name!r} (regression) takes no class names.")
+        return classes
+
+    @property
+    def num_outputs(self):
+        return 1
+
+    def missing_label(self):
+        return np.float32("nan")
+
+    def make_head(self):
+        keras = _keras()
+        return (keras.layers.Dense(1, name=f"{self.name}_logits", dtype="float32"),
+                keras.layers.Activation("linear", name=self.name, dtype="float32"))
+
+    def encode_label(self, raw):
+        tf = _tf()
+        raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
+        missing = tf.math.is_nan(raw)
+        return tf.where(missing, tf.zeros_like(raw), raw), 1.0 - tf.cast(missing[0], tf.float32)
+
+    def per_example_loss(self, y_true, logits):
+        tf = _tf()
+        logits = tf.cast(logits, tf.float32)
+        return tf.reduce_mean(tf.square(logits - _like(y_true, logits)), axis=-1)
+
+    def make_metrics(self):
+        keras = _keras()
+        return {"rmse": keras.metrics.RootMeanSquaredError(name=f"{self.name}_rmse"),
+                "mae": keras.metrics.MeanAbsoluteError(name=f"{self.name}_mae")}
+
+    def signature_outputs(self, y):
+        return {"outputs": self.serving_outputs(y)[self.name]}
+
+    def sample_labels(self, n, rng):
+        return rng.standard_normal((n, 1)).astype(np.float32)
+
+    def labels_from_scores(self, score):
+        return score[:, 0].astype("float32")
+
+    @classmethod
+    def classes_from_text(cls, values, column, **options):
+        return ()
+
+    def labels_from_text(self, texts, where, **options):
+        out = np.full(len(texts), np.nan, np.float32)
+        for i, text in enumerate(texts):
+            if text is None:
+                continue
+            value = parse_number(text)
+            if value is None:
+                raise ValueError(f"{where(i)}: regression label {text!r} is not a number")
+            out[i] = value
+        return out

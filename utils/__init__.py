@@ -1,0 +1,1 @@
+"""Small pieces shared by every layer of the project (no TensorFlow imports)."""

@@ -1,0 +1,81 @@
+"""One registry shape for every name a config can pick: datasets, task kinds,
+architectures, encoders, weighting methods, optimizers.
+
+A `Registry` maps snake_case names to objects. `register` refuses a name taken by
+another object; `get` on an unknown name raises a `ValueError` that names the
+config key and lists the known names. A registry may be given a `loader`, run on
+first lookup, that imports the modules whose decorators fill it (so importing
+the package that owns the registry stays cheap).
+
+Example:
+>>> from utils.registry import Registry
+>>> colours = Registry("colour", key="paint.colour")
+>>> @colours.register("red")
+... def red():
+...     return "#f00"
+>>> colours.get("red")()
+'#f00'
+>>> colours.get("blue")
+Traceback (most recent call last):
+...
+ValueError: paint.colour: unknown colour 'blue'; known colours: red
+"""
+
+
+class Registry:
+    """Names -> objects, with duplicate checks and helpful misses.
+
+    Args:
+        kind: str. What is registered, for messages ("architecture").
+        key: str or None. The config key that picks a name ("model.architecture").
+        plural: str or None. Plural of `kind` (default `kind + "s"`).
+        loader: callable or None. Called once, before the first lookup, to import
+            the modules that register the built-in entries.
+    """
+
+    def __init__(self, kind, key=None, plural=None, loader=None):
+        self.kind = kind
+        self.key = key
+        self.plural = plural or f"{kind}s"
+        self._loader = loader
+        self._entries = {}
+
+    def _load(self):
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader()
+
+    def register(self, name, obj=None):
+        """`@registry.register("name")` decorator, or `registry.register("name", obj)`."""
+
+        def add(value):
+            current = self._entries.get(name)
+            if current is not None and current is not value:
+                raise ValueError(f"{self.kind} {name!r} is registered twice "
+                                 f"({current!r} and {value!r})")
+            self._entries[name] = value
+            return value
+
+        return add if obj is None else add(obj)
+
+    def names(self):
+        """Every registered name, sorted."""
+        self._load()
+        return sorted(self._entries)
+
+    def __contains__(self, name):
+        self._load()
+        return name in self._entries
+
+    def get(self, name):
+        """The object registered as `name`; an unknown name lists the known ones."""
+        self._load()
+        if name not in self._entries:
+            where = f"{self.key}: " if self.key else ""
+            raise ValueError(f"{where}unknown {self.kind} {name!r}; known {self.plural}: "
+                             f"{', '.join(self.names())}")
+        return self._entries[name]
+
+    def items(self):
+        self._load()
+        return sorted(self._entries.items())
