@@ -120,6 +120,14 @@ def make_grpc_server(service, host="127.0.0.1", port=0, metrics=None, max_worker
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionServicer(service, metrics), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(service, metrics), server)
+    if service is not None:  # the Open Inference Protocol (KServe v2) on the same port
+        from tritonclient.grpc import service_pb2_grpc
+
+        from serving.kserve import KServeService
+        from serving.kserve_grpc import GRPCInferenceServicer
+
+        service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
+            GRPCInferenceServicer(KServeService(service), metrics), server)
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"Could not bind gRPC server to {host}:{port}")

@@ -82,7 +82,8 @@ class _Server(web.Server):
 
 
 class HttpServer:
-    """Serves `app.handle(method, raw_path, body) -> (status, content type, body bytes)`.
+    """Serves `app.handle(method, raw_path, body, headers)` -> (status, content type, body
+    bytes, extra response headers).
 
     Args:
         app: an object with that coroutine (serving.rest.RestApi).
@@ -138,7 +139,8 @@ class HttpServer:
     async def _handle(self, request):
         try:
             body = await self._body(request)
-            status, ctype, payload = await self.app.handle(request.method, request.raw_path, body)
+            status, ctype, payload, extra = await self.app.handle(
+                request.method, request.raw_path, body, request.headers)
         except Exception as e:  # noqa: BLE001 - never let a request kill the connection
             err = error_from_exception(e)
             resp = json_response(err.http_status, err.message)
@@ -146,7 +148,7 @@ class HttpServer:
                 resp.force_close()  # the rest of the body is not read
             return resp
         return web.Response(status=status, body=payload,
-                            headers={"Content-Type": ctype, "Server": SERVER_NAME})
+                            headers={"Content-Type": ctype, "Server": SERVER_NAME, **extra})
 
     def start(self):
         """Already listening since construction; kept for the callers' start/stop symmetry."""

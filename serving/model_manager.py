@@ -350,6 +350,13 @@ class ModelManager:
             raise not_found(f"Could not find any versions of model {name}")
         return [(v, r.state, r.error) for v, r in sorted(records.items(), reverse=True)]
 
+    def ready(self):
+        """True when every configured model has an AVAILABLE version (and there is one)."""
+        with self._lock:
+            return bool(self._models) and all(
+                any(r.servable is not None for r in m.versions.values())
+                for m in self._models.values())
+
     def wait_until_available(self, timeout_s=60):
         """Blocks until every configured model has an AVAILABLE version (or the timeout)."""
         deadline = time.monotonic() + timeout_s

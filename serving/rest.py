@@ -78,27 +78,32 @@ class RestApi:
         service: serving.inference.InferenceService.
         metrics: optional serving.metrics.Metrics.
         metrics_path: str or None. Where Prometheus metrics are served.
+        v2: optional serving.kserve_rest.KServeRestApi answering the /v2 paths.
     """
 
-    def __init__(self, service, metrics=None, metrics_path=None):
+    def __init__(self, service, metrics=None, metrics_path=None, v2=None):
         self.service = service
         self.metrics = metrics
         self.metrics_path = metrics_path
+        self.v2 = v2
         self._openapi_yaml = self._openapi_json_bytes = None
 
-    async def handle(self, method, raw_path, body):
-        """Returns (status, content_type, body_bytes) for one request.
+    async def handle(self, method, raw_path, body, headers=None):
+        """Returns (status, content_type, body_bytes, extra headers) for one request.
 
         Predict runs on the event loop without a thread (it waits on its batch); every other
-        request runs on the service's blocking executor.
+        request runs on the service's blocking executor. /v2 paths go to the Open Inference
+        Protocol API (`v2`) when there is one.
         """
         path = raw_path.split("?", 1)[0]
+        if self.v2 is not None and (path == "/v2" or path.startswith("/v2/")):
+            return await self.v2.handle(method, path, body, headers)
         if method == "GET" and self.metrics_path and path == self.metrics_path:
-            return 200, self.metrics.CONTENT_TYPE, self.metrics.exposition()
+            return 200, self.metrics.CONTENT_TYPE, self.metrics.exposition(), {}
         if method == "GET" and path.lower() in ("/v1/openapi", "/v1/openapi.yaml"):
-            return 200, "application/yaml", self._openapi()
+            return 200, "application/yaml", self._openapi(), {}
         if method == "GET" and path.lower() == "/v1/openapi.json":
-            return 200, "application/json", self._openapi_json()
+            return 200, "application/json", self._openapi_json(), {}
         t0 = time.perf_counter()
         info, verb, name = {}, "unknown", ""
         try:
@@ -125,7 +130,7 @@ class RestApi:
         if self.metrics is not None and verb not in ("unknown",):
             self.metrics.request("rest", verb, name, info.get("version"), info.get("signature"),
                                  info.get("code", "OK"), time.perf_counter() - t0)
-        return status, "application/json", payload
+        return status, "application/json", payload, {}
 
     def _openapi(self):
         if self._openapi_yaml is None:

@@ -24,6 +24,8 @@ from serving.inference import InferenceService
 from serving.metrics import Metrics
 from serving.model_manager import ModelManager
 from serving.http_server import HttpServer
+from serving.kserve import KServeService
+from serving.kserve_rest import KServeRestApi
 from serving.rest import RestApi
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,8 @@ class ModelServer:
                                                       f.grpc_max_threads)
         log.info("Running gRPC ModelServer at %s:%d ...", f.grpc_host, self.grpc_port)
         if f.rest_api_port != 0:
-            api = RestApi(service, self.metrics, metrics_path)
+            api = RestApi(service, self.metrics, metrics_path,
+                          KServeRestApi(KServeService(service), self.metrics))
             self._rest = HttpServer(api, f.rest_api_host, max(f.rest_api_port, 0),
                                     f.rest_api_max_body_bytes).start()
             self.rest_port = self._rest.port

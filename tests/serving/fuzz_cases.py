@@ -84,6 +84,18 @@ predict_docs = st.one_of(
         st.sampled_from(["image", "age"]), json_values, max_size=2), max_size=3)},
         optional={"context": json_values, "signature_name": st.sampled_from(
             ["classify_digit", "regress_brightness", "serving_default", ""])}),
+    st.fixed_dictionaries({"inputs": st.lists(st.fixed_dictionaries(
+        {"name": st.sampled_from(["image", "age", "city", "x"]),
+         "shape": st.one_of(st.just([1, 28, 28, 1]), st.lists(st.integers(-2, 30), max_size=4),
+                            json_values),
+         "datatype": st.sampled_from(["UINT8", "FP32", "BYTES", "BOOL", "INT64", "X"]),
+         "data": st.one_of(st.just(np.zeros(784, int).tolist()), json_values)},
+        optional={"parameters": st.fixed_dictionaries(
+            {"binary_data_size": st.one_of(st.integers(-1, 1000), json_values)})}), max_size=3)},
+        optional={"outputs": st.lists(st.fixed_dictionaries(
+            {"name": st.sampled_from(["digit", "nope", "brightness"])},
+            optional={"parameters": json_values}), max_size=3),
+                  "parameters": json_values}),
     json_values,
 )
 
@@ -114,6 +126,9 @@ _paths = st.sampled_from([
     "/v1/models/toy/versions/{v}/metadata", "/v1/models/toy/versions/{v}:classify",
     "/v1/models/{n}", "/v1/models/{n}:predict", "/v1/models", "/v1/models/toy/labels/{n}",
     "/v1/{n}", "/{n}", "/v1/models/toy:{n}",
+    "/v2/models/toy/infer", "/v2/models/toy/infer", "/v2/models/toy/versions/{v}/infer",
+    "/v2/models/{n}/infer", "/v2/models/tab/infer", "/v2/models/toy/ready", "/v2/health/ready",
+    "/v2/models/toy/versions/{v}", "/v2/{n}", "/v2",
 ])
 _segments = st.one_of(st.text(st.characters(min_codepoint=33, max_codepoint=126,
                                             exclude_characters="/?#% "), min_size=1, max_size=12),
@@ -140,6 +155,10 @@ def rest_requests(draw):
         body = zlib.compress(body)
     if encoding:
         headers.append(f"Content-Encoding: {encoding}")
+    if path.startswith("/v2") and draw(st.booleans()):  # the binary tensor extension
+        body += draw(st.binary(max_size=800))
+        headers.append(f"Inference-Header-Content-Length: "
+                       f"{draw(st.sampled_from([len(body), 0, 10**9, -1, 'x']))}")
     headers.append("Content-Type: " + draw(st.sampled_from(
         ["application/json", "text/plain", "application/json; charset=latin-1"])))
     return method, path, body, headers
@@ -194,6 +213,31 @@ def predict_requests(draw):
         req.inputs[name].CopyFrom(draw(tensor_protos()))
     req.output_filter.extend(draw(st.lists(st.sampled_from(
         ["digit", "brightness", "nope", "digit"]), max_size=3)))
+    return req
+
+
+@st.composite
+def infer_requests(draw):
+    """KServe v2 ModelInferRequests (gRPC), mostly almost right."""
+    from tritonclient.grpc import service_pb2
+
+    req = service_pb2.ModelInferRequest(
+        model_name=draw(st.sampled_from(["toy", "toy", "tab", "nope", ""])),
+        model_version=draw(st.sampled_from(["", "", "1", "x", "-1", "9" * 30])))
+    raw = draw(st.booleans())
+    for _ in range(draw(st.integers(0, 3))):
+        t = req.inputs.add(name=draw(st.sampled_from(["image", "age", "city", "x"])),
+                           datatype=draw(st.sampled_from(["UINT8", "FP32", "BYTES", "X", ""])))
+        t.shape.extend(draw(st.one_of(st.just([1, 28, 28, 1]), st.lists(
+            st.integers(-3, 2**40), max_size=4))))
+        if raw:
+            req.raw_input_contents.append(draw(st.one_of(st.just(bytes(784)),
+                                                         st.binary(max_size=64))))
+        else:
+            t.contents.uint_contents.extend(draw(st.lists(st.integers(0, 2**32 - 1),
+                                                          max_size=20)))
+    for name in draw(st.lists(st.sampled_from(["digit", "nope", "digit"]), max_size=2)):
+        req.outputs.add(name=name)
     return req
 
 

@@ -56,6 +56,17 @@ def test_grpc_fuzz_never_internal(grpc_channel, request):
         assert e.details(), e
 
 
+@FUZZ
+@given(request=fuzz_cases.infer_requests())
+def test_grpc_v2_fuzz_never_internal(grpc_channel, request):
+    from tritonclient.grpc import service_pb2_grpc
+
+    try:
+        service_pb2_grpc.GRPCInferenceServiceStub(grpc_channel).ModelInfer(request, timeout=30)
+    except grpc.RpcError as e:
+        assert e.code().name in fuzz_cases.CLIENT_CODES, (e.code(), e.details(), request)
+
+
 def test_the_server_answers_correctly_after_fuzzing(server, rest):
     check_still_serving(rest)
     stub = prediction_service_pb2_grpc.PredictionServiceStub(
