@@ -1,9 +1,12 @@
 """Serving throughput and latency: in-process vs our server (REST, gRPC; batching on/off).
 
-    python bench/serving.py            # ~3 minutes
-    python bench/serving.py --quick    # ~70-80 s
+    python bench/serving.py            # ~6 minutes
+    python bench/serving.py --quick    # ~2.5 minutes
+    python bench/serving.py --quick --protocols rest,grpc
 
-Measures examples/s and p50/p99 latency of batch-1 requests at concurrency 1, 8 and 32
+Measures examples/s and p50/p99 latency of batch-1 requests at concurrency 1, 8 and 32, over
+TF Serving's REST and gRPC APIs (v1) and the Open Inference Protocol's (KServe v2: JSON tensors
+over REST, raw_input_contents over gRPC),
 against a small CNN SavedModel (serving.testing.write_cnn_saved_model, or --model_base_path),
 and the same SavedModel called in-process at the server's max batch size. The server runs as
 a `serve.py` subprocess; the load comes from other processes (wrk for REST when installed,
@@ -48,24 +51,47 @@ def in_process(path, seconds, image):
     return n * MAX_BATCH / (time.perf_counter() - t0), expected
 
 
-def request_payloads(image, tmp):
-    """(REST body file, wrk script file, serialized gRPC PredictRequest) for one image."""
+# Each protocol the bench drives: (path or gRPC method, payload, body file, wrk script file).
+PROTOCOLS = ("rest", "grpc", "rest_v2", "grpc_v2")
+
+
+def protocol_loads(image, tmp):
+    """{protocol: (path or gRPC method, payload bytes, body file, wrk script)} for one image:
+    TF Serving's API (v1) and the Open Inference Protocol (v2), JSON for REST."""
     from tensorflow_serving.apis import predict_pb2
+    from tritonclient.grpc import service_pb2
 
     from serving.tensor_proto import ndarray_to_tensor_proto
 
-    body = json.dumps({"signature_name": "serving_default",
-                       "inputs": {"image": image.tolist()}}).encode()
-    body_file, script_file = os.path.join(tmp, "body.json"), os.path.join(tmp, "post.lua")
-    with open(body_file, "wb") as f:
-        f.write(body)
+    script_file = os.path.join(tmp, "post.lua")
     with open(script_file, "w") as f:
         f.write(_WRK_SCRIPT)
+    out = {}
+    bodies = {
+        "rest": ("/v1/models/cnn:predict", {"signature_name": "serving_default",
+                                             "inputs": {"image": image.tolist()}}),
+        "rest_v2": ("/v2/models/cnn/infer", {"inputs": [{
+            "name": "image", "shape": list(image.shape), "datatype": "UINT8",
+            "data": image.reshape(-1).tolist()}]}),
+    }
+    for proto, (path, doc) in bodies.items():
+        body = json.dumps(doc).encode()
+        body_file = os.path.join(tmp, f"{proto}.json")
+        with open(body_file, "wb") as f:
+            f.write(body)
+        out[proto] = (path, body, body_file, script_file)
     req = predict_pb2.PredictRequest()
     req.model_spec.name = "cnn"
     req.model_spec.signature_name = "serving_default"
     req.inputs["image"].CopyFrom(ndarray_to_tensor_proto(image))
-    return body, body_file, script_file, req.SerializeToString()
+    out["grpc"] = ("/tensorflow.serving.PredictionService/Predict", req.SerializeToString(),
+                   None, None)
+    infer = service_pb2.ModelInferRequest(model_name="cnn")
+    infer.inputs.add(name="image", datatype="UINT8", shape=list(image.shape))
+    infer.raw_input_contents.append(image.tobytes())
+    out["grpc_v2"] = ("/inference.GRPCInferenceService/ModelInfer", infer.SerializeToString(),
+                      None, None)
+    return out
 
 
 def start_server(base, batching, tmp, extra_flags=()):
@@ -130,11 +156,11 @@ async def _rest_worker(port, path, body, concurrency, start_at, seconds):
                         start_at, seconds)
 
 
-async def _grpc_worker(port, request, concurrency, start_at, seconds):
+async def _grpc_worker(port, request, concurrency, start_at, seconds, method):
     import grpc
 
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    predict = channel.unary_unary("/tensorflow.serving.PredictionService/Predict")
+    predict = channel.unary_unary(method)
 
     async def connect():
         return None, None
@@ -186,10 +212,10 @@ def _worker_main(protocol, port, payload, path, concurrency, start_at, seconds, 
     import asyncio
 
     try:
-        if protocol == "rest":
+        if protocol.startswith("rest"):
             coro = _rest_worker(port, path, payload, concurrency, start_at, seconds)
-        else:
-            coro = _grpc_worker(port, payload, concurrency, start_at, seconds)
+        else:  # `path` is the gRPC method
+            coro = _grpc_worker(port, payload, concurrency, start_at, seconds, path)
         queue.put(("ready", None))
         latencies, errors = asyncio.run(coro)
         queue.put(("done", (np.array(latencies, np.float64).tobytes(), errors)))
@@ -296,13 +322,34 @@ def batch_totals(rest_port):
     return total["sum"], total["count"]
 
 
-def check_answer(protocol, port, image, expected):
-    """One request through the real client; the answer must equal the in-process outputs."""
-    client = GrpcClient(port=port) if protocol == "grpc" else RestClient(port=port)
+def _triton_predict(protocol, port, image):
+    import tritonclient.grpc as triton_grpc
+    import tritonclient.http as triton_http
+
+    module = triton_http if protocol == "rest_v2" else triton_grpc
+    client = module.InferenceServerClient(f"127.0.0.1:{port}")
     try:
-        got = client.predict("cnn", {"image": image})
+        inp = module.InferInput("image", list(image.shape), "UINT8")
+        inp.set_data_from_numpy(image)
+        result = client.infer("cnn", [inp])
+        names = [o["name"] for o in (result.get_response()["outputs"] if protocol == "rest_v2"
+                                     else client.get_model_metadata("cnn", as_json=True)["outputs"])]
+        return {n: result.as_numpy(n) for n in names}
     finally:
         client.close()
+
+
+def check_answer(protocol, port, image, expected):
+    """One request through the real client (TF Serving's stubs, or tritonclient for v2); the
+    answer must equal the in-process outputs."""
+    if protocol.endswith("_v2"):
+        got = _triton_predict(protocol, port, image)
+    else:
+        client = GrpcClient(port=port) if protocol == "grpc" else RestClient(port=port)
+        try:
+            got = client.predict("cnn", {"image": image})
+        finally:
+            client.close()
     if sorted(got) != sorted(expected):
         raise RuntimeError(f"{protocol}: outputs {sorted(got)} != {sorted(expected)}")
     for k, v in expected.items():
@@ -320,6 +367,8 @@ def main(argv=None):
                    help="Load-generator processes (Python generator; wrk uses one).")
     p.add_argument("--no_wrk", action="store_true",
                    help="REST load from the Python generator even when wrk is installed.")
+    p.add_argument("--protocols", default=",".join(PROTOCOLS),
+                   help=f"Comma-separated subset of {','.join(PROTOCOLS)}.")
     p.add_argument("--server_flag", action="append", default=[],
                    help="Extra serve.py flag for both servers (repeatable).")
     args = p.parse_args(argv)
@@ -337,29 +386,33 @@ def main(argv=None):
     version = max(int(v) for v in os.listdir(base) if v.isdigit())
     image = np.random.RandomState(0).randint(0, 255, [1, 28, 28, 1]).astype(np.uint8)
     inproc, expected = in_process(os.path.join(base, str(version)), min(seconds, 3), image)
-    body, body_file, script_file, grpc_request = request_payloads(image, tmp)
-    path = "/v1/models/cnn:predict"
+    loads = protocol_loads(image, tmp)
+    protocols = [x for x in args.protocols.split(",") if x]
+    unknown = set(protocols) - set(PROTOCOLS)
+    if unknown:
+        p.error(f"unknown --protocols {sorted(unknown)}; known: {list(PROTOCOLS)}")
     print(f"load generator: REST {'wrk (1 thread)' if use_wrk else 'python'}, gRPC python "
           f"(grpc.aio); python generator: {args.load_procs} processes; {os.cpu_count()} CPUs; "
           f"{seconds:g} s per run", flush=True)
     print(f"in-process, batch {MAX_BATCH}: {inproc:9.0f} examples/s", flush=True)
 
     results = {}
-    print(f"{'server':>14} {'proto':>5} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"{'server':>14} {'proto':>7} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'err':>4} {'srv cpu':>7} {'gen cpu':>7} {'batch':>6}")
     for batching in (True, False):
         proc, grpc_port, rest_port = start_server(base, batching, tmp, args.server_flag)
         try:
-            for protocol, port in (("rest", rest_port), ("grpc", grpc_port)):
+            for protocol in protocols:
+                port = rest_port if protocol.startswith("rest") else grpc_port
+                path, payload, body_file, script_file = loads[protocol]
                 check_answer(protocol, port, image, expected)
                 for c in concurrencies:
                     cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
                     gen0 = _children_cpu()
                     ex0, calls0 = batch_totals(rest_port)
-                    if protocol == "rest" and use_wrk:
+                    if protocol.startswith("rest") and use_wrk:
                         r = wrk_load(port, body_file, script_file, path, c, seconds)
                     else:
-                        payload = body if protocol == "rest" else grpc_request
                         r = python_load(protocol, port, payload, path, c, seconds, args.load_procs)
                     cpu1, t1 = cpu_seconds(proc.pid), time.perf_counter()
                     # CPU cores busy over the whole call (incl. warm-up): server, load generator.
@@ -370,7 +423,7 @@ def main(argv=None):
                     r["mean_batch"] = (ex1 - ex0) / (calls1 - calls0) if calls1 > calls0 else float("nan")
                     results[(batching, protocol, c)] = r
                     name = "batching" if batching else "naive"
-                    print(f"{name:>14} {protocol:>5} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
+                    print(f"{name:>14} {protocol:>7} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
                           f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['load_cpu']:7.2f} "
                           + (f"{r['mean_batch']:6.1f}" if r["mean_batch"] == r["mean_batch"] else f"{'-':>6}"),
                           flush=True)
@@ -379,12 +432,11 @@ def main(argv=None):
             proc.wait(30)
 
     c = max(concurrencies)
-    ratios = {
-        "rest_vs_inprocess": results[(True, "rest", c)]["eps"] / inproc,
-        "grpc_vs_inprocess": results[(True, "grpc", c)]["eps"] / inproc,
-        "rest_vs_naive": results[(True, "rest", c)]["eps"] / max(results[(False, "rest", c)]["eps"], 1e-9),
-        "grpc_vs_naive": results[(True, "grpc", c)]["eps"] / max(results[(False, "grpc", c)]["eps"], 1e-9),
-    }
+    ratios = {}
+    for protocol in protocols:
+        ratios[f"{protocol}_vs_inprocess"] = results[(True, protocol, c)]["eps"] / inproc
+        ratios[f"{protocol}_vs_naive"] = results[(True, protocol, c)]["eps"] / max(
+            results[(False, protocol, c)]["eps"], 1e-9)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"in_process_eps": inproc, "ratios": ratios,
@@ -392,10 +444,11 @@ def main(argv=None):
                        "runs": [{"batching": b, "protocol": pr, "concurrency": cc, **r}
                                 for (b, pr, cc), r in results.items()]}, f, indent=2)
     print(f"ratios at concurrency {c} (targets: REST >= 0.5, gRPC >= 0.6 of in-process; >= 3x naive):")
-    print(f"  REST  / in-process: {ratios['rest_vs_inprocess']:.2f}")
-    print(f"  gRPC  / in-process: {ratios['grpc_vs_inprocess']:.2f}")
-    print(f"  REST batching / naive: {ratios['rest_vs_naive']:.2f}x")
-    print(f"  gRPC batching / naive: {ratios['grpc_vs_naive']:.2f}x")
+    label = {"rest": "REST v1 (TF Serving)", "grpc": "gRPC v1 (TF Serving)",
+             "rest_v2": "REST v2 (KServe)", "grpc_v2": "gRPC v2 (KServe)"}
+    for protocol in protocols:
+        print(f"  {label[protocol]:<21} / in-process: {ratios[protocol + '_vs_inprocess']:.2f}"
+              f"   batching / naive: {ratios[protocol + '_vs_naive']:.2f}x")
     return 0
 
 

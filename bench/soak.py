@@ -49,7 +49,7 @@ def main(argv=None):
     base = os.path.join(tmp, "cnn")
     write_cnn_saved_model(base, 1)
     image = np.random.RandomState(0).randint(0, 255, [1, 28, 28, 1]).astype(np.uint8)
-    body, _, _, grpc_request = bench_serving.request_payloads(image, tmp)
+    loads = bench_serving.protocol_loads(image, tmp)
     proc, grpc_port, rest_port = bench_serving.start_server(base, True, tmp)
     protocols = ["rest", "grpc"] if args.protocol == "both" else [args.protocol]
     try:
@@ -66,9 +66,9 @@ def main(argv=None):
             proto = protocols[i % len(protocols)]
             seconds = max(1.0, min(args.slice_seconds, end - time.time()))
             port = rest_port if proto == "rest" else grpc_port
-            payload = body if proto == "rest" else grpc_request
-            r = bench_serving.python_load(proto, port, payload, "/v1/models/cnn:predict",
-                                          args.concurrency, seconds, args.load_procs)
+            path, payload = loads[proto][:2]
+            r = bench_serving.python_load(proto, port, payload, path, args.concurrency, seconds,
+                                          args.load_procs)
             n = int(round(r["eps"] * seconds))
             totals["requests"] += n
             totals["errors"] += r["errors"]

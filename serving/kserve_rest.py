@@ -58,7 +58,7 @@ def _split_binary(body, headers):
     return body[:int(length)], memoryview(body)[int(length):]
 
 
-def decode_inputs(doc, binary):
+def decode_inputs(doc, binary, may_hold_bools=True):
     """{input name: ndarray} of an infer request document (and its binary tail)."""
     inputs, pos = {}, 0
     tensors = doc.get("inputs")
@@ -79,7 +79,7 @@ def decode_inputs(doc, binary):
                                             tensor.get("shape"), name)
             pos += size
         else:
-            arr = kserve_tensors.from_json(tensor)
+            arr = kserve_tensors.from_json(tensor, may_hold_bools)
         if tensor["name"] in inputs:
             raise invalid_argument(f"Input '{tensor['name']}' is given twice")
         inputs[tensor["name"]] = arr
@@ -149,14 +149,14 @@ class KServeRestApi:
 
     async def _infer(self, name, version, body, headers, info):
         text, binary = _split_binary(body, headers)
-        json_limits.scan(bytes(text))
+        bools = json_limits.scan(bytes(text)).has_bools
         try:
             doc = json.loads(bytes(text))
         except (ValueError, UnicodeDecodeError) as e:
             raise invalid_argument(f"JSON Parse error: {str(e)[:200]}") from None
         if not isinstance(doc, dict):
             raise invalid_argument("An infer request must be a JSON object")
-        inputs = decode_inputs(doc, binary)
+        inputs = decode_inputs(doc, binary, bools)
         wanted, default_binary, params = _requested_outputs(doc)
         signature = params.get("signature_name", "")
         if not isinstance(signature, str):

@@ -79,8 +79,9 @@ def _flatten(data):
     return out
 
 
-def from_json(tensor):
-    """An input tensor object of a REST infer request -> ndarray."""
+def from_json(tensor, may_hold_bools=True):
+    """An input tensor object of a REST infer request -> ndarray (`may_hold_bools=False`: the
+    body has no JSON `true`/`false`, so none can hide among numbers)."""
     if not isinstance(tensor, dict):
         raise invalid_argument("Each entry of 'inputs' must be an object")
     name = tensor.get("name")
@@ -99,22 +100,24 @@ def from_json(tensor):
         arr = np.empty(size, object)
         arr[:] = [v.encode("utf-8") for v in flat]
         return arr.reshape(shape)
-    want_bool = dtype is np.bool_
-    if not all(isinstance(v, bool) == want_bool and isinstance(v, (int, float)) for v in flat):
-        raise invalid_argument(f"Input '{name}': data must be {'booleans' if want_bool else 'numbers'}"
-                               f" for {tensor['datatype']}")
-    if np.dtype(dtype).kind in "iu" and not all(isinstance(v, int) for v in flat):
-        raise invalid_argument(f"Input '{name}': {tensor['datatype']} data must be integers")
+    kind = np.dtype(dtype).kind
     try:
-        arr = np.array(flat, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
-        if np.dtype(dtype).kind in "iu" and size:
-            info = np.iinfo(dtype)
-            if arr.min() < info.min or arr.max() > info.max:
-                raise invalid_argument(f"Input '{name}': values out of range for "
-                                       f"{tensor['datatype']}")
-        return arr.astype(dtype).reshape(shape)
-    except OverflowError:
-        raise invalid_argument(f"Input '{name}': values out of range") from None
+        arr = np.asarray(flat)
+    except (ValueError, OverflowError):
+        arr = np.asarray(flat, dtype=object)
+    # numpy reads [true, 2] as integers and [1, 2.5] as floats: the kinds must match exactly,
+    # and booleans among numbers are looked for when the body holds any (`may_hold_bools`).
+    wanted = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}[kind]
+    if size and (arr.dtype.kind not in wanted or (
+            kind != "b" and may_hold_bools and any(isinstance(v, bool) for v in flat))):
+        what = "booleans" if kind == "b" else ("integers" if kind in "iu" else "numbers")
+        raise invalid_argument(f"Input '{name}': {tensor['datatype']} data must be {what}")
+    if kind in "iu" and size:
+        info = np.iinfo(dtype)
+        if arr.min() < info.min or arr.max() > info.max:
+            raise invalid_argument(f"Input '{name}': values out of range for "
+                                   f"{tensor['datatype']}")
+    return arr.astype(dtype).reshape(shape)
 
 
 def from_bytes(raw, datatype, shape, name):

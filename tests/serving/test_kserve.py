@@ -128,7 +128,7 @@ def test_rest_json_request_by_hand(rest):
                           ({"inputs": [{"name": "image", "shape": [2], "datatype": "UINT8",
                                         "data": [1]}]}, "1 values for shape [2]"),
                           ({"inputs": [{"name": "image", "shape": [1], "datatype": "UINT8",
-                                        "data": [True]}]}, "must be numbers"),
+                                        "data": [True]}]}, "must be integers"),
                           ({"inputs": [{"name": "image", "shape": [1], "datatype": "X",
                                         "data": [1]}]}, "unknown datatype")]:
         status, out = rest.post("/v2/models/toy/infer", bad)
