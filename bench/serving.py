@@ -299,6 +299,23 @@ def cpu_seconds(pid):
         return None
 
 
+def tree_cpu_seconds(pid):
+    """cpu_seconds of a process and its children (the workers under --num_workers)."""
+    total = cpu_seconds(pid)
+    if total is None:
+        return None
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                total += cpu_seconds(int(entry)) or 0.0
+    return total
+
+
 def _children_cpu():
     """CPU seconds of the finished (waited-for) child processes: the load generators."""
     import resource
@@ -369,6 +386,9 @@ def main(argv=None):
                    help="REST load from the Python generator even when wrk is installed.")
     p.add_argument("--protocols", default=",".join(PROTOCOLS),
                    help=f"Comma-separated subset of {','.join(PROTOCOLS)}.")
+    p.add_argument("--workers", default="1",
+                   help="Comma-separated --num_workers values for the batching server, run side "
+                        "by side (the first also for the naive server and the main ratios).")
     p.add_argument("--server_flag", action="append", default=[],
                    help="Extra serve.py flag for both servers (repeatable).")
     args = p.parse_args(argv)
@@ -399,30 +419,37 @@ def main(argv=None):
     results = {}
     print(f"{'server':>14} {'proto':>7} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'err':>4} {'srv cpu':>7} {'gen cpu':>7} {'batch':>6}")
-    for batching in (True, False):
-        proc, grpc_port, rest_port = start_server(base, batching, tmp, args.server_flag)
+    # (batching, workers) servers, side by side in this one run; naive with the first count.
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    servers = [(True, w) for w in worker_counts] + [(False, worker_counts[0])]
+    for batching, workers in servers:
+        flags = [*args.server_flag, f"--num_workers={workers}"]
+        proc, grpc_port, rest_port = start_server(base, batching, tmp, flags)
         try:
             for protocol in protocols:
                 port = rest_port if protocol.startswith("rest") else grpc_port
                 path, payload, body_file, script_file = loads[protocol]
                 check_answer(protocol, port, image, expected)
                 for c in concurrencies:
-                    cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+                    cpu0, t0 = tree_cpu_seconds(proc.pid), time.perf_counter()
                     gen0 = _children_cpu()
                     ex0, calls0 = batch_totals(rest_port)
                     if protocol.startswith("rest") and use_wrk:
                         r = wrk_load(port, body_file, script_file, path, c, seconds)
                     else:
                         r = python_load(protocol, port, payload, path, c, seconds, args.load_procs)
-                    cpu1, t1 = cpu_seconds(proc.pid), time.perf_counter()
+                    cpu1, t1 = tree_cpu_seconds(proc.pid), time.perf_counter()
                     # CPU cores busy over the whole call (incl. warm-up): server, load generator.
                     r["server_cpu"] = (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None else float("nan")
                     r["load_cpu"] = (_children_cpu() - gen0) / (t1 - t0)
                     ex1, calls1 = batch_totals(rest_port)
                     # Mean examples per model call (batching server; 1 for the naive one).
                     r["mean_batch"] = (ex1 - ex0) / (calls1 - calls0) if calls1 > calls0 else float("nan")
-                    results[(batching, protocol, c)] = r
-                    name = "batching" if batching else "naive"
+                    key = (batching, protocol, c) if workers == worker_counts[0] else (
+                        f"w{workers}", protocol, c)
+                    results[key] = r
+                    name = ("batching" if batching else "naive") + (
+                        f" w={workers}" if len(worker_counts) > 1 else "")
                     print(f"{name:>14} {protocol:>7} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
                           f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['load_cpu']:7.2f} "
                           + (f"{r['mean_batch']:6.1f}" if r["mean_batch"] == r["mean_batch"] else f"{'-':>6}"),
@@ -437,6 +464,9 @@ def main(argv=None):
         ratios[f"{protocol}_vs_inprocess"] = results[(True, protocol, c)]["eps"] / inproc
         ratios[f"{protocol}_vs_naive"] = results[(True, protocol, c)]["eps"] / max(
             results[(False, protocol, c)]["eps"], 1e-9)
+    for w in worker_counts[1:]:
+        for protocol in protocols:
+            ratios[f"{protocol}_vs_inprocess_w{w}"] = results[(f"w{w}", protocol, c)]["eps"] / inproc
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"in_process_eps": inproc, "ratios": ratios,
@@ -448,7 +478,9 @@ def main(argv=None):
              "rest_v2": "REST v2 (KServe)", "grpc_v2": "gRPC v2 (KServe)"}
     for protocol in protocols:
         print(f"  {label[protocol]:<21} / in-process: {ratios[protocol + '_vs_inprocess']:.2f}"
-              f"   batching / naive: {ratios[protocol + '_vs_naive']:.2f}x")
+              f"   batching / naive: {ratios[protocol + '_vs_naive']:.2f}x"
+              + "".join(f"   {w} workers / in-process: "
+                        f"{ratios[f'{protocol}_vs_inprocess_w{w}']:.2f}" for w in worker_counts[1:]))
     return 0
 
 

@@ -49,6 +49,14 @@ def build_parser():
                    help="Largest REST request body, after decompression (413 above it).")
     p.add_argument("--max_examples_per_request", type=int, default=4096,
                    help="Most examples one request may hold (0: no limit).")
+    p.add_argument("--num_workers", type=int, default=0,
+                   help="Server processes sharing the ports, each with its own model copy and "
+                        "batcher; 0: half the CPUs (at least 1).")
+    p.add_argument("--worker_shared_config", default="",
+                   help=argparse.SUPPRESS)  # set by --num_workers: where a reload RPC writes
+    flag_bool("reuse_port", False,
+              "Bind both ports with SO_REUSEPORT, so several server processes share them "
+              "(the kernel spreads connections); set by --num_workers.")
     p.add_argument("--grpc_max_threads", type=int, default=64,
                    help="Worker threads of the gRPC server.")
     p.add_argument("--model_name", default="default", help="Model name (without a config file).")

@@ -18,6 +18,7 @@ Example:
 
 import concurrent.futures
 import logging
+import os
 import time
 
 import grpc
@@ -95,6 +96,8 @@ class PredictionServicer(_Base, prediction_service_pb2_grpc.PredictionServiceSer
 class ModelServicer(_Base, model_service_pb2_grpc.ModelServiceServicer):
     """GetModelStatus and HandleReloadConfigRequest."""
 
+    shared_config = ""  # set by make_grpc_server under --num_workers
+
     def GetModelStatus(self, request, context):  # noqa: N802
         return self._run("status", request.model_spec.name, context,
                          lambda info: self.service.status(request, info))
@@ -102,6 +105,14 @@ class ModelServicer(_Base, model_service_pb2_grpc.ModelServiceServicer):
     def HandleReloadConfigRequest(self, request, context):  # noqa: N802
         def run(info):
             self.service.manager.apply_config(request.config)  # blocks until loaded, as TF Serving
+            if self.shared_config and request.config.WhichOneof("config"):
+                # Several workers (--num_workers): the others read it from the shared file.
+                from google.protobuf import text_format
+
+                tmp = f"{self.shared_config}.{os.getpid()}.tmp"
+                with open(tmp, "w", encoding="utf-8") as f:
+                    f.write(text_format.MessageToString(request.config))
+                os.replace(tmp, self.shared_config)
             response = model_management_pb2.ReloadConfigResponse()
             response.status.error_code = 0
             return response
@@ -109,17 +120,21 @@ class ModelServicer(_Base, model_service_pb2_grpc.ModelServiceServicer):
         return self._run("reload_config", "", context, run)
 
 
-def make_grpc_server(service, host="127.0.0.1", port=0, metrics=None, max_workers=64):
-    """Returns (started grpc.Server, bound port)."""
+def make_grpc_server(service, host="127.0.0.1", port=0, metrics=None, max_workers=64,
+                     reuse_port=False, shared_config=""):
+    """Returns (started grpc.Server, bound port). `reuse_port`: share the port with other
+    processes (SO_REUSEPORT); off by default so that a busy port is an error, not a silent share."""
     server = grpc.server(
         concurrent.futures.ThreadPoolExecutor(max_workers=max_workers,
                                               thread_name_prefix="grpc"),
         options=[("grpc.max_receive_message_length", _MAX_MESSAGE),
                  ("grpc.max_send_message_length", _MAX_MESSAGE),
-                 ("grpc.so_reuseport", 0)])
+                 ("grpc.so_reuseport", int(reuse_port))])
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionServicer(service, metrics), server)
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(service, metrics), server)
+    model_servicer = ModelServicer(service, metrics)
+    model_servicer.shared_config = shared_config
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(model_servicer, server)
     if service is not None:  # the Open Inference Protocol (KServe v2) on the same port
         from tritonclient.grpc import service_pb2_grpc
 

@@ -12,6 +12,8 @@ Example:
     True
 """
 
+import os
+
 import prometheus_client as prom
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
@@ -50,7 +52,16 @@ class Metrics:
         self._batch.labels(model, str(version), signature).observe(size)
 
     def exposition(self):
-        """The text exposition format (bytes)."""
+        """The text exposition format (bytes). Under --num_workers (PROMETHEUS_MULTIPROC_DIR
+        set before prometheus_client was imported) every worker writes its values to that
+        folder and this sums them over all workers, whichever worker is asked."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if directory:
+            from prometheus_client import multiprocess
+
+            registry = prom.CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=directory)
+            return prom.generate_latest(registry)
         return prom.generate_latest(self.registry)
 
     CONTENT_TYPE = prom.CONTENT_TYPE_LATEST

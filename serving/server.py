@@ -90,13 +90,14 @@ class ModelServer:
         timeout = f.rest_api_timeout_in_ms / 1000 if f.rest_api_timeout_in_ms > 0 else None
         self._service = service = InferenceService(self.manager, timeout)
         self._grpc, self.grpc_port = make_grpc_server(service, f.grpc_host, f.port, self.metrics,
-                                                      f.grpc_max_threads)
+                                                      f.grpc_max_threads, f.reuse_port,
+                                                      f.worker_shared_config)
         log.info("Running gRPC ModelServer at %s:%d ...", f.grpc_host, self.grpc_port)
         if f.rest_api_port != 0:
             api = RestApi(service, self.metrics, metrics_path,
                           KServeRestApi(KServeService(service), self.metrics))
             self._rest = HttpServer(api, f.rest_api_host, max(f.rest_api_port, 0),
-                                    f.rest_api_max_body_bytes).start()
+                                    f.rest_api_max_body_bytes, reuse_port=f.reuse_port).start()
             self.rest_port = self._rest.port
             log.info("Exporting HTTP/REST API at:%s:%d ...", f.rest_api_host, self.rest_port)
         return self
