@@ -8,8 +8,9 @@ baselines, and the mean gate weight per expert per task (MMoE, CGC, PLE).
 Writes to the run dir:
 - `evaluation_<split>.json`: {"<task>": {"<metric>": value}};
 - `delta_m_<split>.json` when `<run>/baselines/<task>/best.keras` exist (from
-  `train.py --baselines`): per task the metric used (binary, multiclass: accuracy;
-  multilabel: f1; regression: rmse, lower is better), the multi-task and the
+  `train.py --baselines`): per task the metric used (`train.primary_metrics`, else
+  binary: exact AUC; multiclass: accuracy; multilabel: f1; regression: rmse, lower
+  is better), the multi-task and the
   single-task values and the relative improvement in %, and `delta_m`, their mean;
 - `gates_<split>.json` for gated models: {"<task>": {"<expert>": mean weight}}.
 """
@@ -39,7 +40,7 @@ def main(argv=None):
     trainer = experiment.make_trainer(model, run_dir=None, tasks=model.tasks, verbose=0,
                                       weighting="equal")
     data = experiment.eval_data(args.split, tasks=model.tasks)
-    results = trainer.evaluate(data)
+    results = trainer.evaluate(data, exact=True)
     print(format_table(results, title=f"{args.split} metrics ({args.run}):"))
     write_json(os.path.join(args.run, f"evaluation_{args.split}.json"), results)
 
@@ -50,9 +51,10 @@ def main(argv=None):
             baseline = models.load_model(path)
             bt = experiment.make_trainer(baseline, run_dir=None, tasks=baseline.tasks, verbose=0,
                                          weighting="equal")
-            single[task.name] = bt.evaluate(experiment.eval_data(args.split, tasks=baseline.tasks))[task.name]
+            single[task.name] = bt.evaluate(experiment.eval_data(args.split, tasks=baseline.tasks),
+                                            exact=True)[task.name]
     if single:
-        report = delta_m(results, single, model.tasks)
+        report = delta_m(results, single, model.tasks, experiment.primary_metrics(model.tasks))
         report["split"] = args.split
         print(format_delta_m(report, title=f"Multi-task vs single-task ({args.split}):"))
         write_json(os.path.join(args.run, f"delta_m_{args.split}.json"), report)

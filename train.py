@@ -131,7 +131,8 @@ def main(argv=None):
         print(format_table(results, title="Test metrics (best checkpoint):"))
         print(f"wrote {os.path.join(run_dir, 'metrics.json')}")
         if args.baselines:
-            print(format_delta_m(delta_m(results, single, experiment.tasks),
+            print(format_delta_m(delta_m(results, single, experiment.tasks,
+                                         experiment.primary_metrics()),
                                  title="Multi-task vs single-task (test; evaluate.py writes the JSON):"))
     return 0
 

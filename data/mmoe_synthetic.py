@@ -14,10 +14,12 @@ which is why the paper controls `p` rather than the label correlation; the
 correlation actually measured on each split is stored in
 `info.metadata["label_correlation"]`. u1, u2, α, β are drawn once per config
 from `seed` (α_i, β_i ~ N(0, sine_std²), sine_std = 1 by default: the paper
-calls them given shape parameters without fixing them), shared by all splits;
+calls them given shape parameters without fixing them; `sines: reference` uses the
+values of Google Research's generator of this data instead, α_i = i and
+β_i = (i-1)², i = 1..m, whose defaults are also c = 1, m = 10), shared by all splits;
 the splits get independent x and noise. Defaults: d = 100, c = 1, m = 10,
 10,000 / 1,000 / 1,000 examples; N(0, 0.01) is read as variance 0.01 (noise
-s.d. 0.1). With these defaults the measured label correlation is lower than p
+s.d. `noise_std` = 0.1; Google Research's generator reads it as s.d. 0.01). With these defaults the measured label correlation is lower than p
 (about 0.00 / 0.09 / 0.68 / 0.99 for p = 0 / 0.5 / 0.9 / 1) but grows with it;
 a small `sine_std` (e.g. 0.1) makes the labels nearly linear in x and their
 correlation close to p.
@@ -52,6 +54,8 @@ class MmoeParams:
     scale: float = 1.0
     num_sines: int = 10
     sine_std: float = 1.0
+    sines: str = "random"
+    noise_std: float = 0.1
     train_size: int = 10000
     validation_size: int = 1000
     test_size: int = 1000
@@ -66,15 +70,20 @@ def task_weights(params, rng):
     p, c = params.correlation, params.scale
     w1 = c * u1
     w2 = c * (p * u1 + np.sqrt(1.0 - p * p) * u2)
-    alpha = rng.normal(0.0, params.sine_std, size=params.num_sines)
-    beta = rng.normal(0.0, params.sine_std, size=params.num_sines)
+    if params.sines == "reference":
+        # Google Research's generator of this data (the paper gives no values): 1..m, (i-1)^2.
+        alpha = np.arange(1, params.num_sines + 1, dtype=np.float64)
+        beta = np.arange(params.num_sines, dtype=np.float64) ** 2
+    else:
+        alpha = rng.normal(0.0, params.sine_std, size=params.num_sines)
+        beta = rng.normal(0.0, params.sine_std, size=params.num_sines)
     return w1, w2, alpha, beta
 
 
-def make_labels(x, w, alpha, beta, rng):
+def make_labels(x, w, alpha, beta, rng, noise_std=NOISE_STD):
     """y = wᵀx + Σ sin(α_i wᵀx + β_i) + ε for a batch x [N, d]."""
     z = x @ w
-    return z + np.sin(np.outer(z, alpha) + beta).sum(axis=1) + rng.normal(0, NOISE_STD, len(z))
+    return z + np.sin(np.outer(z, alpha) + beta).sum(axis=1) + rng.normal(0, noise_std, len(z))
 
 
 def generate_split(params, split_index):
@@ -83,8 +92,8 @@ def generate_split(params, split_index):
     count = (params.train_size, params.validation_size, params.test_size)[split_index]
     rng = np.random.default_rng([params.seed, 1 + split_index])
     x = rng.normal(size=(count, params.dim))
-    y1 = make_labels(x, w1, alpha, beta, rng)
-    y2 = make_labels(x, w2, alpha, beta, rng)
+    y1 = make_labels(x, w1, alpha, beta, rng, params.noise_std)
+    y2 = make_labels(x, w2, alpha, beta, rng, params.noise_std)
     return x.astype(np.float32), y1.astype(np.float32), y2.astype(np.float32)
 
 
@@ -101,7 +110,9 @@ def config_name(params: MmoeParams) -> str:
     if dataclasses.replace(params, correlation=MmoeParams.correlation) == MmoeParams():
         return f"p{params.correlation:g}"
     q = params
-    return (f"p{q.correlation:g}-d{q.dim}-c{q.scale:g}-m{q.num_sines}-a{q.sine_std:g}"
+    sines = f"a{q.sine_std:g}" if q.sines == "random" else "aref"
+    noise = "" if q.noise_std == NOISE_STD else f"-e{q.noise_std:g}"
+    return (f"p{q.correlation:g}-d{q.dim}-c{q.scale:g}-m{q.num_sines}-{sines}{noise}"
             f"-n{q.train_size}.{q.validation_size}.{q.test_size}-seed{q.seed}")
 
 
@@ -147,14 +158,19 @@ class MmoeSynthetic(tfds.core.GeneratorBasedBuilder):
 
 @register_dataset("mmoe_synthetic")
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
-                   num_sines: int = None, sine_std: float = None, train_size: int = None,
+                   num_sines: int = None, sine_std: float = None, sines: str = None,
+                   noise_std: float = None, train_size: int = None,
                    validation_size: int = None, test_size: int = None, seed: int = None):
     """Spec of `mmoe_synthetic` with task correlation `correlation` in [-1, 1]."""
     if not -1.0 <= float(correlation) <= 1.0:
         raise ValueError(f"data.options.correlation: must be in [-1, 1]; got {correlation}")
+    if sines not in (None, "random", "reference"):
+        raise ValueError(f"data.options.sines: unknown value {sines!r}; valid values: random, "
+                         "reference")
     overrides = {k: v for k, v in dict(dim=dim, scale=scale, num_sines=num_sines, sine_std=sine_std,
-                                       train_size=train_size, validation_size=validation_size,
-                                       test_size=test_size, seed=seed).items() if v is not None}
+                                       sines=sines, noise_std=noise_std, train_size=train_size,
+                                       validation_size=validation_size, test_size=test_size,
+                                       seed=seed).items() if v is not None}
     params = MmoeParams(correlation=float(correlation), **overrides)
     if params.dim < 2:
         raise ValueError(f"data.options.dim: must be at least 2; got {params.dim}")

@@ -9,8 +9,10 @@ an instance of the registered class, so a task object knows:
 - its head (`make_head`: a Dense layer `<task>_logits`, then the output layer
   `<task>` giving probabilities or values) and its loss, computed from the
   logits (numerically stable; `per_example_loss`);
-- its metrics (`make_metrics`, `update_metrics`) and the metric that ranks models
-  (`primary_metric`);
+- its metrics (`make_metrics`, `update_metrics`; streaming, per epoch), the exact
+  values of those that have one, computed on whole arrays for final test metrics
+  (`exact_metrics`: the exact ROC AUC), and the metric that ranks models
+  (`primary_metric`; `metric_higher_is_better` for any of its metrics);
 - its serving outputs (`serving_outputs`) and TF Serving signature
   (`signature_method`: classify, regress or none; `signature_outputs`);
 - labels for tests and synthetic data (`sample_labels`, `labels_from_scores`),
@@ -31,7 +33,7 @@ Example:
 >>> from data.tasks import Task
 >>> task = Task("smiling", "binary", classes=("0", "1"))
 >>> task.num_outputs, task.primary_metric, task.signature_method
-(1, ('accuracy', True), 'classify')
+(1, ('auc', True), 'classify')
 >>> task.labels_from_text(["1", None, "0.0"], where=lambda i: f"row {i}")
 array([ 1, -1,  0])
 """
@@ -96,7 +98,20 @@ class _OneUnit:
         return {self.name: tf.reshape(tf.cast(y, tf.float32), [-1])}
 
 
-class _ClassTask(Task):
+class _KindBase(Task):
+    """Defaults every kind shares."""
+
+    def exact_metrics(self, y_true, y_pred, mask):
+        """{metric: exact value} from whole numpy arrays, for metrics the streaming ones
+        only approximate; {} when there are none."""
+        return {}
+
+    @staticmethod
+    def metric_higher_is_better(metric):
+        return metric not in ("loss", "rmse", "mae")
+
+
+class _ClassTask(_KindBase):
     """Shared by kinds whose labels are class indices."""
 
     label_shape = ()
@@ -144,7 +159,7 @@ class BinaryTask(_OneUnit, _ClassTask):
     """Yes/no: one sigmoid unit; label 0/1 (-1 missing); classes are (negative, positive)."""
 
     activation = "sigmoid"
-    primary_metric = ("accuracy", True)
+    primary_metric = ("auc", True)
     signature_method = "classify"
     # Cell values read as (negative, positive) without being told.
     KNOWN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"))
@@ -176,6 +191,10 @@ class BinaryTask(_OneUnit, _ClassTask):
         tf = _tf()
         p = tf.reshape(tf.cast(y, tf.float32), [-1])
         return tf.stack([1.0 - p, p], axis=-1)
+
+    def exact_metrics(self, y_true, y_pred, mask):
+        from utils.ranking import roc_auc
+        return {"auc": roc_auc(y_true, y_pred, mask)}
 
     def sample_labels(self, n, rng):
         return rng.integers(0, 2, (n, 1)).astype(np.float32)
@@ -313,6 +332,11 @@ class MultilabelTask(_ClassTask):
     def serving_outputs(self, y):
         return {self.name: _tf().cast(y, "float32")}
 
+    def exact_metrics(self, y_true, y_pred, mask):
+        from utils.ranking import macro_roc_auc
+        y_true = np.asarray(y_true).reshape(np.shape(y_pred))
+        return {"auc": macro_roc_auc(y_true, y_pred, mask)}
+
     def sample_labels(self, n, rng):
         return rng.integers(0, 2, (n, len(self.classes))).astype(np.float32)
 
@@ -349,7 +373,7 @@ class MultilabelTask(_ClassTask):
 
 
 @TASK_KINDS.register("regression")
-class RegressionTask(_OneUnit, Task):
+class RegressionTask(_OneUnit, _KindBase):
     """A number: one linear unit, squared-error loss; label a float (NaN missing)."""
 
     activation = "linear"

@@ -28,8 +28,8 @@ def gate_experts(model):
         return {}
     out = {}
     for name in probes.output_names:
-        try:
-            layer = model.get_layer(name)
+        try:  # the probe model holds layers off the outputs' path too (OMoE's probes)
+            layer = probes.get_layer(name)
         except ValueError:
             continue
         if hasattr(layer, "experts"):
@@ -88,6 +88,40 @@ def mean_gate_weights(model, data, max_batches=None, batch_size=256):
     means = mean_probe_values(model, data, max_batches=max_batches, batch_size=batch_size)
     return {t.name: [float(w) for w in means[f"{GATE_PREFIX}{t.name}"]]
             for t in model.tasks if f"{GATE_PREFIX}{t.name}" in means}
+
+
+def gate_statistics(model, data, max_batches=None, batch_size=256):
+    """{task: {"experts": [...], "weights": [mean weight per expert], "entropy": mean
+    per-example entropy (nats), "max_entropy": log(experts)}} for each task's last gate;
+    {} without gates. Arguments as in `mean_probe_values`."""
+    probes = model.probe_model()
+    if probes is None:
+        return {}
+    names = {t.name: f"{GATE_PREFIX}{t.name}" for t in model.tasks
+             if f"{GATE_PREFIX}{t.name}" in probes.output_names}
+    if not names:
+        return {}
+    call = tf.function(lambda x: probes(x, training=False))
+    sums = {t: 0.0 for t in names}
+    entropies = {t: 0.0 for t in names}
+    count = 0
+    for i, inputs in enumerate(_batches(data, batch_size)):
+        if max_batches is not None and i >= max_batches:
+            break
+        values = call(inputs)
+        for task, probe in names.items():
+            w = np.asarray(values[probe], np.float64)
+            sums[task] = sums[task] + w.sum(axis=0)
+            entropies[task] += float(-np.sum(w * np.log(np.clip(w, 1e-12, 1.0))))
+        count += len(np.asarray(values[next(iter(names.values()))]))
+    if not count:
+        raise ValueError("gate_statistics: no examples in data")
+    experts = gate_experts(model)
+    return {task: {"experts": experts.get(probe, []),
+                   "weights": [float(x) for x in sums[task] / count],
+                   "entropy": entropies[task] / count,
+                   "max_entropy": float(np.log(len(experts.get(probe, [])) or 1))}
+            for task, probe in names.items()}
 
 
 def format_gate_weights(model, weights):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: build multi_mnist offline, train, evaluate, export, serve, query over REST and gRPC.
+# `make demo`: build multi_mnist offline, train, evaluate, export, serve, query over REST and gRPC,
+# then write the run's HTML report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -12,13 +13,13 @@ MODEL=multi_mnist
 BASE=exported/$MODEL
 DATA_DIR=${TFDS_DATA_DIR:-tfds_data}
 
-echo "== 1/5 train (builds the dataset offline on first use) =="
+echo "== 1/6 train (builds the dataset offline on first use) =="
 $PY train.py --config configs/default.yaml --output "$RUN" --set data.data_dir="$DATA_DIR"
 
-echo "== 2/5 evaluate =="
+echo "== 2/6 evaluate =="
 $PY evaluate.py --run "$RUN"
 
-echo "== 3/5 export =="
+echo "== 3/6 export =="
 $PY export.py --run "$RUN" --export_base "$BASE"
 
 read -r GRPC_PORT REST_PORT < <($PY -c "
@@ -27,7 +28,7 @@ socks = [socket.socket() for _ in range(2)]
 for s in socks: s.bind(('127.0.0.1', 0))
 print(*[s.getsockname()[1] for s in socks])")
 
-echo "== 4/5 serve (gRPC 127.0.0.1:$GRPC_PORT, REST 127.0.0.1:$REST_PORT) =="
+echo "== 4/6 serve (gRPC 127.0.0.1:$GRPC_PORT, REST 127.0.0.1:$REST_PORT) =="
 $PY serve.py --port "$GRPC_PORT" --rest_api_port "$REST_PORT" \
   --model_name "$MODEL" --model_base_path "$BASE" > runs/demo_server.log 2>&1 &
 SERVER=$!
@@ -50,9 +51,14 @@ while True:
     time.sleep(0.5)
 PYEOF
 
-echo "== 5/5 query: 4 test images, every head, over REST then gRPC =="
+echo "== 5/6 query: 4 test images, every head, over REST then gRPC =="
 $PY predict.py --protocol rest --port "$REST_PORT" --model_name "$MODEL" \
   --dataset multi_mnist --data_dir "$DATA_DIR" --num_examples 4
 $PY predict.py --protocol grpc --port "$GRPC_PORT" --model_name "$MODEL" \
   --dataset multi_mnist --data_dir "$DATA_DIR" --num_examples 4
+kill $SERVER 2>/dev/null || true
+
+echo "== 6/6 report: learning curves, task weights, gradient conflict, task affinity =="
+REPORT=$($PY report.py --run "$RUN" | sed -n 's/^wrote //p')
 echo "demo done: model in $BASE, run in $RUN, server log runs/demo_server.log"
+echo "report: $REPORT (open it in a browser)"

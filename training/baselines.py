@@ -6,9 +6,10 @@ one single-task model per task:
     Δm = 100% * (1/T) * sum_t s_t (M_mtl,t - M_stl,t) / M_stl,t
 
 with `s_t = +1` when a higher metric is better and `-1` when lower is better.
-One metric per task, chosen by the task's kind (`task.primary_metric`):
+One metric per task: `train.primary_metrics` (e.g. `{income: accuracy}`), else the
+task's kind's (`task.primary_metric`):
 
-    binary -> accuracy (higher is better)    multiclass -> accuracy (higher)
+    binary -> auc (exact, higher is better)  multiclass -> accuracy (higher)
     multilabel -> f1 (micro, higher)         regression -> rmse (lower is better)
 
 A positive Δm means the multi-task model beats its single-task baselines on
@@ -20,8 +21,8 @@ Example:
 >>> from data.tasks import Task
 >>> from training.baselines import delta_m
 >>> tasks = [Task("a", "binary"), Task("b", "regression")]
->>> report = delta_m({"a": {"accuracy": 0.9}, "b": {"rmse": 1.0}},
-...                  {"a": {"accuracy": 0.8}, "b": {"rmse": 1.25}}, tasks)
+>>> report = delta_m({"a": {"auc": 0.9}, "b": {"rmse": 1.0}},
+...                  {"a": {"auc": 0.8}, "b": {"rmse": 1.25}}, tasks)
 >>> round(report["delta_m"], 2)  # (+12.5% + 20%) / 2
 16.25
 """
@@ -32,12 +33,13 @@ import os
 BASELINES_DIR = "baselines"
 
 
-def delta_m(multi_task, single_task, tasks):
+def delta_m(multi_task, single_task, tasks, primary=None):
     """Δm report: {"tasks": {task: {metric, higher_is_better, multi_task, single_task,
-    relative_improvement}}, "delta_m": percent}. Tasks missing a baseline are skipped."""
+    relative_improvement}}, "delta_m": percent}. Tasks missing a baseline are skipped.
+    `primary`: {task: (metric, higher_is_better)}, default each task's kind's."""
     rows, improvements = {}, []
     for task in tasks:
-        metric, higher = task.primary_metric
+        metric, higher = (primary or {}).get(task.name, task.primary_metric)
         if task.name not in single_task or task.name not in multi_task:
             continue
         mtl, stl = multi_task[task.name][metric], single_task[task.name][metric]

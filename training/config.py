@@ -90,6 +90,12 @@ class TrainConfig:
     monitor: str = _field("val_loss", doc="val_loss or val_<task>_<metric>")
     monitor_mode: str = _field("auto", choices=("auto", "min", "max"))
     early_stopping_patience: int = _field(0, minimum=0, doc="0 = off")
+    primary_metrics: dict = _field({}, free_form=True,
+                                   doc="per task, the metric Δm and studies rank by")
+    diagnostics_per_epoch: int = _field(4, minimum=0,
+                                        doc="sampled steps per epoch for gradient cosines")
+    affinity_per_epoch: int = _field(1, minimum=0, doc="sampled steps per epoch for task affinity")
+    gate_diagnostics: bool = _field(True, doc="gate weights and entropy each epoch")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -188,6 +194,9 @@ def _check_field(section, field, value):
     elif annotation is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, {got}")
+    elif annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, {got}")
     elif annotation is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, {got}")
@@ -218,8 +227,21 @@ def check_types(config):
     return config
 
 
-def load_config(path=None, overrides=()):
-    """Defaults <- YAML file <- overrides, with strict keys and typed values."""
+def dotted(values):
+    """{"a.b": v} -> {"a": {"b": v}} for `load_config(values=...)`."""
+    out = {}
+    for key, value in values.items():
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def load_config(path=None, overrides=(), values=None):
+    """Defaults <- YAML file <- `--set` overrides <- `values` ({dotted key: value}, as a
+    study's cells give them), with strict keys and typed values."""
     config = copy.deepcopy(DEFAULTS)
     if path:
         if not os.path.exists(path):
@@ -235,6 +257,8 @@ def load_config(path=None, overrides=()):
         # mapping (`--set model.encoder_args={units: [8]}`) replaces the old one.
         depth = len(text.split("=", 1)[0].strip().split("."))
         _merge(config, override, merge_free=depth > 2)
+    for key, value in (values or {}).items():
+        _merge(config, dotted({key: value}), merge_free=len(key.split(".")) > 2)
     tasks = config["data"]["tasks"]
     if tasks is None:
         config["data"]["tasks"] = []

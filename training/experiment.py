@@ -63,6 +63,29 @@ class Experiment:
         if tc["monitor"] not in valid:
             raise ValueError(f"train.monitor: unknown metric {tc['monitor']!r}; valid: "
                              f"{', '.join(valid)}")
+        self.primary_metrics()  # checks train.primary_metrics
+
+    def primary_metrics(self, tasks=None):
+        """{task: (metric, higher_is_better)}: `train.primary_metrics`, else each kind's default."""
+        chosen = dict(self.config["train"]["primary_metrics"] or {})
+        tasks = tasks or self.tasks
+        names = [t.name for t in tasks]
+        unknown = sorted(set(chosen) - {t.name for t in self.spec.tasks})
+        if unknown:
+            raise ValueError(f"train.primary_metrics: unknown task(s) {unknown}; tasks: "
+                             f"{', '.join(names)}")
+        out = {}
+        for task in tasks:
+            metric = chosen.get(task.name)
+            if metric is None:
+                out[task.name] = task.primary_metric
+                continue
+            valid = ["loss"] + list(task.make_metrics())
+            if metric not in valid:
+                raise ValueError(f"train.primary_metrics.{task.name}: unknown metric {metric!r}; "
+                                 f"valid: {', '.join(valid)}")
+            out[task.name] = (metric, task.metric_higher_is_better(metric))
+        return out
 
     def monitor_names(self, tasks=None):
         """Every value `train.monitor` may name for `tasks`."""
@@ -97,6 +120,21 @@ class Experiment:
         return pipeline.batch(self.examples(split, tasks),
                               batch_size or self.config["train"]["batch_size"])
 
+    def label_counts(self, tasks=None):
+        """{task: {split: {"labelled": n, "examples": n}}} over train, validation and test."""
+        tasks = tasks or self.tasks
+        counts = {t.name: {} for t in tasks}
+        for split in ("train", "validation", "test"):
+            totals = {t.name: [0.0, 0] for t in tasks}
+            for _, _, masks in pipeline.batch(self.examples(split, tasks), 4096):
+                for t in tasks:
+                    totals[t.name][0] += float(tf.reduce_sum(masks[t.name]))
+                    totals[t.name][1] += int(masks[t.name].shape[0])
+            for t in tasks:
+                counts[t.name][split] = {"labelled": int(totals[t.name][0]),
+                                         "examples": totals[t.name][1]}
+        return counts
+
     # ----------------------------------------------------------------- model
     def build_model(self, tasks=None, architecture=None):
         mc = self.config["model"]
@@ -120,18 +158,35 @@ class Experiment:
                        early_stopping_patience=tc["early_stopping_patience"],
                        gradient_on=tc["gradient_on"] or GRADIENT_ON[0],
                        is_chief=is_chief and self.is_chief,
-                       verbose=verbose)
+                       verbose=verbose, diagnostics=None if weighting else self.diagnostics())
+
+    def diagnostics(self):
+        """Arguments of `training.diagnostics.Diagnostics` from the config; None when off."""
+        tc = self.config["train"]
+        if not (tc["diagnostics_per_epoch"] or tc["affinity_per_epoch"] or tc["gate_diagnostics"]):
+            return None
+        return {"gradients_per_epoch": tc["diagnostics_per_epoch"],
+                "affinity_per_epoch": tc["affinity_per_epoch"], "gates": tc["gate_diagnostics"]}
 
     # ----------------------------------------------------------------- train
     def train(self, run_dir, resume=False, verbose=1):
         """Trains, evaluates the best model on the test split, writes `metrics.json`.
 
+        `metrics.json`: per task, the test metrics at the best checkpoint (exact AUC),
+        `labelled` (test examples with the task's label) and `label_counts` per split;
+        `evaluation_validation.json`: the same metrics on the validation split.
         Only the chief writes files; every worker runs the same steps.
         """
         if self.is_chief:
             os.makedirs(run_dir, exist_ok=True)
             save_config(self.config, os.path.join(run_dir, "config.yaml"))
         self.prepare()
+        counts = self.label_counts()
+        if verbose:
+            print("labels (labelled / examples): " + "; ".join(
+                f"{task} " + ", ".join(f"{split} {c['labelled']}/{c['examples']}"
+                                       for split, c in splits.items())
+                for task, splits in counts.items()))
         with self.strategy.scope():
             model = self.build_model()
         trainer = self.make_trainer(model, run_dir, verbose=verbose)
@@ -142,8 +197,14 @@ class Experiment:
             model.set_weights(trainer.best_weights)
         elif os.path.exists(best):
             model.set_weights(models.load_model(best).get_weights())
-        results = trainer.evaluate(self.eval_data("test"))
+        validation = trainer.evaluate(self.eval_data("validation"), exact=True)
+        results = trainer.evaluate(self.eval_data("test"), exact=True)
+        primary = self.primary_metrics()
+        for task, splits in counts.items():
+            results[task]["label_counts"] = splits
+            results[task]["primary_metric"], results[task]["higher_is_better"] = primary[task]
         if self.is_chief:
+            write_json(os.path.join(run_dir, "evaluation_validation.json"), validation)
             write_json(os.path.join(run_dir, "metrics.json"), results)
         return results
 
@@ -155,10 +216,15 @@ def write_json(path, obj):
     os.replace(tmp, path)
 
 
+def metric_values(metrics):
+    """The float metrics of one task's results (no counts, no nested entries)."""
+    return {m: v for m, v in metrics.items() if isinstance(v, float)}
+
+
 def format_table(results, columns=None, title=None):
     """Per-task metrics as an aligned text table."""
     lines = [title] if title else []
     for task, metrics in results.items():
-        cells = "  ".join(f"{m}={v:.4f}" for m, v in metrics.items())
+        cells = "  ".join(f"{m}={v:.4f}" for m, v in metric_values(metrics).items())
         lines.append(f"  {task:<16} {cells}")
     return "\n".join(lines)

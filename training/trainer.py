@@ -29,9 +29,11 @@ Example:
 import json
 import math
 import os
+import resource
 import shutil
 import sys
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -84,12 +86,14 @@ class Trainer:
         early_stopping_patience: int. Epochs without improvement before stopping; 0 = off.
         is_chief: bool. Only the chief writes files (multi-worker).
         verbose: int. 0 silent, 1 progress bar and epoch summaries.
+        diagnostics: dict or None. Arguments of `training.diagnostics.Diagnostics`
+            (gradient conflict, task affinity, gate use on sampled steps); None: off.
     """
 
     def __init__(self, model, tasks, run_dir=None, optimizer=None, weighting="equal",
                  weighting_args=None, task_weights=None, strategy=None, monitor="val_loss",
                  monitor_mode="auto", early_stopping_patience=0, is_chief=True, verbose=1,
-                 gradient_on="representation"):
+                 gradient_on="representation", diagnostics=None):
         if gradient_on not in GRADIENT_ON:
             raise ValueError(f"train.gradient_on: {gradient_on!r} is not one of {', '.join(GRADIENT_ON)}")
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -121,6 +125,10 @@ class Trainer:
         self._forward = model.training_view(representation)
         self._train_fn = None
         self._eval_fn = None
+        self.diagnostics = None
+        if diagnostics is not None:
+            from training.diagnostics import Diagnostics
+            self.diagnostics = Diagnostics(self, **diagnostics)
         self.best_weights = None  # the best epoch's weights, once one is seen in this process
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer,
                                               epoch=self.epoch, weighting=self.weighting)
@@ -187,7 +195,7 @@ class Trainer:
         for i, task in enumerate(self.tasks):
             n = task.name
             self.eval_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
-        return tf.reduce_sum(losses)
+        return labels, outputs, masks
 
     def train_step(self, batch):
         """One optimisation step on a (distributed) batch; returns (loss, weights [T])."""
@@ -206,7 +214,11 @@ class Trainer:
         if self._eval_fn is None:
             @tf.function
             def fn(batch):
-                return self.strategy.run(self._eval_replica_step, args=batch)
+                values = self.strategy.run(self._eval_replica_step, args=batch)
+                if self.strategy.num_replicas_in_sync > 1:
+                    values = tf.nest.map_structure(lambda v: self.strategy.gather(v, axis=0),
+                                                   values)
+                return values
             self._eval_fn = fn
         return self._eval_fn(batch)
 
@@ -217,13 +229,30 @@ class Trainer:
             return self.strategy.experimental_distribute_dataset(ds)
         return ds
 
-    def evaluate(self, ds):
-        """{task: {metric: value}} on a dataset of (inputs, labels, masks) batches."""
+    def evaluate(self, ds, exact=False):
+        """{task: {metric: value}} on a dataset of (inputs, labels, masks) batches.
+
+        With `exact`, metrics that streaming only approximates (AUC) are computed exactly
+        from the whole split's predictions (`task.exact_metrics`), and each task also
+        reports `labelled`, the number of examples that carried its label."""
         for m in self.eval_metrics.values():
             m.reset()
+        kept = {t.name: ([], [], []) for t in self.tasks}
         for batch in self._distribute(ds):
-            self._eval_step(batch)
-        return {n: m.result() for n, m in self.eval_metrics.items()}
+            labels, outputs, masks = self._eval_step(batch)
+            if exact:
+                for n, (ys, ps, ms) in kept.items():
+                    ys.append(labels[n].numpy())
+                    ps.append(outputs[n].numpy())
+                    ms.append(masks[n].numpy())
+        results = {n: m.result() for n, m in self.eval_metrics.items()}
+        if exact:
+            for task in self.tasks:
+                ys, ps, ms = (np.concatenate(v) if v else np.zeros(0) for v in kept[task.name])
+                if len(ms):
+                    results[task.name].update(task.exact_metrics(ys, ps, ms))
+                results[task.name]["labelled"] = int(np.sum(ms > 0)) if len(ms) else 0
+        return results
 
     @staticmethod
     def total_loss(results):
@@ -274,9 +303,13 @@ class Trainer:
                 bar = keras.utils.Progbar(
                     steps, verbose=(1 if sys.stdout.isatty() else 2) if self.verbose else 0)
                 weight_sum, nsteps = np.zeros(len(names)), 0
+                step_times, epoch_start = [], time.perf_counter()
                 for step, batch in enumerate(self._distribute(ds)):
+                    started = time.perf_counter()
                     loss, weights = self.train_step(batch)
                     loss = float(loss)
+                    if epoch > start or step > 0:  # the run's first step traces the graph
+                        step_times.append(time.perf_counter() - started)
                     if not math.isfinite(loss):
                         raise NonFiniteLossError(
                             f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; training "
@@ -285,16 +318,23 @@ class Trainer:
                             "with --resume after lowering train.learning_rate or checking the labels.")
                     weight_sum += weights.numpy()
                     nsteps += 1
+                    if self.diagnostics is not None:
+                        self.diagnostics.on_step(epoch + 1, step, steps, batch)
                     bar.update(step + 1, [("loss", loss)] + [
                         (f"{n}_loss", float(self.train_metrics[n].metrics["loss"].result()))
                         for n in names])
                 train = {n: m.result() for n, m in self.train_metrics.items()}
                 self.weighting.on_epoch_end(np.array([train[n]["loss"] for n in names], np.float32))
                 logs = {"epoch": epoch + 1, "train": train,
-                        "weights": {n: float(w) for n, w in zip(names, weight_sum / max(nsteps, 1))}}
+                        "weights": {n: float(w) for n, w in zip(names, weight_sum / max(nsteps, 1))},
+                        "step_time_ms": 1000.0 * float(np.mean(step_times)) if step_times else None,
+                        "epoch_time_s": time.perf_counter() - epoch_start,
+                        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
                 if val_ds is not None:
                     logs["validation"] = self.evaluate(val_ds)
                     logs["val_loss"] = self.total_loss(logs["validation"])
+                if self.diagnostics is not None and self.diagnostics.active:
+                    logs["diagnostics"] = self.diagnostics.epoch_summary(val_ds)
                 history.append(logs)
                 self._log(writers, logs)
                 self.epoch.assign(epoch + 1)
@@ -400,6 +440,10 @@ class Trainer:
                 if split == "train":
                     for task, w in logs.get("weights", {}).items():
                         tf.summary.scalar(f"weights/{task}", w, step=step)
+                    if "diagnostics" in logs:
+                        from training.diagnostics import scalars
+                        for tag, value in scalars(logs["diagnostics"]).items():
+                            tf.summary.scalar(tag, value, step=step)
             writers[split].flush()
 
     def _print_epoch(self, logs):

@@ -41,6 +41,25 @@ class Gate(keras.layers.Dense):
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
+class GateProbe(keras.layers.Layer):
+    """A named view of a gate shared by several tasks (OMoE), so each task's probe
+    `gate_<task>` has its own name and still knows the experts it weighs."""
+
+    def __init__(self, experts, **kwargs):
+        super().__init__(**kwargs)
+        self.experts = [str(e) for e in experts]
+
+    def call(self, gate):
+        return ops.copy(gate)  # a new tensor (keras' Identity would hand back the gate's)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "experts": list(self.experts)}
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
 class ExpertMixture(keras.layers.Layer):
     """Gate-weighted sum of experts: called on `[gate, expert_1, ..., expert_E]`,
     with `gate` [batch, E] and each expert [batch, D], returns [batch, D]."""
@@ -70,3 +89,19 @@ def expert_network(x, name, make_encoder, expert_units, own_encoder):
         raise ValueError("model.args.expert_units: experts on a shared representation need at "
                          "least one layer, or they would all be the same.")
     return dense_stack(x, expert_units, name)
+
+
+def shared_experts(features, make_encoder, num_experts, expert_units, shared_encoder):
+    """(expert names, expert tensors, what the gates read) of MMoE/OMoE's shared experts:
+    each expert its own encoder on the raw features (the paper), or dense stacks on one
+    shared encoder (`shared_encoder`), which the gates then read too."""
+    if int(num_experts) < 1:
+        raise ValueError(f"model.args.num_experts must be >= 1; got {num_experts}")
+    if shared_encoder:
+        bottom = gate_input = make_encoder("shared_encoder")(features)
+    else:
+        bottom, gate_input = features, selector(features)
+    names = [f"expert_{i}" for i in range(int(num_experts))]
+    experts = [expert_network(bottom, n, make_encoder, expert_units, not shared_encoder)
+               for n in names]
+    return names, experts, gate_input

@@ -32,7 +32,7 @@ Example:
 ['gate_a', 'gate_b']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
+from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
 
@@ -41,15 +41,8 @@ from models.registry import register_architecture
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""
-    if int(num_experts) < 1:
-        raise ValueError(f"model.args.num_experts must be >= 1; got {num_experts}")
-    if shared_encoder:
-        bottom = gate_input = make_encoder("shared_encoder")(features)
-    else:
-        bottom, gate_input = features, selector(features)
-    names = [f"expert_{i}" for i in range(int(num_experts))]
-    experts = [expert_network(bottom, n, make_encoder, expert_units, not shared_encoder)
-               for n in names]
+    names, experts, gate_input = shared_experts(features, make_encoder, num_experts,
+                                                expert_units, shared_encoder)
     towers, probes = {}, {}
     for task in tasks:
         gate = Gate(names, name=f"gate_{task.name}")(gate_input)

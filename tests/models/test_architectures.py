@@ -17,6 +17,7 @@ CASES = {
     "soft_sharing": ({**TOWER, "penalty": 0.01}, 3201, None),
     "cross_stitch": (TOWER, 3249, None),
     "mmoe": ({**EXPERTS, "num_experts": 3}, 3489, {f"gate_{t}": 3 for t in TASK_NAMES}),
+    "omoe": ({**EXPERTS, "num_experts": 3}, 2904, {f"gate_{t}": 3 for t in TASK_NAMES}),
     "cgc": ({**EXPERTS, "num_shared_experts": 2, "num_task_experts": 1}, 5829,
             {f"gate_{t}": 3 for t in TASK_NAMES}),
     "ple": ({**EXPERTS, "num_levels": 2, "shared_encoder": True, "num_shared_experts": 2, "num_task_experts": 1}, 2211,

@@ -132,7 +132,15 @@ def test_train_with_baselines_then_evaluate_prints_delta_m_and_gates(tmp_path, c
     out = capsys.readouterr().out
     assert "Δm =" in out
     metrics = json.load(open(os.path.join(run, "metrics.json")))
-    assert set(metrics) == {"y1", "y2"} and set(metrics["y1"]) == {"loss", "rmse", "mae"}
+    assert set(metrics) == {"y1", "y2"}
+    assert set(metrics["y1"]) == {"loss", "rmse", "mae", "labelled", "label_counts",
+                                  "primary_metric", "higher_is_better"}
+    assert metrics["y1"]["primary_metric"] == "rmse" and not metrics["y1"]["higher_is_better"]
+    assert metrics["y1"]["label_counts"] == {"train": {"labelled": 128, "examples": 128},
+                                             "validation": {"labelled": 64, "examples": 64},
+                                             "test": {"labelled": 64, "examples": 64}}
+    assert metrics["y1"]["labelled"] == 64
+    assert "labels (labelled / examples): y1 train 128/128" in out
     for task in ("y1", "y2"):
         base = os.path.join(run, "baselines", task)
         assert {"best.keras", "metrics.json", "config.yaml", "checkpoints"} <= set(os.listdir(base))

@@ -16,6 +16,7 @@ EXPECTED = {
     "cross_stitch": ({"cross_stitch_0", "cross_stitch_1", "cross_stitch_2", "tower_digit_0"},
                      set(), 4),
     "mmoe": ({"expert_0", "expert_1", "expert_2"}, {f"gate_{t}" for t in NAMES}, 3),
+    "omoe": ({"expert_0", "expert_1", "expert_2", "gate"}, set(), 1),
     "cgc": ({"shared_expert_0", "shared_expert_1"}, {f"{t}_expert_0" for t in NAMES}, 2),
     "ple": ({"shared_encoder", "gate_shared_level1", "level2_shared_expert_0_0",
              "level1_digit_expert_0_0"}, {"level2_digit_expert_0_0"}, 9),

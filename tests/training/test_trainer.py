@@ -182,3 +182,25 @@ def test_progress_bar_and_epoch_summary_on_the_console(capsys):
     assert "Epoch 1/1" in out and "3/3" in out  # the progress bar
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  t")}
     assert "val_rmse=" in lines["t1_regression"] and "weight=1.000" in lines["t0_binary"]
+
+
+def test_final_metrics_report_the_exact_auc():
+    from sklearn.metrics import roc_auc_score
+    problem = synthetic_problem(num_tasks=4, num_examples=400, missing=0.2)
+    trainer = Trainer(problem.model(), problem.tasks, verbose=0)
+    fit(trainer, epochs=1, problem=problem)
+    val = problem.validation()
+    results = trainer.evaluate(val, exact=True)
+    streaming = trainer.evaluate(val)
+    batches = list(val)
+    for task in problem.tasks:
+        if "auc" not in results[task.name]:
+            continue
+        y = np.concatenate([b[1][task.name].numpy() for b in batches])
+        m = np.concatenate([b[2][task.name].numpy() for b in batches]) > 0
+        p = np.concatenate([trainer.model(b[0], training=False)[task.name].numpy() for b in batches])
+        y, p = y.reshape(p.shape)[m], p[m]
+        want = roc_auc_score(y, p, average="macro") if p.shape[1] > 1 else roc_auc_score(y, p)
+        assert results[task.name]["auc"] == pytest.approx(want, abs=1e-6)
+        assert results[task.name]["labelled"] == int(m.sum())
+        assert abs(streaming[task.name]["auc"] - want) < 0.05  # the approximation is close

@@ -1,0 +1,185 @@
+"""The report of a study: does multi-task beat single-task here, by how much, and why.
+
+Reads `<study>/study.json` (written by `study.py`) and the run dirs it lists, and
+writes `<study>/report/`: `index.html` (self-contained), the PNGs and `summary.md`.
+It shows the leaderboard (mean ± sd and 95% interval over seeds, Δm with its
+interval, marks where the paired-by-seed difference to the single-task models or to
+the tuned equal weighting excludes 0), a plain verdict per cell, bars of each task's
+metric with interval whiskers, Δm bars, a Pareto plot for two-task studies, the
+tuned baseline's selection, cost (step time, memory), and per cell the mean
+gradient cosine, task affinity and gate weights over its seeds.
+
+Example:
+>>> from reporting.study_report import write_study_report
+>>> path = write_study_report("studies/tiny")     # doctest: +SKIP
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+
+from reporting import plots
+from reporting.page import Page
+from reporting.run_report import _read
+
+
+def _fmt(x, digits=4):
+    return "–" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _interval(e, digits=4):
+    return f"{_fmt(e['mean'], digits)} ± {_fmt(e['std'], digits)} [{_fmt(e['ci_low'], digits)}, " \
+           f"{_fmt(e['ci_high'], digits)}]"
+
+
+def _mark(diff):
+    if not diff or not diff.get("excludes_zero"):
+        return "", ""
+    return ("▲", "better") if diff["mean"] > 0 else ("▼", "worse")
+
+
+def verdict(row, seeds):
+    """One plain sentence on a cell's Δm against the single-task models (and tuned equal)."""
+    d = row.get("delta_m")
+    if not d or not d["n"]:
+        return f"{row['cell']}: no Δm (no single-task baselines)."
+    if d["n"] < 2:
+        text = f"Δm {d['mean']:+.2f}% from one seed: no interval, no conclusion"
+    elif d["ci_low"] > 0:
+        text = f"beats the single-task models: Δm {d['mean']:+.2f}% [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]"
+    elif d["ci_high"] < 0:
+        text = (f"does NOT beat the single-task models, it is worse: Δm {d['mean']:+.2f}% "
+                f"[{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]")
+    else:
+        text = (f"is not distinguishable from the single-task models with {d['n']} seeds: "
+                f"Δm {d['mean']:+.2f}% [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]")
+    vs = row.get("delta_m_vs_tuned_equal")
+    if vs and vs["n"] > 1:
+        if vs["excludes_zero"]:
+            text += (f"; {'better' if vs['mean'] > 0 else 'worse'} than the tuned equal weighting "
+                     f"by {vs['mean']:+.2f} points [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}]")
+        else:
+            text += (f"; not distinguishable from the tuned equal weighting "
+                     f"({vs['mean']:+.2f} [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}])")
+    return f"{row['cell']} {text}."
+
+
+def _cell_histories(study_dir, content, cell, group="cell"):
+    out = []
+    for run in content["runs"]:
+        if run["group"] == group and run["cell"] == cell and run["status"] == "done":
+            history = _read(os.path.join(study_dir, run["run_dir"], "history.json"), [])
+            if history:
+                out.append(history)
+    return out
+
+
+def _mean_diagnostic(histories, key):
+    values = [h[-1]["diagnostics"][key] for h in histories
+              if h and key in h[-1].get("diagnostics", {})]
+    return np.mean(values, axis=0) if values else None
+
+
+def write_study_report(study_dir, output=None):
+    """Writes the study's report; returns the path of its `index.html`."""
+    path = os.path.join(study_dir, "study.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{study_dir}: no study.json (run it first: python study.py "
+                                f"--config configs/studies/<name>.yaml --output {study_dir})")
+    with open(path) as f:
+        content = json.load(f)
+    tasks, rows = content["tasks"], content["leaderboard"]
+    primary = {t: tuple(v) for t, v in content["primary_metrics"].items()}
+    done = sum(r["status"] == "done" for r in content["runs"])
+    page = Page(f"Study report: {content['name']}")
+    page.text(f"Base experiment {content['base']} {' '.join(content.get('base_set') or [])}; "
+              f"{len(content['seeds'])} seeds ({', '.join(map(str, content['seeds']))}); "
+              f"{done} of {len(content['runs'])} runs done. Test split; every number is the mean "
+              f"over seeds with its standard deviation and 95% interval (Student's t).")
+
+    page.heading("Verdict")
+    for row in rows:
+        if row["group"] != "single_task":
+            page.text(verdict(row, content["seeds"]))
+
+    page.heading("Leaderboard")
+    header = ["cell"] + [f"{t} {primary[t][0]}" for t in tasks] + ["Δm % vs single-task",
+                                                                   "Δm vs tuned equal"]
+    table, classes = [], []
+    for row in rows:
+        cells, cls = [row["cell"]], [""]
+        for t in tasks:
+            e = row["tasks"][t]
+            s_mark, s_cls = _mark(e.get("vs_single_task"))
+            t_mark, _ = _mark(e.get("vs_tuned_equal"))
+            cells.append(_interval(e) + (f" {s_mark}S" if s_mark else "")
+                         + (f" {t_mark}T" if t_mark else ""))
+            cls.append(s_cls)
+        d = row.get("delta_m")
+        cells.append(_interval(d, 2) if d else "")
+        cls.append("better" if d and d["n"] > 1 and d["ci_low"] > 0 else
+                   "worse" if d and d["n"] > 1 and d["ci_high"] < 0 else "")
+        vs = row.get("delta_m_vs_tuned_equal")
+        cells.append(f"{_fmt(vs['mean'], 2)} [{_fmt(vs['ci_low'], 2)}, {_fmt(vs['ci_high'], 2)}]"
+                     if vs else "")
+        cls.append(_mark(vs)[1])
+        table.append(cells)
+        classes.append(cls)
+    page.table(header, table, classes)
+    page.note("▲S / ▼S: better / worse than the single-task models, ▲T / ▼T: than the tuned "
+              "equal weighting, where the 95% interval of the paired-by-seed difference excludes 0 "
+              "(green / red cells). No mark: the seeds do not tell the two apart.")
+
+    page.figure(plots.metric_bars(rows, tasks, primary), "metric_bars",
+                "Each task's test metric per cell; whiskers are 95% intervals over seeds.")
+    page.figure(plots.delta_m_bars(rows), "delta_m",
+                "Δm against the single-task models (Maninis et al., 2019) per cell.")
+    page.figure(plots.pareto(rows, tasks, primary), "pareto",
+                "Two tasks: the cells on the dotted line are not beaten on both tasks at once.")
+
+    tuned = content.get("tuned_equal") or {}
+    if tuned.get("configs"):
+        page.heading("Tuned equal weighting")
+        page.text(f"Every setting below trained with every seed; selected by {tuned['criterion']}.")
+        page.table(["setting", "overrides", "validation score"],
+                   [[label, json.dumps(cfg), _fmt(tuned["scores"].get(label), 3)
+                     + ("  ← selected" if label == tuned.get("selected") else "")]
+                    for label, cfg in tuned["configs"].items()])
+
+    page.heading("Cost")
+    page.table(["cell", "mean step time (ms)", "peak memory (MB)", "wall time per run (s)", "runs"],
+               [[r["cell"], _fmt(r["step_time_ms"], 1), _fmt(r["peak_memory_mb"], 0),
+                 _fmt(r["wall_time_s"], 0), f"{r['runs']['done']}/{r['runs']['planned']}"
+                 + (f" ({r['runs']['failed']} failed)" if r["runs"]["failed"] else "")]
+                for r in rows])
+
+    page.heading("Why: gradient conflict, task affinity and gate use per cell")
+    page.text("Last-epoch diagnostics of each cell, averaged over its seeds "
+              "(training/diagnostics.py). Open a run's own report (python report.py --run "
+              f"{study_dir}/runs/<cell>/seed<k>) for the curves over time.")
+    for row in rows:
+        if row["group"] != "cell":
+            continue
+        histories = _cell_histories(study_dir, content, row["cell"])
+        cos = _mean_diagnostic(histories, "gradient_cosine")
+        if cos is not None:
+            page.figure(plots.matrix(cos, tasks, f"{row['cell']}: gradient cosine"),
+                        f"cosine_{row['cell']}", f"{row['cell']}: mean gradient cosine.")
+        z = _mean_diagnostic(histories, "affinity")
+        if z is not None:
+            scale = plots.symmetric_scale(z)
+            page.figure(plots.matrix(z, tasks, f"{row['cell']}: task affinity", vmin=-scale,
+                                     vmax=scale, fmt="{:.1e}"),
+                        f"affinity_{row['cell']}", f"{row['cell']}: task affinity Z[i → j].")
+        gates = [h[-1]["diagnostics"]["gates"] for h in histories
+                 if h[-1].get("diagnostics", {}).get("gates")]
+        if gates and all(len(g[t]["weights"]) == len(gates[0][tasks[0]]["weights"])
+                         for g in gates for t in tasks):
+            w = np.mean([[g[t]["weights"] for t in tasks] for g in gates], axis=0)
+            page.figure(plots.matrix(w, tasks, f"{row['cell']}: mean gate weight", cmap="Blues",
+                                     vmin=0.0, vmax=1.0,
+                                     col_labels=gates[0][tasks[0]]["experts"] or None),
+                        f"gates_{row['cell']}", f"{row['cell']}: gate weight per expert.")
+    return page.write(output or os.path.join(study_dir, "report"))

@@ -1,0 +1,81 @@
+"""report.py: the HTML reports of a run and of a study, opened in headless Chromium."""
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import report as report_cli
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium, installed here when missing (the test's own setup)."""
+    path = shutil.which("chromium")
+    if path is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False,
+                       capture_output=True, timeout=900,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        path = shutil.which("chromium")
+    assert path, "chromium is not installed and `apt-get install -y chromium` failed"
+    return path
+
+
+def open_in_browser(chromium, html, tmp_path):
+    """(screenshot as an array, the DOM after load) of `html` in headless Chromium."""
+    from PIL import Image
+
+    flags = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]
+    url = f"file://{os.path.abspath(html)}"
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium] + flags + [f"--screenshot={shot}", "--window-size=1300,2400", url],
+                   check=True, capture_output=True, timeout=120)
+    dom = subprocess.run([chromium] + flags + ["--dump-dom", url], check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    return np.asarray(Image.open(shot).convert("L"), np.float64), dom
+
+
+def check_page(chromium, html, tmp_path, min_images):
+    pixels, dom = open_in_browser(chromium, html, tmp_path)
+    assert pixels.std() > 20, "the screenshot is blank"
+    assert (pixels < 128).mean() > 0.01, "next to nothing drawn"
+    loaded = dom.split('data-images-loaded="', 1)[1].split('"', 1)[0]
+    ok, total = map(int, loaded.split("/"))
+    assert total >= min_images and ok == total, f"images loaded: {loaded}"
+    assert "http://" not in dom.replace("http://www.w3.org", "") and "https://" not in dom
+
+
+def test_run_report_renders_every_figure(small_study, chromium, tmp_path, capsys):
+    _, out, _ = small_study
+    run = os.path.join(out, "runs", "mmoe-equal", "seed0")
+    assert report_cli.main(["--run", run]) == 0
+    html = os.path.join(run, "report", "index.html")
+    assert f"wrote {os.path.abspath(html)}" in capsys.readouterr().out
+    files = set(os.listdir(os.path.dirname(html)))
+    assert {"learning_curves.png", "task_weights.png", "gradient_cosine.png",
+            "conflict_fraction.png", "cosine_series.png", "affinity.png", "gates.png",
+            "gate_entropy.png", "summary.md"} <= files
+    check_page(chromium, html, tmp_path, min_images=8)
+
+
+def test_study_report_renders_the_leaderboard_and_every_figure(small_study, chromium, tmp_path):
+    _, out, _ = small_study
+    assert report_cli.main(["--study", out]) == 0
+    html = os.path.join(out, "report", "index.html")
+    text = open(html).read()
+    assert "Leaderboard" in text and "tuned_equal" in text and "Verdict" in text
+    files = set(os.listdir(os.path.dirname(html)))
+    assert {"metric_bars.png", "delta_m.png", "pareto.png", "gates_mmoe-equal.png"} <= files
+    check_page(chromium, html, tmp_path, min_images=6)
+    summary = open(os.path.join(out, "report", "summary.md")).read()
+    assert "| cell |" in summary
+
+
+def test_nothing_to_report_is_an_error(tmp_path, capsys):
+    assert report_cli.main(["--run", str(tmp_path)]) == 2
+    assert "no history.json" in capsys.readouterr().err
