@@ -6,7 +6,8 @@
 
 Serves the toy models of the tests (serving.testing) and sends `--requests` cases drawn from
 the hypothesis strategies of tests/serving/fuzz_cases.py (70% REST: bodies, paths, headers,
-compression; 30% gRPC PredictRequests), then prints tried / 2xx / 4xx / 5xx / hangs per
+compression, TF Serving's API and KServe v2's; 30% gRPC PredictRequests and v2
+ModelInferRequests), then prints tried / 2xx / 4xx / 5xx / hangs per
 protocol (a hang: no answer within --timeout seconds). Every 5xx or INTERNAL/UNKNOWN is
 unintended: the first few are printed.
 
@@ -52,7 +53,9 @@ def start_server(tmp):
     args = [sys.executable, os.path.join(ROOT, "serve.py"), "--port=0", "--rest_api_port=-1",
             f"--model_config_file={config}", "--enable_batching",
             f"--batching_parameters_file={batching}", "--file_system_poll_wait_seconds=0"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # The server's log (with the traceback of any internal error) goes to tmp/server.log.
+    log = open(os.path.join(tmp, "server.log"), "w")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if select.select([proc.stdout], [], [], 1)[0]:
@@ -101,13 +104,18 @@ def fuzz(rest_n, grpc_n, rest_port, grpc_port, timeout, seed):
     channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
 
+    from tritonclient.grpc import service_pb2_grpc
+
+    v2_stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+
     @hseed(seed)
     @settings(opts, max_examples=grpc_n)
-    @given(request=fuzz_cases.predict_requests())
+    @given(request=fuzz_cases.predict_requests() | fuzz_cases.infer_requests())
     def grpc_case(request):
         counts["grpc"]["tried"] += 1
+        call = stub.Predict if request.DESCRIPTOR.name == "PredictRequest" else v2_stub.ModelInfer
         try:
-            stub.Predict(request, timeout=timeout)
+            call(request, timeout=timeout)
             counts["grpc"]["OK"] += 1
         except grpc.RpcError as e:
             code = e.code().name
@@ -202,6 +210,8 @@ def main(argv=None):
                   f"{c['hangs']:>5} {c['dropped']:>7}")
         for item in bad[:10]:
             print("  unintended:", item)
+        if bad:
+            print(f"  server log: {os.path.join(tmp, 'server.log')}")
         from serving.client import RestClient
 
         out = RestClient(port=rest_port).predict(

@@ -52,10 +52,12 @@ def check_shape(shape, name):
                                f"got {str(shape)[:100]}")
     if len(shape) > 64:
         raise invalid_argument(f"Input '{name}': at most 64 dimensions")
-    size = 1
+    size = nonzero = 1
     for d in shape:
         size *= d
-    if size > MAX_ELEMENTS:
+        nonzero *= max(d, 1)
+    # numpy refuses a shape whose dimensions multiply past its limit even when one is 0.
+    if nonzero > MAX_ELEMENTS:
         raise invalid_argument(f"Input '{name}': shape {shape} holds too many elements")
     return list(shape), size
 

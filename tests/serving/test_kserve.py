@@ -130,7 +130,9 @@ def test_rest_json_request_by_hand(rest):
                           ({"inputs": [{"name": "image", "shape": [1], "datatype": "UINT8",
                                         "data": [True]}]}, "must be integers"),
                           ({"inputs": [{"name": "image", "shape": [1], "datatype": "X",
-                                        "data": [1]}]}, "unknown datatype")]:
+                                        "data": [1]}]}, "unknown datatype"),
+                          ({"inputs": [{"name": "image", "shape": [0, 2**40, 2**40],
+                                        "datatype": "UINT8", "data": []}]}, "too many elements")]:
         status, out = rest.post("/v2/models/toy/infer", bad)
         assert status == 400 and fragment in out["error"], out
     assert rest.get("/v2/models/toy/versions/x")[0] == 400
