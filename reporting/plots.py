@@ -232,6 +232,58 @@ def pareto(rows, tasks, primary):
     return fig
 
 
+def numeric_axes(axes):
+    """The grid axes whose every option sets one key to a number: {axis: {label: value}}.
+
+    >>> numeric_axes([{"name": "p", "options": [{"label": "p0.5", "overrides": {"c": 0.5}},
+    ...                                          {"label": "p1", "overrides": {"c": 1}}]},
+    ...               {"name": "arch", "options": [{"label": "a", "overrides": {"m": "x"}}]}])
+    {'p': {'p0.5': 0.5, 'p1': 1.0}}
+    """
+    out = {}
+    for axis in axes:
+        values = {}
+        for option in axis["options"]:
+            (value,) = option["overrides"].values() if len(option["overrides"]) == 1 else (None,)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                break
+            values[option["label"]] = float(value)
+        else:
+            if len(values) > 1:
+                out[axis["name"]] = values
+    return out
+
+
+def sweep(rows, axis, values, tasks, primary):
+    """Each task's metric against a numeric grid axis (e.g. the task correlation), one line
+    per setting of the other axes, with 95% intervals."""
+    cells = [r for r in rows if r["group"] == "cell" and axis in r.get("labels", {})]
+    if not cells:
+        return None
+    series = {}
+    for r in cells:
+        rest = " ".join(v for k, v in r["labels"].items() if k != axis) or "all"
+        series.setdefault(rest, []).append((values[r["labels"][axis]], r))
+    fig, axes = _grid(len(tasks), width=4.2, height=3.3, columns=2)
+    for ax, task in zip(axes, tasks):
+        for k, (name, points) in enumerate(sorted(series.items())):
+            points.sort(key=lambda p: p[0])
+            x = [p[0] for p in points]
+            m = np.array([p[1]["tasks"][task]["mean"] for p in points], np.float64)
+            lo = np.array([p[1]["tasks"][task]["ci_low"] for p in points], np.float64)
+            hi = np.array([p[1]["tasks"][task]["ci_high"] for p in points], np.float64)
+            err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
+            ax.errorbar(np.array(x) + 0.004 * (k - len(series) / 2), m, yerr=err, marker="o",
+                        ms=4, capsize=3, color=COLORS[k % len(COLORS)], label=name)
+        metric, higher = primary[task]
+        ax.set_xlabel(axis)
+        ax.set_ylabel(f"test {metric}")
+        ax.set_title(f"{task}: {metric} ({'higher' if higher else 'lower'} is better)", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def png(fig, path, dpi=110):
     """Saves `fig` as a PNG at `path` and closes it."""
     fig.savefig(path, dpi=dpi)

@@ -138,6 +138,10 @@ def write_study_report(study_dir, output=None):
                 "Δm against the single-task models (Maninis et al., 2019) per cell.")
     page.figure(plots.pareto(rows, tasks, primary), "pareto",
                 "Two tasks: the cells on the dotted line are not beaten on both tasks at once.")
+    for axis, values in plots.numeric_axes(content.get("axes", [])).items():
+        page.figure(plots.sweep(rows, axis, values, tasks, primary), f"sweep_{axis}",
+                    f"Each task's test metric against {axis} (mean and 95% interval over seeds), "
+                    "one line per setting of the other axes.")
 
     tuned = content.get("tuned_equal") or {}
     if tuned.get("configs"):
