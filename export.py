@@ -29,12 +29,12 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     import models
-    from models.export import export_saved_model, task_signature_name
+    from models.export import export_saved_model, served_tasks, task_signature_name
 
     model = models.load_model(path)
     out = export_saved_model(model, args.export_base, version=args.version)
     print(f"exported {path} -> {out}")
-    names = [task_signature_name(t) for t in model.tasks]
+    names = [task_signature_name(t) for t in served_tasks(model)]
     print("signatures: " + ", ".join(["serving_default", "tf_example"] + [n for n in names if n]))
     return 0
 

@@ -3,6 +3,7 @@
 
     python bench/weighting_overhead.py                 # 2 and 4 tasks, every method
     python bench/weighting_overhead.py --methods pcgrad,mgda_ub --rounds 3
+    python bench/weighting_overhead.py --memory        # + peak memory, one process per method
 
 Trains a small CNN (`shared_bottom`, 28x28 synthetic images) on synthetic tasks
 with `Trainer.train_step`. Methods that need per-task gradients are timed twice:
@@ -11,7 +12,9 @@ and on the shared parameters. Each method is first traced and warmed up; then
 `--rounds` rounds time `--steps` steps of every method in turn, so all methods
 see the same background load. Reported: the fastest round's mean step time
 (least disturbed by other processes on the machine) and its ratio to `equal`'s,
-and the ratio of the medians over rounds.
+and the ratio of the medians over rounds. With `--memory`, each method also runs
+alone in a fresh process for `--steps` x 3 steps and its peak resident memory is
+reported as a ratio to `equal`'s (the processes' own peaks, `getrusage`).
 """
 
 import argparse
@@ -56,7 +59,12 @@ def main(argv=None):
     ap.add_argument("--batch_size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=3, help="steps per method per round")
     ap.add_argument("--rounds", type=int, default=12)
+    ap.add_argument("--memory", action="store_true",
+                    help="also the peak memory of each method, one subprocess each")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # method,on,tasks: child run
     args = ap.parse_args(argv)
+    if args.one:
+        return run_one(args)
 
     import tensorflow as tf
 
@@ -72,8 +80,10 @@ def main(argv=None):
         for m in methods:
             if m == "equal":
                 continue
-            if make_weighting(m, tasks).uses_gradients:
-                variants += [(m, "representation"), (m, "parameters")]
+            method = make_weighting(m, tasks)
+            if method.uses_gradients:
+                variants += [(m, on) for on in getattr(method, "gradient_spaces",
+                                                       ("representation", "parameters"))]
             else:
                 variants.append((m, "representation"))
         trainers = {}
@@ -94,11 +104,45 @@ def main(argv=None):
         base_med = statistics.median(times[("equal", "representation")])
         print(f"\n{num_tasks} tasks ({', '.join(t.name for t in tasks)}); equal: "
               f"{1000 * base:.1f} ms/step")
-        print(f"  {'method':<14}{'gradients on':<16}{'ms/step':>9}{'ratio':>8}{'ratio (median)':>16}")
+        memory = peak_memory(variants, num_tasks, args) if args.memory else {}
+        print(f"  {'method':<14}{'gradients on':<16}{'ms/step':>9}{'ratio':>8}{'ratio (median)':>16}"
+              + (f"{'peak MB':>9}{'memory ratio':>14}" if memory else ""))
         for (m, on), ts in times.items():
             where = on if make_weighting(m, tasks).uses_gradients else "-"
-            print(f"  {m:<14}{where:<16}{1000 * min(ts):>9.1f}{min(ts) / base:>8.2f}"
-                  f"{statistics.median(ts) / base_med:>16.2f}")
+            line = (f"  {m:<14}{where:<16}{1000 * min(ts):>9.1f}{min(ts) / base:>8.2f}"
+                    f"{statistics.median(ts) / base_med:>16.2f}")
+            if memory:
+                line += f"{memory[(m, on)]:>9.0f}{memory[(m, on)] / memory[('equal', 'representation')]:>14.2f}"
+            print(line)
+    return 0
+
+
+def peak_memory(variants, num_tasks, args):
+    """{variant: peak RSS in MB of a fresh process training it}."""
+    import subprocess
+
+    out = {}
+    for m, on in variants:
+        result = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--one", f"{m},{on},{num_tasks}",
+             "--batch_size", str(args.batch_size), "--steps", str(args.steps)],
+            capture_output=True, text=True, check=True)
+        out[(m, on)] = float(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def run_one(args):
+    """Child process: train one method a few steps, print the peak RSS in MB."""
+    import resource
+
+    from training.trainer import Trainer
+
+    m, on, num_tasks = args.one.split(",")
+    tasks, model_fn, batch = build_case(int(num_tasks), args.batch_size)
+    trainer = Trainer(model_fn(), tasks, weighting=m, gradient_on=on, verbose=0)
+    for _ in range(3 * args.steps):
+        float(trainer.train_step(batch)[0])
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
     return 0
 
 

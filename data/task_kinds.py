@@ -77,12 +77,28 @@ def _like(y_true, y):
     return tf.cast(tf.reshape(y_true, tf.shape(y)), tf.float32)
 
 
-def sigmoid_loss(y_true, logits):
-    """Sigmoid cross-entropy from logits, averaged over the labels of each example."""
+def sigmoid_loss(y_true, logits, options=None):
+    """Sigmoid cross-entropy from logits, averaged over the labels of each example.
+
+    `options` (`train.loss_options` of the task): `pos_weight` (a number, or one per
+    label) multiplies the positive term, `focal_gamma` > 0 multiplies each term by
+    `(1 - p_t)^gamma` (the focal loss of Lin et al., ICCV 2017) to focus on hard
+    examples."""
     tf = _tf()
+    options = options or {}
     logits = tf.cast(logits, tf.float32)
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(_like(y_true, logits), logits),
-                          axis=-1)
+    y = _like(y_true, logits)
+    if options.get("pos_weight") is not None:
+        loss = tf.nn.weighted_cross_entropy_with_logits(
+            y, logits, tf.constant(options["pos_weight"], tf.float32))
+    else:
+        loss = tf.nn.sigmoid_cross_entropy_with_logits(y, logits)
+    if options.get("focal_gamma"):
+        p = tf.sigmoid(logits)
+        p_true = y * p + (1.0 - y) * (1.0 - p)
+        loss *= tf.pow(1.0 - p_true, float(options["focal_gamma"]))
+    return tf.reduce_mean(loss, axis=-1)
+
 
 
 class _OneUnit:
@@ -109,6 +125,35 @@ class _KindBase(Task):
     @staticmethod
     def metric_higher_is_better(metric):
         return metric not in ("loss", "rmse", "mae")
+
+    # `train.loss_options` a kind's loss takes (imbalance: pos_weight, class_weights,
+    # focal_gamma); none by default.
+    loss_option_names = ()
+
+    def check_loss_options(self, options):
+        """Raises ValueError naming the key when `options` do not fit this task."""
+        where = f"train.loss_options.{self.name}"
+        if not isinstance(options, dict):
+            raise ValueError(f"{where}: expected a mapping, got {options!r}")
+        unknown = sorted(set(options) - set(self.loss_option_names))
+        if unknown:
+            raise ValueError(f"{where}: unknown option(s) {unknown} for a {self.kind} task; "
+                             f"valid: {', '.join(self.loss_option_names) or '(none)'}")
+        for key, value in options.items():
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     and v >= 0 for v in values):
+                raise ValueError(f"{where}.{key}: expected numbers >= 0, got {value!r}")
+            width = {"class_weights": self.num_outputs,
+                     "pos_weight": self.num_outputs}.get(key)
+            if isinstance(value, (list, tuple)) and width and len(value) != width:
+                raise ValueError(f"{where}.{key}: expected {width} values (one per class), "
+                                 f"got {len(value)}")
+
+    # Kendall et al.'s likelihood scale of the loss in uncertainty weighting:
+    # exp(-s) L for a classification (softmax/sigmoid) likelihood, 0.5 exp(-s) L for a
+    # Gaussian one (RegressionTask).
+    uncertainty_scale = 1.0
 
 
 class _ClassTask(_KindBase):
@@ -179,8 +224,10 @@ class BinaryTask(_OneUnit, _ClassTask):
         raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
         return tf.maximum(raw, 0.0), tf.cast(raw[0] >= 0, tf.float32)
 
-    def per_example_loss(self, y_true, logits):
-        return sigmoid_loss(y_true, logits)
+    loss_option_names = ("pos_weight", "focal_gamma")
+
+    def per_example_loss(self, y_true, logits, options=None):
+        return sigmoid_loss(y_true, logits, options)
 
     def make_metrics(self):
         keras = _keras()
@@ -244,10 +291,23 @@ class MulticlassTask(_ClassTask):
         raw = tf.cast(raw, tf.int64)
         return tf.maximum(raw, 0), tf.cast(raw >= 0, tf.float32)
 
-    def per_example_loss(self, y_true, logits):
+    loss_option_names = ("class_weights", "focal_gamma")
+
+    def per_example_loss(self, y_true, logits, options=None):
+        """Softmax cross-entropy; `class_weights` (one per class) multiplies each example's
+        loss by its class's weight, `focal_gamma` by `(1 - p_true)^gamma`."""
         tf = _tf()
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(
-            tf.cast(tf.reshape(y_true, [-1]), tf.int32), tf.cast(logits, tf.float32))
+        options = options or {}
+        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+        logits = tf.cast(logits, tf.float32)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+        if options.get("focal_gamma"):
+            p_true = tf.exp(-loss)
+            loss *= tf.pow(1.0 - p_true, float(options["focal_gamma"]))
+        if options.get("class_weights") is not None:
+            loss *= tf.gather(tf.constant(options["class_weights"], tf.float32), labels)
+        return loss
+
 
     def make_metrics(self):
         keras = _keras()
@@ -311,8 +371,10 @@ class MultilabelTask(_ClassTask):
         raw = tf.cast(raw, tf.float32)
         return tf.maximum(raw, 0.0), tf.cast(tf.reduce_all(raw >= 0), tf.float32)
 
-    def per_example_loss(self, y_true, logits):
-        return sigmoid_loss(y_true, logits)
+    loss_option_names = ("pos_weight", "focal_gamma")
+
+    def per_example_loss(self, y_true, logits, options=None):
+        return sigmoid_loss(y_true, logits, options)
 
     def make_metrics(self):
         keras = _keras()
@@ -380,6 +442,7 @@ class RegressionTask(_OneUnit, _KindBase):
     label_shape = ()
     label_dtype = "float32"
     primary_metric = ("rmse", False)
+    uncertainty_scale = 0.5
     signature_method = "regress"
 
     def check_classes(self, classes):

@@ -53,12 +53,16 @@ class Task:
             `("no", "yes")`). Empty for `regression`.
         label_key: str. The feature (a "/"-separated path for nested TFDS
             features) that holds the label; defaults to `name`.
+        auxiliary: bool. An auxiliary task (`data.auxiliary_tasks`): trained, weighted
+            and reported like any task, but only to help the others: left out of the
+            exported signatures and served outputs, of Δm and of study leaderboards.
     """
 
     name: str
     kind: str
     classes: Tuple[str, ...] = ()
     label_key: Optional[str] = None
+    auxiliary: bool = False
 
     def __new__(cls, *args, **kwargs):
         if cls is Task:  # dispatch to the kind's class
@@ -89,6 +93,8 @@ class Task:
     def to_config(self) -> dict:
         config = dataclasses.asdict(self)
         config["classes"] = list(self.classes)
+        if not config["auxiliary"]:  # written only when set
+            del config["auxiliary"]
         return config
 
     @classmethod

@@ -81,12 +81,17 @@ def parse_examples(serialized, specs):
 
 def task_outputs(model, inputs):
     """Model outputs as served, keyed by task name (+ e.g. `<task>_class`; each task's
-    kind says which: `task.serving_outputs`)."""
+    kind says which: `task.serving_outputs`). Auxiliary tasks are not served."""
     outputs = model(inputs, training=False)
     result = {}
-    for task in model.tasks:
+    for task in served_tasks(model):
         result.update(task.serving_outputs(outputs[task.name]))
     return result
+
+
+def served_tasks(model):
+    """The tasks an export serves: every task but the auxiliary ones."""
+    return [t for t in model.tasks if not t.auxiliary]
 
 
 SIGNATURE_METHODS = {"classify": CLASSIFY_METHOD, "regress": REGRESS_METHOD}
@@ -188,7 +193,7 @@ def export_saved_model(model, export_base, version=None, model_name=None):
     signatures = {"serving_default": serve.get_concrete_function(),
                   "tf_example": serve_examples.get_concrete_function()}
     methods = {}
-    for task in model.tasks:
+    for task in served_tasks(model):
         name = task_signature_name(task)
         if name is None:
             continue

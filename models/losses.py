@@ -11,7 +11,10 @@ multilabel), squared error (regression), all computed from logits.
 A task with few labels is not up-weighted: its loss is the mean over the rows
 of the batch that carry its label, so each labelled row of a rare task counts
 more than one of a common task, but the task as a whole weighs as much as any
-other (change that with `train.weighting`).
+other (change that with `train.weighting`). Within a task, `train.loss_options`
+(`pos_weight`, `class_weights`, `focal_gamma`) weigh rare classes; the weighted
+losses are still divided by the number of labelled rows, not by the sum of the
+weights, so `pos_weight: 5` makes each positive count five times.
 
 Example:
 >>> import tensorflow as tf
@@ -27,10 +30,12 @@ Example:
 import tensorflow as tf
 
 
-def masked_loss_sum(task, y_true, logits, mask):
-    """(sum of masked per-example losses, number of labelled examples)."""
+def masked_loss_sum(task, y_true, logits, mask, options=None):
+    """(sum of masked per-example losses, number of labelled examples); `options` are
+    the task's `train.loss_options` (class weights, focal loss), checked by its kind."""
     mask = tf.cast(mask, tf.float32)
-    per_example = task.per_example_loss(y_true, logits)
+    per_example = (task.per_example_loss(y_true, logits, options) if options else
+                   task.per_example_loss(y_true, logits))
     # where, not a product: a garbage label under a zero mask must not give 0 * inf.
     masked = tf.where(mask > 0, per_example * mask, tf.zeros_like(per_example))
     return tf.reduce_sum(masked), tf.reduce_sum(mask)

@@ -39,6 +39,8 @@ def delta_m(multi_task, single_task, tasks, primary=None):
     `primary`: {task: (metric, higher_is_better)}, default each task's kind's."""
     rows, improvements = {}, []
     for task in tasks:
+        if task.auxiliary:  # trained only to help the others: not a result
+            continue
         metric, higher = (primary or {}).get(task.name, task.primary_metric)
         if task.name not in single_task or task.name not in multi_task:
             continue
@@ -72,10 +74,13 @@ def baseline_config(config, task_name):
 
     cfg = copy.deepcopy(config)
     cfg["data"]["tasks"] = [task_name]
+    cfg["data"]["auxiliary_tasks"] = []
     cfg["model"].update(single_task_config(cfg["model"], task_name))
     cfg["train"]["weighting"] = "equal"
     cfg["train"]["weighting_args"] = {}
     cfg["train"]["task_weights"] = {}
+    cfg["train"]["loss_options"] = {k: v for k, v in (cfg["train"].get("loss_options") or {}).items()
+                                    if k == task_name}
     monitor = cfg["train"]["monitor"]
     if monitor not in ("val_loss", "loss") and not monitor.startswith(
             (f"val_{task_name}_", f"train_{task_name}_")):
@@ -94,6 +99,8 @@ def train_baselines(config, run_dir, strategy=None, is_chief=True, resume=False,
 
     results = {}
     for task in Experiment(config, strategy=strategy).tasks:
+        if task.auxiliary:
+            continue
         cfg = baseline_config(config, task.name)
         if verbose:
             print(f"--- single-task baseline: {task.name} ({cfg['model']['architecture']})")

@@ -56,6 +56,7 @@ class DataConfig:
     name: str = _field("multi_mnist", doc="a registered dataset: `python train.py --list`")
     options: dict = _field({}, free_form=True, doc="the dataset's options (CSV files, config...)")
     tasks: List[str] = _field([], doc="subset of the dataset's tasks; empty = all")
+    auxiliary_tasks: List[str] = _field([], doc="tasks trained only to help the others")
     data_dir: Optional[str] = _field(None, doc="TFDS data_dir; default $TFDS_DATA_DIR or ./tfds_data")
     max_train_examples: Optional[int] = _field(None, minimum=1, doc="first N training examples")
     max_eval_examples: Optional[int] = _field(None, minimum=1, doc="first N validation/test examples")
@@ -92,6 +93,8 @@ class TrainConfig:
     early_stopping_patience: int = _field(0, minimum=0, doc="0 = off")
     primary_metrics: dict = _field({}, free_form=True,
                                    doc="per task, the metric Δm and studies rank by")
+    loss_options: dict = _field({}, free_form=True,
+                                doc="per task: pos_weight, class_weights, focal_gamma")
     diagnostics_per_epoch: int = _field(4, minimum=0,
                                         doc="sampled steps per epoch for gradient cosines")
     affinity_per_epoch: int = _field(1, minimum=0, doc="sampled steps per epoch for task affinity")

@@ -7,6 +7,7 @@ Example:
 >>> results = exp.train("runs/tiny")                          # doctest: +SKIP
 """
 
+import dataclasses
 import json
 import os
 
@@ -34,7 +35,8 @@ class Experiment:
         self.check_names(config)
         dc = config["data"]
         self.spec = data.get_dataset(dc["name"], **(dc["options"] or {}))
-        self.tasks = select_tasks(self.spec.tasks, dc["tasks"], dc["name"])
+        self.tasks = mark_auxiliary(select_tasks(self.spec.tasks, dc["tasks"], dc["name"]),
+                                    dc["auxiliary_tasks"])
         self.data_dir = dc["data_dir"] or pipeline.default_data_dir()
         self.strategy = strategy or tf.distribute.get_strategy()
         self.validate()
@@ -64,6 +66,14 @@ class Experiment:
             raise ValueError(f"train.monitor: unknown metric {tc['monitor']!r}; valid: "
                              f"{', '.join(valid)}")
         self.primary_metrics()  # checks train.primary_metrics
+        options = tc["loss_options"] or {}
+        unknown = sorted(set(options) - {t.name for t in self.tasks})
+        if unknown:
+            raise ValueError(f"train.loss_options: unknown task(s) {unknown}; tasks: "
+                             f"{', '.join(t.name for t in self.tasks)}")
+        for task in self.tasks:
+            if task.name in options:
+                task.check_loss_options(options[task.name])
 
     def primary_metrics(self, tasks=None):
         """{task: (metric, higher_is_better)}: `train.primary_metrics`, else each kind's default."""
@@ -158,7 +168,10 @@ class Experiment:
                        early_stopping_patience=tc["early_stopping_patience"],
                        gradient_on=tc["gradient_on"] or GRADIENT_ON[0],
                        is_chief=is_chief and self.is_chief,
-                       verbose=verbose, diagnostics=None if weighting else self.diagnostics())
+                       verbose=verbose, diagnostics=None if weighting else self.diagnostics(),
+                       loss_options={t.name: o for t, o in (
+                           (t, (tc["loss_options"] or {}).get(t.name)) for t in (tasks or self.tasks))
+                           if o})
 
     def diagnostics(self):
         """Arguments of `training.diagnostics.Diagnostics` from the config; None when off."""
@@ -207,6 +220,20 @@ class Experiment:
             write_json(os.path.join(run_dir, "evaluation_validation.json"), validation)
             write_json(os.path.join(run_dir, "metrics.json"), results)
         return results
+
+
+def mark_auxiliary(tasks, names):
+    """`tasks` with those named in `data.auxiliary_tasks` marked auxiliary."""
+    known = [t.name for t in tasks]
+    unknown = sorted(set(names or []) - set(known))
+    if unknown:
+        raise ValueError(f"data.auxiliary_tasks: {unknown} are not among the tasks trained "
+                         f"({', '.join(known)}); add them to data.tasks")
+    if names and set(names) == set(known):
+        raise ValueError("data.auxiliary_tasks: every task is auxiliary; keep at least one "
+                         "main task")
+    return tuple(dataclasses.replace(t, auxiliary=True) if t.name in (names or []) else t
+                 for t in tasks)
 
 
 def write_json(path, obj):

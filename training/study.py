@@ -147,6 +147,12 @@ def _product(axes):
     return out
 
 
+def _data_overrides(overrides):
+    """The overrides that change the dataset (not which of its tasks are trained)."""
+    return {k: v for k, v in overrides.items() if k.startswith("data.")
+            and k not in ("data.tasks", "data.auxiliary_tasks")}
+
+
 class Study:
     """A planned study: its runs and, once they ran, its statistics.
 
@@ -221,13 +227,13 @@ class Study:
         """{data group label: the `data.` overrides that define it}, one per distinct dataset."""
         groups = {}
         for _, overrides in self.cells:
-            data = {k: v for k, v in overrides.items() if k.startswith("data.")}
+            data = _data_overrides(overrides)
             label = _label(",".join(f"{k[5:]}={_label(v)}" for k, v in data.items())) if data else "base"
             groups.setdefault(label, data)
         return groups
 
     def _group_of(self, overrides):
-        data = {k: v for k, v in overrides.items() if k.startswith("data.")}
+        data = _data_overrides(overrides)
         return next(label for label, d in self.data_groups().items() if d == data)
 
     def _plan(self):
@@ -274,11 +280,13 @@ class Study:
         return runs
 
     def _task_names(self, config):
+        """The main (not auxiliary) tasks a run of `config` trains."""
+        aux = set(config["data"]["auxiliary_tasks"] or [])
         if config["data"]["tasks"]:
-            return list(config["data"]["tasks"])
+            return [t for t in config["data"]["tasks"] if t not in aux]
         import data
         spec = data.get_dataset(config["data"]["name"], **(config["data"]["options"] or {}))
-        return [t.name for t in spec.tasks]
+        return [t.name for t in spec.tasks if t.name not in aux]
 
     # ---------------------------------------------------------------- running
     def _check_dir(self, run):
@@ -378,7 +386,8 @@ class Study:
         from training.experiment import Experiment
         cell = next(r for r in self.runs if r.group == "cell")
         experiment = Experiment(cell.config)
-        return experiment.tasks, experiment.primary_metrics()
+        tasks = tuple(t for t in experiment.tasks if not t.auxiliary)
+        return tasks, experiment.primary_metrics(tasks)
 
     @staticmethod
     def _read_json(path):

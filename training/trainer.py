@@ -88,12 +88,14 @@ class Trainer:
         verbose: int. 0 silent, 1 progress bar and epoch summaries.
         diagnostics: dict or None. Arguments of `training.diagnostics.Diagnostics`
             (gradient conflict, task affinity, gate use on sampled steps); None: off.
+        loss_options: dict. Per task, options of its kind's loss (`pos_weight`,
+            `class_weights`, `focal_gamma`), checked by the kind.
     """
 
     def __init__(self, model, tasks, run_dir=None, optimizer=None, weighting="equal",
                  weighting_args=None, task_weights=None, strategy=None, monitor="val_loss",
                  monitor_mode="auto", early_stopping_patience=0, is_chief=True, verbose=1,
-                 gradient_on="representation", diagnostics=None):
+                 gradient_on="representation", diagnostics=None, loss_options=None):
         if gradient_on not in GRADIENT_ON:
             raise ValueError(f"train.gradient_on: {gradient_on!r} is not one of {', '.join(GRADIENT_ON)}")
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -106,6 +108,14 @@ class Trainer:
         self.monitor_mode = _monitor_mode(monitor, monitor_mode)
         self.patience = int(early_stopping_patience or 0)
         self.gradient_on = gradient_on
+        self.loss_options = dict(loss_options or {})
+        for task in self.tasks:
+            if task.name in self.loss_options:
+                task.check_loss_options(self.loss_options[task.name])
+        unknown = sorted(set(self.loss_options) - {t.name for t in self.tasks})
+        if unknown:
+            raise ValueError(f"train.loss_options: unknown task(s) {unknown}; tasks: "
+                             f"{', '.join(t.name for t in self.tasks)}")
         with self.strategy.scope():
             self.optimizer = optimizer or keras.optimizers.Adam(1e-3)
             self.weighting = make_weighting(weighting, self.tasks, task_weights,
@@ -147,7 +157,8 @@ class Trainer:
     def _task_losses(self, labels, logits, masks):
         """Per task: the loss share of this replica [T], its local mean and label count."""
         ctx = tf.distribute.get_replica_context()
-        sums, counts = zip(*(masked_loss_sum(t, labels[t.name], logits[t.name], masks[t.name])
+        sums, counts = zip(*(masked_loss_sum(t, labels[t.name], logits[t.name], masks[t.name],
+                                             self.loss_options.get(t.name))
                              for t in self.tasks))
         sums, counts = tf.stack(sums), tf.stack(counts)
         global_counts = counts
@@ -184,6 +195,10 @@ class Trainer:
         del tape
         self.optimizer.apply_gradients([(g, v) for g, v in zip(grads, step.variables)
                                         if g is not None])
+        if getattr(method, "needs_losses_after_update", False):
+            # FAMO: the same batch's losses after the step steer the method's own state.
+            _, new_logits, _ = self._forward(inputs, training=False)
+            method.after_update(self._all_reduce(self._task_losses(labels, new_logits, masks)[0]))
         for i, task in enumerate(self.tasks):
             n = task.name
             self.train_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])

@@ -1,20 +1,32 @@
-"""`soft_sharing`: soft parameter sharing (Duong et al., ACL 2015).
+"""`soft_sharing`: soft parameter sharing (Duong et al., ACL 2015; Yang & Hospedales, ICLR 2017).
 
 Every task gets its own network (an encoder plus its tower); nothing is shared,
-but an L2 penalty on the distance between corresponding parameters of the task
-networks pulls them towards each other:
+but a penalty ties corresponding parameters of the task networks:
 
-    penalty * sum over task pairs (i < j) of sum over parameters ||theta_i - theta_j||^2
+- `penalty_kind: l2` (Duong et al.): the squared distances pull them together,
+
+      penalty * sum over task pairs (i < j) of sum over parameters ||theta_i - theta_j||^2
+
+- `penalty_kind: trace_norm` (Yang & Hospedales, "Trace Norm Regularised Deep
+  Multi-Task Learning"): for each parameter, the T task copies are stacked as the
+  rows of a T x P matrix whose trace (nuclear) norm, the sum of its singular values,
+  is penalised: it favours task copies that span few directions (low rank), i.e.
+  share a subspace, without forcing them equal,
+
+      penalty * sum over parameters ||[theta_1; ...; theta_T]||_*
 
 The `SoftSharing` layer owns the task networks and adds that penalty with
 `add_loss`; the trainer adds `model.losses` to the task losses.
 
-Paper: L. Duong, T. Cohn, S. Bird, P. Cook, "Low Resource Dependency Parsing:
-Cross-lingual Parameter Sharing in a Neural Network Parser", ACL 2015.
+Papers: L. Duong, T. Cohn, S. Bird, P. Cook, "Low Resource Dependency Parsing:
+Cross-lingual Parameter Sharing in a Neural Network Parser", ACL 2015;
+Y. Yang, T. Hospedales, "Trace Norm Regularised Deep Multi-Task Learning", ICLR 2017
+workshop (the matrix trace norm of the layer-wise stack, their "Last Axis
+Flattening" variant).
 
 Args (`model.args`):
-    penalty: float. Weight of the L2 distance penalty (0 = independent
-        networks). Default 1e-3.
+    penalty: float. Weight of the penalty (0 = independent networks). Default 1e-3.
+    penalty_kind: str. `l2` (squared distances) or `trace_norm`. Default `l2`.
     tower_units: list of int. Dense layers on top of each task's encoder, also
         softly shared. Default (64,).
     identical_init: bool. Start every task network from the same random
@@ -49,11 +61,19 @@ class SoftSharing(keras.layers.Layer):
     Args:
         networks: list of `keras.Model` (or their serialized configs), all of
             the same structure. Called in order; the layer returns their outputs.
-        penalty: float. Weight of the summed pairwise squared distances.
+        penalty: float. Weight of the penalty.
+        penalty_kind: str. `l2` (summed pairwise squared distances) or `trace_norm`
+            (summed nuclear norms of the per-weight task stacks).
     """
 
-    def __init__(self, networks, penalty=1e-3, **kwargs):
+    KINDS = ("l2", "trace_norm")
+
+    def __init__(self, networks, penalty=1e-3, penalty_kind="l2", **kwargs):
         super().__init__(**kwargs)
+        if penalty_kind not in self.KINDS:
+            raise ValueError(f"model.args.penalty_kind: unknown value {penalty_kind!r}; valid "
+                             f"values: {', '.join(self.KINDS)}")
+        self.penalty_kind = penalty_kind
         self.networks = [keras.saving.deserialize_keras_object(n) if isinstance(n, dict) else n
                          for n in networks]
         self.penalty = float(penalty)
@@ -75,9 +95,23 @@ class SoftSharing(keras.layers.Layer):
                     total = total + ops.sum(ops.square(wa - wb))
         return total
 
+    def trace_norm(self):
+        """Sum over weights of the nuclear norm of the [T, size] stack of the task copies."""
+        import tensorflow as tf
+
+        total = 0.0
+        for weights in zip(*(n.trainable_weights for n in self.networks)):
+            stack = tf.stack([tf.reshape(w, [-1]) for w in weights])  # [T, P]
+            # Singular values from the T x T Gram matrix: cheap for wide stacks, and
+            # eps keeps the square root's gradient finite at a zero singular value.
+            eig = tf.linalg.eigvalsh(tf.matmul(stack, stack, transpose_b=True))
+            total = total + tf.reduce_sum(tf.sqrt(tf.maximum(eig, 0.0) + 1e-12))
+        return total
+
     def call(self, x):
         if self.penalty and len(self.networks) > 1:
-            self.add_loss(self.penalty * self.distance())
+            value = self.trace_norm() if self.penalty_kind == "trace_norm" else self.distance()
+            self.add_loss(self.penalty * value)
         return [n(x) for n in self.networks]
 
     def compute_output_spec(self, x):
@@ -85,12 +119,13 @@ class SoftSharing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "penalty": self.penalty,
+                "penalty_kind": self.penalty_kind,
                 "networks": [keras.saving.serialize_keras_object(n) for n in self.networks]}
 
 
 @register_architecture("soft_sharing")
 def soft_sharing(features, tasks, make_encoder, penalty=1e-3, tower_units=(64,),
-                 identical_init=False):
+                 identical_init=False, penalty_kind="l2"):
     """Soft sharing: one network per task, L2-tied (see the module docstring)."""
     networks = []
     for task in tasks:
@@ -101,5 +136,6 @@ def soft_sharing(features, tasks, make_encoder, penalty=1e-3, tower_units=(64,),
     if identical_init:
         for n in networks[1:]:
             n.set_weights(networks[0].get_weights())
-    outputs = SoftSharing(networks, penalty=penalty, name="soft_sharing")(features)
+    outputs = SoftSharing(networks, penalty=penalty, penalty_kind=penalty_kind,
+                          name="soft_sharing")(features)
     return {t.name: out for t, out in zip(tasks, outputs)}, {}

@@ -54,7 +54,8 @@ def served_like_keras(model, outputs):
     """Keras outputs as the serving signature returns them (each task's kind says how)."""
     out = {}
     for t in model.tasks:
-        out.update({k: np.asarray(v) for k, v in t.serving_outputs(outputs[t.name]).items()})
+        if not t.auxiliary:  # auxiliary tasks are trained, not served
+            out.update({k: np.asarray(v) for k, v in t.serving_outputs(outputs[t.name]).items()})
     return out
 
 

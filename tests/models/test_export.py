@@ -101,3 +101,19 @@ def test_versions_increase_and_failed_export_leaves_nothing(exported, monkeypatc
     assert sorted(os.listdir(base)) == ["1"]  # no version 2, no temporary folder left
     with pytest.raises(FileExistsError):
         exporter.export_saved_model(model, base, version=1)
+
+
+def test_auxiliary_tasks_are_trained_but_not_served(tmp_path):
+    import dataclasses
+
+    from tests.models.helpers import TASKS, run_architecture_test
+    from training.baselines import delta_m
+
+    tasks = (TASKS[0], dataclasses.replace(TASKS[1], auxiliary=True))
+    model = run_architecture_test(tmp_path, "shared_bottom", {"tower_units": [4]}, tasks=tasks)
+    assert model.tasks[1].auxiliary and "big" in model.output_names  # a head that trains
+    signatures = tf.saved_model.load(str(next((tmp_path / "export" / "shared_bottom").iterdir())))
+    assert "classify_big" not in signatures.signatures and "classify_digit" in signatures.signatures
+    report = delta_m({"digit": {"accuracy": 0.5}, "big": {"auc": 0.9}},
+                     {"digit": {"accuracy": 0.4}, "big": {"auc": 0.5}}, model.tasks)
+    assert list(report["tasks"]) == ["digit"]

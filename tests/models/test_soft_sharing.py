@@ -47,3 +47,28 @@ def test_layer_config_round_trip():
     clone = SoftSharing.from_config(layer.get_config())
     assert clone.penalty == 0.5 and len(clone.networks) == 2
     assert [w.shape for w in clone.networks[1].weights] == [w.shape for w in layer.networks[1].weights]
+
+
+def test_trace_norm_penalty_is_the_nuclear_norm_of_each_weight_stack():
+    model = build("soft_sharing", {"penalty": 0.1, "penalty_kind": "trace_norm",
+                                   "tower_units": [8]}, tasks=TASKS[:3])
+    model(make_batch(TASKS[:3], IMAGE_INPUTS, n=2)[0])
+    nets = model.get_layer("soft_sharing").networks
+    want = sum(np.linalg.svd(np.stack([w.numpy().ravel() for w in ws]), compute_uv=False).sum()
+               for ws in zip(*(n.trainable_weights for n in nets)))
+    np.testing.assert_allclose(float(model.losses[0]), 0.1 * want, rtol=1e-4)
+    # Identical copies are rank one: the norm is sqrt(T) |theta| per weight, not 0 as L2's.
+    same = build("soft_sharing", {"penalty_kind": "trace_norm", "identical_init": True},
+                 tasks=TASKS[:2])
+    same(make_batch(TASKS[:2], IMAGE_INPUTS, n=2)[0])
+    w0 = same.get_layer("soft_sharing").networks[0].trainable_weights
+    np.testing.assert_allclose(float(same.losses[0]),
+                               1e-3 * np.sqrt(2) * sum(np.linalg.norm(w.numpy()) for w in w0),
+                               rtol=1e-3)
+
+
+def test_unknown_penalty_kind_lists_the_valid_ones():
+    import pytest
+    with pytest.raises(ValueError, match="penalty_kind: unknown value 'l1'; valid values: l2, "
+                                         "trace_norm"):
+        build("soft_sharing", {"penalty_kind": "l1"})

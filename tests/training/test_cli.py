@@ -67,6 +67,10 @@ def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, 
     ("train.gradient_on=parameters", "train.gradient_on: 'equal' does not use per-task gradients"),
     ("train.monitor=val_left_auc", "train.monitor: unknown metric 'val_left_auc'; valid: val_loss"),
     ("train.weighting_args={c: fast}", "unknown argument(s) ['c'] for 'equal'"),
+    ("data.auxiliary_tasks=[bogus]", "data.auxiliary_tasks: ['bogus'] are not among the tasks"),
+    ("data.auxiliary_tasks=[left,right,same_digit]", "every task is auxiliary"),
+    ("train.loss_options={left: {pos_weight: 2}}",
+     "train.loss_options.left: unknown option(s) ['pos_weight'] for a multiclass task"),
 ])
 def test_bad_values_are_config_errors_naming_the_key(capsys, tmp_path, override, message):
     assert train.main(["--config", "configs/tiny.yaml", "--set", override,

@@ -53,7 +53,8 @@ Example:
 import tensorflow as tf
 
 from training.weighting.base import Weighting, register_weighting
-from training.weighting.solvers import EPS, min_norm_weights
+from training.weighting.solvers import (EPS, cagrad_weights, min_norm, numpy_solver,
+                                        project_to_dual_cone)
 
 
 class GradientBalancing(Weighting):
@@ -113,57 +114,56 @@ class PCGrad(GradientBalancing):
 class MGDAUB(GradientBalancing):
     """MGDA-UB, "Multi-Task Learning as Multi-Objective Optimization" (Sener & Koltun, NeurIPS 2018).
 
+    The min-norm point of the convex hull of the task gradients, solved exactly
+    (`solvers.min_norm`: Sener & Koltun's MinNormSolver to a tolerance, then the
+    support's KKT system).
+
     Args:
-        iterations: int. Frank-Wolfe iterations.
-        normalize: bool. Divide each gradient by its norm first (the paper's
-            code offers this as `l2` normalisation); the result is then rescaled
-            so tasks keep their own gradient scale.
+        normalize: bool. Solve the problem of the unit gradients `g_t / |g_t|` (the
+            paper's code calls it `l2` normalisation) and apply its weights to the raw
+            gradients, as the paper's code does; tasks then count alike whatever the
+            scale of their gradients.
+        tol: float. Stopping tolerance of the solver.
     """
 
-    def __init__(self, tasks, task_weights=None, iterations=50, normalize=False):
+    def __init__(self, tasks, task_weights=None, normalize=False, tol=1e-10):
         super().__init__(tasks)
-        self.iterations, self.normalize = int(iterations), bool(normalize)
+        self.normalize, self.tol = bool(normalize), float(tol)
 
     def solve(self, gram, info):
         if self.normalize:
             inv = 1.0 / tf.sqrt(tf.maximum(tf.linalg.diag_part(gram), EPS))
-            a = min_norm_weights(gram * inv[:, None] * inv[None, :], self.iterations) * inv
-        else:
-            a = min_norm_weights(gram, self.iterations)
-        return self.num_tasks * a
+            gram = gram * inv[:, None] * inv[None, :]
+        return self.num_tasks * numpy_solver(min_norm, gram, self.tol)
 
 
 @register_weighting("cagrad")
 class CAGrad(GradientBalancing):
     """CAGrad, "Conflict-Averse Gradient Descent" (Liu, Liu, Jin, Stone & Liu, NeurIPS 2021).
 
+    `g0 + (sqrt(phi) / |g_w|) g_w`, `phi = c^2 |g0|^2`, where `w` minimises
+    `g_w . g0 + sqrt(phi) |g_w|` on the simplex, solved to a tolerance
+    (`solvers.cagrad_weights`, SciPy's SLSQP as in the paper's code), divided by
+    `1 + c^2`.
+
     Args:
         c: float. Radius of the ball around the mean gradient (paper: 0.4-0.5).
-        iterations: int. Exponentiated-gradient steps for the inner problem.
-        step_size: float. Their step size.
+        tol: float. Tolerance of the inner solve.
     """
 
-    def __init__(self, tasks, task_weights=None, c=0.4, iterations=30, step_size=0.5):
+    def __init__(self, tasks, task_weights=None, c=0.4, tol=1e-12):
         super().__init__(tasks)
-        self.c, self.iterations, self.step_size = float(c), int(iterations), float(step_size)
+        self.c, self.tol = float(c), float(tol)
 
     def solve(self, gram, info):
         n = self.num_tasks
+        w = numpy_solver(cagrad_weights, gram, self.c, self.tol)
         scale = tf.maximum(tf.reduce_mean(tf.abs(gram)), EPS)
-        k = gram / scale  # a scale-free problem; the weights do not depend on it
+        k = gram / scale
         mean = tf.fill([n], 1.0 / n)
         g0_norm = tf.sqrt(tf.maximum(tf.tensordot(mean, tf.linalg.matvec(k, mean), 1), 0.0))
-        sqrt_phi = self.c * g0_norm
-        w = mean
-        for _ in tf.range(self.iterations):
-            kw = tf.linalg.matvec(k, w)
-            gw_norm = tf.sqrt(tf.maximum(tf.tensordot(w, kw, 1), EPS))
-            # d/dw [g_w . g0 + sqrt(phi) |g_w|]
-            grad = tf.linalg.matvec(k, mean) + sqrt_phi * kw / gw_norm
-            w = w * tf.exp(-self.step_size * grad / tf.maximum(tf.reduce_max(tf.abs(grad)), EPS))
-            w = w / tf.reduce_sum(w)
         gw_norm = tf.sqrt(tf.maximum(tf.tensordot(w, tf.linalg.matvec(k, w), 1), EPS))
-        coeffs = mean + (sqrt_phi / gw_norm) * w
+        coeffs = mean + (self.c * g0_norm / gw_norm) * w
         return n * coeffs / (1.0 + self.c ** 2)
 
 
@@ -238,3 +238,180 @@ class AlignedMTL(GradientBalancing):
         sigma_min = tf.reduce_min(tf.where(keep, sigma, tf.reduce_max(sigma)))
         inv = tf.where(keep, 1.0 / sigma, 0.0)
         return sigma_min * tf.linalg.matvec(v, inv * tf.linalg.matvec(v, tf.ones([n]), adjoint_a=True))
+
+
+@register_weighting("gradvac")
+class GradVac(GradientBalancing):
+    """GradVac, "Gradient Vaccine" (Wang, Tsvetkov, Firat & Cao, ICLR 2021).
+
+    Like PCGrad, but towards a target similarity rather than only away from conflict:
+    for each task i, in a random order of the others j, when the cosine of the
+    (adjusted) g_i and g_j is below the target `phi_ij` (an exponential moving average
+    of the observed cosines, `beta`), add the multiple of g_j that brings it to the
+    target. Whole-model granularity (one target per task pair), tracked as
+    coefficients over the original gradients, so it works on K.
+
+    Args:
+        beta: float. EMA rate of the targets (the paper's 0.01; LibMTL's 0.5).
+        seed: int. Seeds the per-step task order.
+    """
+
+    def __init__(self, tasks, task_weights=None, beta=0.01, seed=0):
+        super().__init__(tasks)
+        self.beta, self.seed = float(beta), int(seed)
+        # Identical on every replica (computed from K); written by the first.
+        self.target = tf.Variable(tf.zeros([self.num_tasks, self.num_tasks]), trainable=False,
+                                  aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+                                  name="target")
+
+    def solve(self, gram, info):
+        n = self.num_tasks
+        target = tf.identity(self.target)
+        updates = tf.zeros([n, n])
+        rows = []
+        for i in range(n):
+            c = tf.one_hot(i, n)
+            seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(info.step, tf.int64) * n + i])
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
+            for k in range(n):
+                j = order[k]
+                kc = tf.linalg.matvec(gram, c)
+                norm_i = tf.sqrt(tf.maximum(tf.tensordot(c, kc, 1), EPS))
+                norm_j = tf.sqrt(tf.maximum(gram[j, j], EPS))
+                rho = tf.tensordot(c, gram[:, j], 1) / (norm_i * norm_j)
+                phi = target[i, j]
+                adjust = tf.logical_and(tf.not_equal(j, i), rho < phi)
+                w = norm_i * (phi * tf.sqrt(tf.maximum(1.0 - rho ** 2, 0.0))
+                              - rho * tf.sqrt(tf.maximum(1.0 - phi ** 2, 0.0))) / (
+                    norm_j * tf.sqrt(tf.maximum(1.0 - phi ** 2, EPS)))
+                c = c + tf.where(adjust, w, 0.0) * tf.one_hot(j, n)
+                ema = (1.0 - self.beta) * phi + self.beta * rho
+                updates = tf.tensor_scatter_nd_update(
+                    updates, [[i, j]], [tf.where(tf.not_equal(j, i), ema, 0.0)])
+            rows.append(c)
+        with tf.control_dependencies([self.target.assign(updates)]):
+            return tf.add_n(rows)
+
+
+@register_weighting("upgrad")
+class UPGrad(GradientBalancing):
+    """UPGrad, "Jacobian Descent for Multi-Objective Optimization" (Quinton & Rey, 2024).
+
+    Each task's gradient (weighted by the preference `1/T`) is projected onto the dual
+    cone of all the gradients (the update then conflicts with none of them), and the
+    projections are summed: with K normalised by its trace (TorchJD's `normalize`) and
+    a small ridge, `w = sum_i argmin_{v >= e_i / T} v^T K v`, each solved exactly
+    (`solvers.project_to_dual_cone`). Scaled by T, like the other convex-combination
+    solvers.
+
+    Args:
+        reg: float. The ridge, relative to the mean eigenvalue.
+    """
+
+    def __init__(self, tasks, task_weights=None, reg=1e-4):
+        super().__init__(tasks)
+        self.reg = float(reg)
+
+    def solve(self, gram, info):
+        n = self.num_tasks
+        k = gram / tf.maximum(tf.linalg.trace(gram), EPS)
+        rows = [numpy_solver(project_to_dual_cone, k, tf.one_hot(i, n, dtype=tf.float64) / n,
+                             tf.constant(self.reg, tf.float64)) for i in range(n)]
+        return n * tf.add_n(rows)
+
+
+@register_weighting("db_mtl")
+class DBMTL(GradientBalancing):
+    """DB-MTL, "Dual-Balancing for Multi-Task Learning" (Lin, Ye, Xu & Zhang, 2023).
+
+    Loss-scale balancing: each task's loss enters as `log L_t` (gradient `g_t / L_t`).
+    Gradient-magnitude balancing: every task's log-loss gradient is scaled to the
+    largest of their norms, `w_t = (max_k n_k / n_t) / L_t`, where `n_t` is an
+    exponential moving average of `|g_t| / L_t` with the decaying rate
+    `beta / step^beta_sigma`. The paper's code keeps the moving average of the
+    gradient vectors themselves; here it is of their norms, so the method stays a
+    computation on K in either gradient space.
+
+    Args:
+        beta: float. EMA rate (the paper's 0.9).
+        beta_sigma: float. Decay exponent of the rate (the paper's 0.5).
+    """
+
+    def __init__(self, tasks, task_weights=None, beta=0.9, beta_sigma=0.5):
+        super().__init__(tasks)
+        self.beta, self.beta_sigma = float(beta), float(beta_sigma)
+        agg = tf.VariableAggregation.ONLY_FIRST_REPLICA
+        self.norms = tf.Variable(tf.zeros([self.num_tasks]), trainable=False, aggregation=agg,
+                                 name="norms")
+
+    def solve(self, gram, info):
+        losses = tf.maximum(tf.cast(info.losses, tf.float32), 1e-8)
+        current = tf.sqrt(tf.maximum(tf.linalg.diag_part(gram), 0.0)) / losses
+        step = tf.cast(info.step, tf.float32) + 1.0
+        rate = self.beta / step ** self.beta_sigma
+        first = tf.reduce_all(tf.equal(self.norms, 0.0))
+        norms = tf.where(first, current, current + rate * (self.norms - current))
+        alpha = tf.reduce_max(norms) / tf.maximum(norms, EPS)
+        with tf.control_dependencies([self.norms.assign(norms)]):
+            return alpha / losses
+
+
+@register_weighting("graddrop")
+class GradDrop(Weighting):
+    """GradDrop, "Just Pick a Sign" (Chen, Ngiam, Huang, Luong, Kretzschmar, Chai &
+    Anguelov, NeurIPS 2020).
+
+    Works element by element on the shared representation, so not through K: for
+    each element of the representation, the gradient "purity"
+    `P = (1 + sum_t s_t / sum_t |s_t|) / 2` of the per-task signals
+    `s_t = sum over the batch of g_t * sign(x)`; a uniform draw U per element keeps
+    the positive task gradients where `P > U` and the negative ones where `P < U`
+    (a dropped gradient keeps a fraction `leak`). The kept per-task gradients flow
+    into the shared layers; each task's own layers get its plain gradient. Needs
+    `train.gradient_on: representation`. The sums are all-reduced and the draw keyed
+    on (seed, step), so every replica keeps the same elements.
+
+    Args:
+        leak: float. Fraction of a dropped gradient that is kept (the paper's 0).
+        seed: int. Seeds the draws.
+    """
+
+    uses_gradients = True
+    balances_gradients = True
+    gradient_spaces = ("representation",)
+
+    def __init__(self, tasks, task_weights=None, leak=0.0, seed=0):
+        super().__init__(tasks, {})
+        self.leak, self.seed = float(leak), int(seed)
+
+    def gradients(self, step):
+        if step.representation is None:
+            raise ValueError("graddrop works on the shared representation: use "
+                             "train.gradient_on: representation")
+        reps, n = step.representation, len(step.loss_list)
+        per_task = [step.tape.gradient(step.loss_list[t], reps) for t in range(n)]
+        kept = [[None] * len(reps) for _ in range(n)]
+        for r, x in enumerate(reps):
+            g = tf.stack([tf.zeros_like(x) if p[r] is None else p[r] for p in per_task])  # [T, B, ...]
+            signal = step.all_reduce(tf.reduce_sum(g * tf.sign(x)[None], axis=1))        # [T, ...]
+            purity = 0.5 * (1.0 + tf.reduce_sum(signal, 0) / (tf.reduce_sum(tf.abs(signal), 0) + 1e-7))
+            draw = tf.random.stateless_uniform(tf.shape(purity), seed=tf.stack(
+                [tf.constant(self.seed, tf.int64), tf.cast(step.info.step, tf.int64) * 1000 + r]))
+            keep = tf.logical_or(tf.logical_and(purity > draw, signal > 0),
+                                 tf.logical_and(purity < draw, signal < 0))          # [T, ...]
+            mask = self.leak + (1.0 - self.leak) * tf.cast(keep, g.dtype)
+            for t in range(n):
+                kept[t][r] = g[t] * mask[t][None]
+        ones = tf.ones([n])
+        with step.tape:
+            target = tf.reduce_sum(step.losses)
+            if step.regularizer is not None:
+                target += step.regularizer
+        # The heads bring sum_t g_t to the representation; replace it by the kept sum.
+        delta = [tf.add_n([kept[t][r] for t in range(n)])
+                 - tf.add_n([tf.zeros_like(reps[r]) if p[r] is None else p[r] for p in per_task])
+                 for r in range(len(reps))]
+        grads = step.tape.gradient([target] + list(reps), step.variables,
+                                   output_gradients=[tf.ones_like(target)] + delta)
+        total = tf.reduce_sum(step.losses) + (0.0 if step.regularizer is None else step.regularizer)
+        return grads, ones, total

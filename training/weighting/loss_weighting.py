@@ -46,18 +46,34 @@ class Static(Weighting):
     takes_task_weights = True
 
 
+@tf.custom_gradient
+def clamp(x, low, high):
+    """`clip_by_value` whose gradient is kept where it points back into [low, high]: a
+    value held at a bound is not stuck there (plain clipping gives it no gradient)."""
+    def grad(g):
+        # Descent moves x by -g: at the low bound only g < 0 moves it back up, at the
+        # high bound only g > 0 moves it down.
+        inside = (x > low) & (x < high)
+        back = ((x <= low) & (g < 0)) | ((x >= high) & (g > 0))
+        return tf.where(inside | back, g, tf.zeros_like(g)), None, None
+    return tf.clip_by_value(x, low, high), grad
+
+
 @register_weighting("uncertainty")
 class Uncertainty(Weighting):
     """Homoscedastic uncertainty weighting (Kendall, Gal & Cipolla, CVPR 2018).
 
-    Learns `s_t = log sigma_t^2` per task; minimises `0.5 exp(-s_t) L_t + 0.5 s_t`.
-    `s_t` is clamped to `[min_log_var, max_log_var]`: without the lower bound a
-    task whose loss reaches zero drives `s_t` and the total to minus infinity.
+    Learns `s_t = log sigma_t^2` per task; minimises `k_t exp(-s_t) L_t + 0.5 s_t`
+    with the paper's likelihood scale `k_t`: 1 for classification (softmax or
+    sigmoid) tasks, 0.5 for regression (`task.uncertainty_scale`). `s_t` is clamped
+    to `[min_log_var, max_log_var]`: without the lower bound a task whose loss reaches
+    zero drives `s_t` and the total to minus infinity; the clamp keeps the gradient
+    that points back inside (`clamp`), so `s_t` can leave a bound again.
 
     Args:
-        min_log_var: float. Lower bound of `s_t` (largest weight `0.5 exp(-min)`).
+        min_log_var: float. Lower bound of `s_t` (largest weight `k exp(-min)`).
         max_log_var: float. Upper bound of `s_t`.
-        initial_log_var: float. Starting `s_t` (0: weight 0.5).
+        initial_log_var: float. Starting `s_t` (0: weight `k`).
     """
 
     def __init__(self, tasks, task_weights=None, min_log_var=-4.0, max_log_var=6.0,
@@ -66,12 +82,13 @@ class Uncertainty(Weighting):
         if not min_log_var < max_log_var:
             raise ValueError("train.weighting_args: min_log_var must be below max_log_var")
         self.bounds = (float(min_log_var), float(max_log_var))
+        self.scale = tf.constant([t.uncertainty_scale for t in self.tasks], tf.float32)
         self.log_var = tf.Variable(tf.fill([self.num_tasks], float(initial_log_var)),
                                    trainable=True, name="log_var")
 
     def combine_vector(self, losses, info):
-        s = tf.clip_by_value(self.log_var, *self.bounds)
-        weights = 0.5 * tf.exp(-s)
+        s = clamp(self.log_var, *self.bounds)
+        weights = self.scale * tf.exp(-s)
         # The regulariser is not a task loss: each replica adds its share.
         total = tf.reduce_sum(weights * losses) + 0.5 * tf.reduce_sum(s) / info.num_replicas
         return total, tf.stop_gradient(weights)
@@ -170,3 +187,113 @@ class GradNorm(Weighting):
         with tf.control_dependencies([self.weights.assign(new),
                                       self.initial_losses.assign(l0)]):
             return tf.identity(w)
+
+
+@register_weighting("famo")
+class FAMO(Weighting):
+    """FAMO, "Fast Adaptive Multitask Optimization" (Liu, Feng, Stone & Liu, NeurIPS 2023).
+
+    O(1) in the number of tasks: no per-task gradients. Task logits `xi` give
+    `z = softmax(xi)`; the model follows `sum_t (z_t / c) grad log L_t` with
+    `c = sum_t z_t / L_t`, i.e. weights `a_t = z_t / (c L_t)` on the losses (a convex
+    combination; scaled by T here, like the other convex-combination methods, so the
+    learning rate keeps its meaning). After the step the losses are measured again on
+    the same batch, and `xi` takes an Adam step (`lr`, weight decay `gamma`) on
+    `J_softmax^T delta`, `delta_t = log L_t(before) - log L_t(after)`: tasks whose loss
+    fell least gain weight.
+
+    Args:
+        lr: float. Step size of the logits' Adam (the paper's 0.025).
+        gamma: float. Their weight decay (the paper's 0.001).
+    """
+
+    needs_losses_after_update = True
+
+    def __init__(self, tasks, task_weights=None, lr=0.025, gamma=0.001):
+        super().__init__(tasks, {})
+        self.lr, self.gamma = float(lr), float(gamma)
+        agg = tf.VariableAggregation.ONLY_FIRST_REPLICA
+        zeros = tf.zeros([self.num_tasks])
+        self.logits = tf.Variable(zeros, trainable=False, aggregation=agg, name="logits")
+        self.moments = tf.Variable(tf.zeros([2, self.num_tasks]), trainable=False,
+                                   aggregation=agg, name="moments")
+        self.updates = tf.Variable(0.0, trainable=False, aggregation=agg, name="updates")
+        self.before = tf.Variable(zeros, trainable=False, aggregation=agg, name="before")
+
+    def task_weights(self, info):
+        losses = tf.maximum(tf.cast(info.losses, tf.float32), 1e-8)
+        z = tf.nn.softmax(self.logits)
+        a = (z / losses) / tf.reduce_sum(z / losses)
+        with tf.control_dependencies([self.before.assign(losses)]):
+            return self.num_tasks * a
+
+    def after_update(self, losses):
+        """The logits' step from the global task losses measured after the model's step."""
+        after = tf.maximum(tf.cast(losses, tf.float32), 1e-8)
+        delta = tf.math.log(self.before) - tf.math.log(after)
+        z = tf.nn.softmax(self.logits)
+        grad = z * (delta - tf.reduce_sum(z * delta)) + self.gamma * self.logits  # J^T delta
+        t = self.updates + 1.0
+        m = 0.9 * self.moments[0] + 0.1 * grad
+        v = 0.999 * self.moments[1] + 0.001 * grad * grad
+        step = self.lr * (m / (1.0 - 0.9 ** t)) / (tf.sqrt(v / (1.0 - 0.999 ** t)) + 1e-8)
+        return tf.group(self.logits.assign_sub(step), self.moments.assign(tf.stack([m, v])),
+                        self.updates.assign(t))
+
+
+@register_weighting("gls")
+class GeometricLoss(Weighting):
+    """GLS, the geometric loss strategy (Chennupati, Sistu, Yogamani & Rawashdeh, CVPR
+    Workshops 2019): minimise the geometric mean of the task losses,
+    `(prod_t L_t)^(1/T)`, whose gradient weighs each task by `GLS / (T L_t)`: a task
+    with a small loss counts more, whatever the losses' scales. The weights logged are
+    those."""
+
+    def combine_vector(self, losses, info):
+        # The geometric mean of the GLOBAL losses; each replica's share of the gradient
+        # comes through its own losses.
+        global_losses = tf.maximum(tf.cast(info.losses, tf.float32), 1e-12)
+        gls = tf.exp(tf.reduce_mean(tf.math.log(global_losses)))
+        weights = tf.stop_gradient(gls / (self.num_tasks * global_losses))
+        return gls + tf.reduce_sum(weights * (losses - tf.stop_gradient(losses))), weights
+
+
+@register_weighting("stch")
+class SmoothTchebycheff(Weighting):
+    """STCH, "Smooth Tchebycheff Scalarization for Multi-Objective Optimization" (Lin,
+    Zhang, Hu, Wang, Liu & Zhang, ICML 2024).
+
+    The smooth maximum of the tasks' log-losses relative to a reference point:
+    `T mu log sum_t exp(log(L_t / L*_t) / mu)`, whose gradient puts the weight
+    `T softmax(log(L / L*) / mu)_t / L_t` on task t: the task furthest above its
+    reference is pushed hardest. The reference `L*` is the mean training loss of the
+    first `warmup_epochs` epochs' last one, during which the model follows
+    `sum_t log L_t` (as the paper's code does).
+
+    Args:
+        mu: float. Smoothing: small approaches the (non-smooth) Tchebycheff max.
+        warmup_epochs: int. Epochs before the reference point is fixed (>= 1).
+    """
+
+    def __init__(self, tasks, task_weights=None, mu=1.0, warmup_epochs=1):
+        super().__init__(tasks, {})
+        if float(mu) <= 0 or int(warmup_epochs) < 1:
+            raise ValueError("train.weighting_args: stch needs mu > 0 and warmup_epochs >= 1")
+        self.mu, self.warmup = float(mu), int(warmup_epochs)
+        self.reference = tf.Variable(tf.ones([self.num_tasks]), trainable=False, name="reference")
+        self.epochs_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_seen")
+
+    def combine_vector(self, losses, info):
+        global_losses = tf.maximum(tf.cast(info.losses, tf.float32), 1e-12)
+        warm = self.epochs_seen < self.warmup
+        scores = tf.math.log(global_losses / self.reference) / self.mu
+        soft = self.num_tasks * tf.nn.softmax(scores)
+        weights = tf.stop_gradient(tf.where(warm, tf.ones_like(soft), soft) / global_losses)
+        value = tf.where(warm, tf.reduce_sum(tf.math.log(global_losses)),
+                         self.num_tasks * self.mu * tf.reduce_logsumexp(scores))
+        return value + tf.reduce_sum(weights * (losses - tf.stop_gradient(losses))), weights
+
+    def on_epoch_end(self, epoch_losses):
+        self.epochs_seen.assign_add(1)
+        if int(self.epochs_seen.numpy()) == self.warmup:
+            self.reference.assign(tf.maximum(tf.constant(epoch_losses, tf.float32), 1e-12))
