@@ -39,6 +39,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
@@ -121,7 +122,7 @@ def make_config(params: MmoeParams) -> MmoeConfig:
                       description=f"Task correlation p = {params.correlation:g}.")
 
 
-class MmoeSynthetic(tfds.core.GeneratorBasedBuilder):
+class MmoeSynthetic(OfflineBuilder):
     """Two synthetic regression tasks with task correlation p (see `data.mmoe_synthetic`)."""
 
     VERSION = tfds.core.Version("1.0.0")

@@ -31,6 +31,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
@@ -151,7 +152,7 @@ def make_config(params: ShapesParams) -> ShapesConfig:
                                     f"{params.missing_fraction:.0%} labels dropped.")
 
 
-class MultiAttributeShapes(tfds.core.GeneratorBasedBuilder):
+class MultiAttributeShapes(OfflineBuilder):
     """Procedural shapes with five attributes per image (see `data.multi_attribute_shapes`)."""
 
     VERSION = tfds.core.Version("1.0.0")

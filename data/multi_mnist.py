@@ -33,6 +33,7 @@ import os
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task
@@ -120,7 +121,7 @@ class MultiDigitConfig(tfds.core.BuilderConfig):
         self.sizes = sizes
 
 
-class MultiDigitBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+class MultiDigitBuilder(OfflineBuilder, skip_registration=True):
     """Shared construction for `multi_mnist` and `multi_fashion`."""
 
     VERSION = tfds.core.Version("1.0.0")
