@@ -14,5 +14,6 @@ from data import multi_mnist  # noqa: F401
 from data import multi_fashion  # noqa: F401
 from data import multi_attribute_shapes  # noqa: F401
 from data import mmoe_synthetic  # noqa: F401
+from data import conversion_funnel  # noqa: F401
 from data import catalogue  # noqa: F401
 from data import csv_dataset  # noqa: F401

@@ -29,6 +29,17 @@ from models.preprocessing import model_inputs, preprocess
 from models.registry import check_architecture_args, get_architecture
 
 
+def split_architecture_result(name, result, tasks):
+    """(towers, probes, logits) from what architecture `name` returned: `(towers, probes)`
+    or `(towers, probes, logits)`; every task must be in exactly one of towers and logits."""
+    towers, probes, given = (tuple(result) + ({},))[:3]
+    for task in tasks:
+        if (task.name in towers) == (task.name in given):
+            where = "both its towers and its logits" if task.name in towers else "neither"
+            raise ValueError(f"architecture {name!r} put task {task.name!r} in {where}")
+    return towers, probes, given
+
+
 @keras.saving.register_keras_serializable(package="mtl_zoo")
 class MultiTaskModel(keras.Model):
     """A multi-task model with named outputs.
@@ -58,11 +69,15 @@ class MultiTaskModel(keras.Model):
         def build_encoder(name):
             return make_encoder(encoder, features.shape[1:], name=name, args=encoder_args)
 
-        towers, probes = arch(features, tasks, build_encoder, **args)
+        towers, probes, given = split_architecture_result(
+            architecture, arch(features, tasks, build_encoder, **args), tasks)
         logits, outputs = {}, {}
         for task in tasks:
             to_logits, to_output = task.make_head()
-            logits[task.name] = to_logits(towers[task.name])
+            # An architecture may compute a task's logits itself (ESMM: the CTCVR logit is
+            # a function of the CTR and CVR logits); the task then gets only its output layer.
+            logits[task.name] = given[task.name] if task.name in given else \
+                to_logits(towers[task.name])
             outputs[task.name] = to_output(logits[task.name])
         super().__init__(inputs=raw, outputs=outputs, **kwargs)
 

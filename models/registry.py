@@ -12,6 +12,12 @@ An architecture is a function
   task outputs: they are reachable with `MultiTaskModel.probe_model()` and left
   out of the serving signature.
 
+It may return a third dict, `logits`: task name -> that task's logits, for tasks
+whose logits it computes itself (ESMM's CTCVR logit is a function of the CTR and
+CVR logits; AITM's calibrator reads the probabilities). Such a task gets only its
+head's output layer, and each task is in exactly one of `towers` and `logits`. To
+make a task's standard logits layer (`<task>_logits`), call `task.make_head()[0]`.
+
 `model.args` are checked against the function's signature: names, and types
 from annotations or defaults (`utils/arguments.py`).
 

@@ -7,11 +7,16 @@
 | `cross_stitch`  | per-task networks mixed by learned cross-stitch units|
 | `mmoe`          | shared experts, one softmax gate per task            |
 | `omoe`          | shared experts, one softmax gate for all tasks       |
+| `dselect_k`     | shared experts, one sparse (top-k) gate per task     |
 | `cgc`           | shared + task-specific experts, one gate per task    |
 | `ple`           | stacked CGC levels with shared gates between them    |
 | `hierarchical`  | tasks at different depths of one trunk               |
+| `mtan`          | one trunk, per-task attention masks on its stages    |
+| `esmm`          | CTR and CVR networks, pCTCVR = pCTR x pCVR           |
+| `aitm`          | funnel-step towers linked by attention, calibrated   |
 | `single_task`   | nothing shared: the baseline                         |
 """
 
 from models.architectures import (  # noqa: F401  (each registers itself)
-    cgc, cross_stitch, hierarchical, mmoe, omoe, ple, shared_bottom, single_task, soft_sharing)
+    aitm, cgc, cross_stitch, dselect_k, esmm, hierarchical, mmoe, mtan, omoe, ple, shared_bottom,
+    single_task, soft_sharing)

@@ -5,11 +5,18 @@ of the reference config (tests/models/helpers.py) are pinned per architecture.""
 import pytest
 
 import models
+from data.tasks import Task
 from tests.models.helpers import TABULAR_INPUTS, TASKS, build, run_architecture_test
 
 TOWER = {"tower_units": [8]}
 EXPERTS = {"expert_units": [8], "tower_units": [8]}
 TASK_NAMES = [t.name for t in TASKS]
+# Conversion-funnel architectures take a funnel's tasks (the names of `conversion_funnel`)
+# instead of the reference tasks.
+FUNNEL_TASKS = tuple(Task(n, "binary") for n in ("click", "conversion", "click_conversion"))
+TASKS_OF = {"esmm": FUNNEL_TASKS, "aitm": FUNNEL_TASKS}
+# Architectures that add a loss of their own (`model.losses`).
+EXTRA_LOSS = ("soft_sharing", "aitm")
 
 # architecture -> (model.args, parameter count, {gate probe: number of experts})
 CASES = {
@@ -26,6 +33,11 @@ CASES = {
     "hierarchical": ({"task_levels": {"digit": 1, "big": 1, "tags": 2, "value": 2},
                       "level_units": 8, **TOWER}, 1349, None),
     "single_task": (TOWER, 3201, None),
+    "dselect_k": ({**EXPERTS, "num_experts": 4, "num_nonzeros": 2}, 5049,
+                  {f"gate_{t}": 4 for t in TASK_NAMES}),
+    "mtan": (TOWER, 2589, None),
+    "esmm": (TOWER, 1578, None),
+    "aitm": ({**TOWER, "cvr_task": "conversion"}, 1842, None),
 }
 
 
@@ -37,8 +49,8 @@ def test_every_registered_architecture_is_tested():
 def test_architecture(tmp_path, architecture):
     args, params, gates = CASES[architecture]
     run_architecture_test(tmp_path, architecture, args, expected_params=params,
-                          expected_gates=gates,
-                          expect_extra_loss=architecture == "soft_sharing",
+                          expected_gates=gates, tasks=TASKS_OF.get(architecture, TASKS),
+                          expect_extra_loss=architecture in EXTRA_LOSS,
                           serve_rest=architecture == "mmoe")
 
 
@@ -58,7 +70,7 @@ def test_keras_application_encoder(tmp_path):
 
 
 def test_unknown_architecture_lists_known_names():
-    with pytest.raises(ValueError, match="known architectures: cgc, cross_stitch, hierarchical"):
+    with pytest.raises(ValueError, match="known architectures: aitm, cgc, cross_stitch, dselect_k"):
         build("mixture_of_everything")
 
 

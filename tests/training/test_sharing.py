@@ -4,7 +4,7 @@ import pytest
 
 import models
 from tests.models.helpers import TASKS, build
-from tests.models.test_architectures import CASES
+from tests.models.test_architectures import CASES, TASKS_OF
 from training.sharing import find_shared
 
 NAMES = [t.name for t in TASKS]
@@ -23,6 +23,15 @@ EXPECTED = {
     "hierarchical": ({"shared_encoder", "level1", "level2", "tower_digit_0", "tower_big_0"},
                      {"tower_tags_0", "tower_value_0"}, 3),
     "single_task": None,
+    "dselect_k": ({"expert_0", "expert_1", "expert_2", "expert_3"}, {f"gate_{t}" for t in NAMES}, 4),
+    "mtan": ({"shared_encoder_conv0a", "shared_encoder_conv0b", "shared_encoder_dense"},
+             {f"mtan_{t}_{m}" for t in NAMES for m in ("g0", "h0", "g1", "h1")}, 3),
+    # pCTCVR = pCTR x pCVR: both networks and both logits serve the click_conversion task.
+    "esmm": ({"encoder_click", "encoder_conversion", "click_logits", "conversion_logits"}, set(), 2),
+    # click_conversion reads click's tower through the transfer; the calibrator reads
+    # click's logits, and the derived conversion (pCTCVR / pCTR) both steps' logits.
+    "aitm": ({"encoder_click", "tower_click_0", "transfer_click_conversion",
+              "ait_click_conversion", "click_logits", "click_conversion_logits"}, set(), 2),
 }
 
 
@@ -32,7 +41,8 @@ def test_every_architecture_has_an_expectation():
 
 @pytest.mark.parametrize("architecture", sorted(EXPECTED))
 def test_find_shared(architecture):
-    model = build(architecture, CASES[architecture][0])
+    tasks = TASKS_OF.get(architecture, TASKS)
+    model = build(architecture, CASES[architecture][0], tasks=tasks)
     if EXPECTED[architecture] is None:
         with pytest.raises(ValueError, match="found no shared trainable layers"):
             find_shared(model)
@@ -42,8 +52,9 @@ def test_find_shared(architecture):
     names = set(shared.layer_names)
     assert must <= names, names
     assert not (must_not & names), names
-    # Heads are never shared, and the representation is where tasks branch off.
-    assert not any(n in names for t in NAMES for n in (t, f"{t}_logits"))
+    # Heads are never shared (but where a funnel step is computed from an earlier step's
+    # logits, as listed in `must`), and the representation is where tasks branch off.
+    assert not any(n in names - must for t in tasks for n in (t.name, f"{t.name}_logits"))
     assert len(shared.representation) == width
     ids = {id(v) for v in shared.variables}
     assert ids <= {id(v) for v in model.trainable_variables}

@@ -1,0 +1,147 @@
+"""`esmm`: Entire Space Multi-task Model for post-click conversion (Ma et al., SIGIR 2018).
+
+A conversion can only follow a click, so a CVR model trained on clicked rows (the
+only rows with a conversion label) is trained on a different population from the
+one it scores: every impression (sample selection bias), and with few rows (data
+sparsity). ESMM never fits pCVR on clicked rows alone. It has a CTR network and a
+CVR network and trains, on ALL impressions,
+
+    pCTR   = p(click | x)                        against the click label, and
+    pCTCVR = p(click & conversion | x) = pCTR x pCVR   against click AND conversion,
+
+so pCVR = p(conversion | click, x) is learned through the product over the entire
+space; the networks share the feature embeddings (here: the model's preprocessing,
+which embeds categorical inputs once for all tasks).
+
+The product is a logit, not a probability, so the loss stays a stable sigmoid
+cross-entropy: logit(sigmoid(a) * sigmoid(b)) = -logsumexp(-a, -b, -a - b) exactly
+(`ProductLogit`), and the `<ctcvr_task>` output, the sigmoid of it, is pCTR x pCVR.
+
+Tasks (all binary; names from `model.args`, defaults those of `conversion_funnel`):
+    `ctr_task`: clicked, labelled on every impression. Output pCTR.
+    `ctcvr_task`: clicked and converted, labelled on every impression. Output pCTCVR.
+    `cvr_task`: converted given a click (labelled on clicked rows only). Output pCVR,
+        the CVR network's sigmoid. Its own loss is the naive CVR loss on clicked rows:
+        the paper trains only CTR and CTCVR, so give it weight 0
+        (`train.weighting: static`, `train.task_weights: {conversion: 0}`), or keep it
+        for an ESMM plus a clicked-rows CVR term. null: no such task (pCVR is then
+        the layer `cvr_logits`, not served).
+Other tasks, if any, get their own encoder and tower (or the shared encoder's output).
+
+Paper: X. Ma, L. Zhao, G. Huang, Z. Wang, Z. Hu, X. Zhu, K. Gai, "Entire Space
+Multi-Task Model: An Effective Approach for Estimating Post-Click Conversion Rate",
+SIGIR 2018.
+
+Args (`model.args`):
+    ctr_task: str. The click task. Default "click".
+    ctcvr_task: str. The click-and-conversion task. Default "click_conversion".
+    cvr_task: str or None. The post-click conversion task, or null. Default "conversion".
+    shared_encoder: bool. False (the paper): the CTR and CVR networks each have their
+        own encoder on the preprocessed (embedded) features. True: one shared encoder
+        under both towers. Default False.
+    tower_units: list of int. Dense layers of each network after its encoder. Default (64,).
+
+Probes: none.
+
+Example:
+>>> import models
+>>> from data.tasks import Task
+>>> from data.inputs import InputSpec
+>>> m = models.MultiTaskModel(
+...     tasks=[Task(n, "binary").to_config() for n in ("click", "conversion", "click_conversion")],
+...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
+...     architecture="esmm", encoder="mlp", encoder_args={"units": [8]},
+...     args={"tower_units": [4]})
+>>> import numpy as np
+>>> out = m({"x": np.ones((2, 4), "float32")})
+>>> bool(np.allclose(out["click"] * out["conversion"], out["click_conversion"], atol=1e-6))
+True
+"""
+
+from typing import Optional
+
+import keras
+from keras import ops
+
+from models.architectures.blocks import dense_stack
+from models.registry import register_architecture
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class ProductLogit(keras.layers.Layer):
+    """The logit of sigmoid(a) * sigmoid(b) from logits `[a, b]`, exactly and stably.
+
+    1 / (s(a) s(b)) = 1 + e^-a + e^-b + e^-(a+b), so the odds of the product are
+    1 / (e^-a + e^-b + e^-(a+b)) and its logit is -logsumexp(-a, -b, -(a+b)): no
+    probability is formed, so nothing underflows and the cross-entropy on it is the
+    ordinary stable sigmoid cross-entropy.
+
+    Example:
+    >>> import numpy as np
+    >>> a, b = np.array([[2.0], [-30.0]], "float32"), np.array([[-1.0], [40.0]], "float32")
+    >>> p = 1 / (1 + np.exp(-ProductLogit()([a, b]).numpy()))
+    >>> bool(np.allclose(p, 1 / (1 + np.exp(-a)) / (1 + np.exp(-b)), rtol=1e-5))
+    True
+    """
+
+    def call(self, inputs):
+        a, b = (ops.cast(x, "float32") for x in inputs)
+        return -ops.logsumexp(ops.stack([-a, -b, -(a + b)], axis=0), axis=0)
+
+    def compute_output_shape(self, input_shapes):
+        return tuple(input_shapes[0])
+
+
+def funnel_tasks(tasks, arch, **names):
+    """{arg: Task} for the named tasks of a funnel architecture; a name that is not a
+    binary task among `tasks` fails naming `model.args.<arg>` and the tasks there are."""
+    by_name = {t.name: t for t in tasks}
+    out = {}
+    for arg, name in names.items():
+        if name is None:
+            continue
+        if name not in by_name:
+            raise ValueError(f"model.args.{arg}: {name!r} is not one of the tasks "
+                             f"({', '.join(by_name)}); {arch} needs it (set data.tasks or "
+                             f"model.args.{arg})")
+        if by_name[name].kind != "binary":
+            raise ValueError(f"model.args.{arg}: task {name!r} is {by_name[name].kind}; {arch} "
+                             "needs a binary task")
+        out[arg] = by_name[name]
+    chosen = [t.name for t in out.values()]
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"model.args: {arch} needs distinct tasks for "
+                         f"{', '.join(out)}; got {chosen}")
+    return out
+
+
+def network_inputs(features, make_encoder, shared_encoder, names):
+    """{name: what that network's tower reads}: one shared encoder, or one encoder each."""
+    if shared_encoder:
+        shared = make_encoder("shared_encoder")(features)
+        return {n: shared for n in names}
+    return {n: make_encoder(f"encoder_{n}")(features) for n in names}
+
+
+@register_architecture("esmm")
+def esmm(features, tasks, make_encoder, ctr_task="click", ctcvr_task="click_conversion",
+         cvr_task: Optional[str] = "conversion", shared_encoder=False, tower_units=(64,)):
+    """ESMM: pCTCVR = pCTR x pCVR trained on every impression (see the module docstring)."""
+    funnel = funnel_tasks(tasks, "esmm", ctr_task=ctr_task, ctcvr_task=ctcvr_task,
+                          cvr_task=cvr_task)
+    cvr_name = cvr_task or "cvr"
+    others = [t for t in tasks if t.name not in {ctr_task, ctcvr_task, cvr_task}]
+    inputs = network_inputs(features, make_encoder, shared_encoder,
+                            [ctr_task, cvr_name] + [t.name for t in others])
+    ctr = funnel["ctr_task"].make_head()[0](dense_stack(inputs[ctr_task], tower_units,
+                                                        f"tower_{ctr_task}"))
+    cvr_tower = dense_stack(inputs[cvr_name], tower_units, f"tower_{cvr_name}")
+    if cvr_task:
+        cvr = funnel["cvr_task"].make_head()[0](cvr_tower)
+    else:
+        cvr = keras.layers.Dense(1, name="cvr_logits", dtype="float32")(cvr_tower)
+    logits = {ctr_task: ctr, ctcvr_task: ProductLogit(name=f"{ctcvr_task}_logits")([ctr, cvr])}
+    if cvr_task:
+        logits[cvr_task] = cvr
+    towers = {t.name: dense_stack(inputs[t.name], tower_units, f"tower_{t.name}") for t in others}
+    return towers, {}, logits
