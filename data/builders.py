@@ -17,3 +17,4 @@ from data import mmoe_synthetic  # noqa: F401
 from data import conversion_funnel  # noqa: F401
 from data import catalogue  # noqa: F401
 from data import csv_dataset  # noqa: F401
+from data import conll2000  # noqa: F401

@@ -1,8 +1,8 @@
 """Input declarations: the raw features a model takes, and how to preprocess them.
 
 An `InputSpec` describes one raw input as it arrives at serving time (an image
-of uint8 pixels, a number, a string category). The model builds its own
-preprocessing from these specs (rescaling, normalisation with training
+of uint8 pixels, a number, a string category, a sentence or its tokens). The model
+builds its own preprocessing from these specs (rescaling, normalisation with training
 statistics, vocabulary lookup), so the exported SavedModel takes raw values.
 
 Example:
@@ -14,7 +14,7 @@ Example:
 import dataclasses
 from typing import Optional, Tuple
 
-INPUT_KINDS = ("image", "numeric", "categorical")
+INPUT_KINDS = ("image", "numeric", "categorical", "text")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,11 +23,13 @@ class InputSpec:
 
     Args:
         name: str. Feature name: the model input, the serving input, the TFDS feature.
-        kind: str. `image` (pixels 0-255), `numeric` (a float) or `categorical` (a string).
-        shape: tuple of int. Per-example shape; `()` for a scalar column.
+        kind: str. `image` (pixels 0-255), `numeric` (a float), `categorical` (a string)
+            or `text` (a sentence, split on whitespace inside the model, or its tokens).
+        shape: tuple of int. Per-example shape; `()` for a scalar column or a sentence;
+            `(None,)` for a `text` input given as tokens (padded with "").
         dtype: str. The raw dtype (`uint8` for images, `float32`, `string`).
-        vocabulary: tuple of str. Known categories (`categorical`); anything
-            else maps to an out-of-vocabulary bucket.
+        vocabulary: tuple of str. Known categories (`categorical`) or tokens (`text`, from
+            the training split); anything else maps to an out-of-vocabulary bucket.
         mean: float. Training mean (`numeric`), used for normalisation.
         variance: float. Training variance (`numeric`).
         fill_value: float or str. Value the model imputes where a cell is empty
@@ -37,6 +39,12 @@ class InputSpec:
             1 for binary images such as dSprites); the model divides by it.
         resize: tuple of int. `(height, width)` an `image` is resized to inside
             the model (the served model still takes the raw size); `()` keeps it.
+        lowercase: bool. A `text` input's tokens are lower-cased inside the model before
+            the vocabulary lookup (the vocabulary must then be lower-case too).
+        embedding_dim: int or None. Width of a `text` input's token embedding (64 when
+            None); its padding is masked for the encoder (`models/text_preprocessing.py`).
+        char_features: int. Width of a `text` input's per-token character CNN feature,
+            concatenated to the word embedding (0: none), so unseen words keep their spelling.
     """
 
     name: str
@@ -49,11 +57,15 @@ class InputSpec:
     fill_value: Optional[object] = None
     max_value: Optional[float] = None
     resize: Tuple[int, ...] = ()
+    lowercase: bool = False
+    embedding_dim: Optional[int] = None
+    char_features: int = 0
 
     def __post_init__(self):
         if self.kind not in INPUT_KINDS:
             raise ValueError(f"Input {self.name!r}: unknown kind {self.kind!r}; valid: {INPUT_KINDS}")
-        object.__setattr__(self, "shape", tuple(int(d) for d in self.shape))
+        # None: a dimension of any size (the tokens of a sentence).
+        object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in self.shape))
         object.__setattr__(self, "vocabulary", tuple(str(v) for v in self.vocabulary))
         object.__setattr__(self, "resize", tuple(int(d) for d in (self.resize or ())))
         if self.resize and len(self.resize) != 2:

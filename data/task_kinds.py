@@ -298,8 +298,9 @@ class MulticlassTask(_ClassTask):
         loss by its class's weight, `focal_gamma` by `(1 - p_true)^gamma`."""
         tf = _tf()
         options = options or {}
-        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
         logits = tf.cast(logits, tf.float32)
+        # One label per row of logits: [batch], or [batch, tokens] for token tasks.
+        labels = tf.cast(tf.reshape(y_true, tf.shape(logits)[:-1]), tf.int32)
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
         if options.get("focal_gamma"):
             p_true = tf.exp(-loss)
@@ -501,3 +502,77 @@ class RegressionTask(_OneUnit, _KindBase):
                 raise ValueError(f"{where(i)}: regression label {text!r} is not a number")
             out[i] = value
         return out
+
+
+@TASK_KINDS.register("token_multiclass")
+class TokenMulticlassTask(MulticlassTask):
+    """One of N per token (tagging: part of speech, BIO chunks or entities): a softmax per
+    token; label a sequence of class indices, one per token (-1 for a token without a
+    label; an empty sequence when the whole example lacks one).
+
+    Heads, losses and metrics run on `[batch, tokens, ...]`: the pipeline pads each batch
+    to its longest sentence with masked tokens, so padding and unlabelled tokens are out
+    of the loss (a mean over labelled tokens) and of every metric. Metrics: token
+    accuracy, and for BIO tag sets (`O`, `B-X`, `I-X`) chunk precision, recall and F1 as
+    conlleval computes them (`data/text_spans.py`), F1 ranking models. Served outputs per
+    token: probabilities `<task>`, class ids `<task>_class` and tag names `<task>_label`
+    (padded like the tokens; the export adds `tokens` and `sequence_length`). TF Serving's
+    classify/regress answer one class list or value per example, so no such signature.
+    """
+
+    label_shape = (None,)
+    signature_method = None
+
+    @property
+    def bio(self):
+        from data.text_spans import BioScheme
+        return BioScheme(self.classes) if BioScheme.is_bio(self.classes) else None
+
+    @property
+    def primary_metric(self):
+        return ("f1", True) if self.bio is not None else ("accuracy", True)
+
+    def missing_label(self):
+        return np.zeros(0, np.int64)
+
+    def make_metrics(self):
+        keras = _keras()
+        out = {"accuracy": keras.metrics.SparseCategoricalAccuracy(name=f"{self.name}_accuracy")}
+        scheme = self.bio
+        if scheme is not None:
+            from data.text_spans import make_span_metric
+            for which in ("precision", "recall", "f1"):
+                out[which] = make_span_metric(scheme, which, f"{self.name}_{which}")
+        return out
+
+    def exact_metrics(self, y_true, y_pred, mask):
+        from data.text_spans import chunk_counts, span_scores
+        scheme = self.bio
+        if scheme is None:
+            return {}
+        pred = np.asarray(y_pred).argmax(-1)
+        gold = np.asarray(y_true).reshape(pred.shape)
+        return span_scores(*chunk_counts(scheme, gold, pred, np.asarray(mask) > 0))
+
+    def serving_outputs(self, y):
+        tf = _tf()
+        y = tf.cast(y, tf.float32)
+        index = tf.argmax(y, axis=-1, output_type=tf.int64)
+        return {self.name: y, f"{self.name}_class": index,
+                f"{self.name}_label": tf.gather(tf.constant(list(self.classes)), index)}
+
+    def sample_labels(self, n, rng, lengths=None):
+        """[n, max length] tag ids, -1 past each example's length (`lengths`, default 3)."""
+        lengths = np.full(n, 3) if lengths is None else np.asarray(lengths)
+        out = rng.integers(0, len(self.classes), (n, int(lengths.max(initial=0))))
+        out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = -1
+        return out.astype(np.int64)
+
+    def labels_from_scores(self, score):
+        raise NotImplementedError("token_multiclass labels come from a tagged corpus "
+                                  "(e.g. conll2000), not from per-example scores")
+
+    @classmethod
+    def classes_from_text(cls, values, column, **options):
+        raise ValueError(f"data.options.labels.{column}: token_multiclass labels need one tag "
+                         "per token (a tagged corpus such as conll2000), not a CSV column")

@@ -1,4 +1,5 @@
-"""Encoders: the trunk that turns preprocessed inputs into a feature vector.
+"""Encoders: the trunk that turns preprocessed inputs into a feature vector (one per token
+for text).
 
 Each registered encoder is a factory `f(input_shape, model_name, **args) -> keras.Model`
 that makes a NEW encoder (fresh weights) each call, so architectures that need one
@@ -10,6 +11,8 @@ sit side by side in one functional graph.
 - `mlp`: a multi-layer perceptron for tabular features (or flattened images);
 - `keras_application`: any `keras.applications` backbone by name (random weights
   by default, or a local weights file), resized to the backbone's minimum input.
+- `bilstm`, `transformer`: for a `text` input's token embeddings, one state per
+  token (padding masked): stacked bidirectional LSTMs, a small Transformer encoder.
 
 `cnn` and `mlp` are `keras.Sequential` chains with a `stage_ends` attribute naming
 the layers that close a stage (a pooling or dense block): `cross_stitch` puts its
@@ -206,3 +209,114 @@ def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
     if units:
         x = keras.layers.Dense(units, activation="relu", name=f"{model_name}_dense")(x)
     return keras.Model(inp, x, name=model_name)
+
+
+# --------------------------------------------------------------------------- text encoders
+# They read the masked token embeddings of a `text` input ([batch, tokens, dim]) and return
+# one state per token; `supports_masking` hands the padding mask on to the towers and heads
+# (a Keras functional model otherwise drops it), and every layer inside respects it: the
+# backward LSTM starts at each sentence's last real token, attention ignores padded keys.
+
+
+def _sequence_shape(input_shape, encoder):
+    if len(input_shape) != 2:
+        raise ValueError(f"{encoder} needs token sequences [tokens, features] (a `text` input); "
+                         f"got per-example shape {tuple(input_shape)}")
+
+
+@register_encoder("bilstm")
+def bilstm(input_shape, model_name="bilstm", units=(64,), dropout=0.0):
+    """Stacked bidirectional LSTMs over token embeddings, one state per token.
+
+    Each layer's forward and backward states are concatenated (`2 * units[i]` features
+    per token); each layer is a stage (`cross_stitch` can mix after it, `hierarchical`
+    with `level_encoders` stacks one such encoder per level).
+
+    Args:
+        units: list of int. LSTM units of each layer (per direction).
+        dropout: float. Dropout on each layer's input (the embeddings too).
+
+    Example:
+    >>> enc = make_encoder("bilstm", (None, 16), name="words", units=[8, 8])
+    >>> enc.output_shape
+    (None, None, 16)
+    """
+    _sequence_shape(input_shape, "bilstm")
+    p = model_name
+    layers, ends = [keras.Input(shape=input_shape)], []
+    for i, u in enumerate(units):
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout, name=f"{p}_dropout{i}"))
+        layers.append(keras.layers.Bidirectional(
+            keras.layers.LSTM(int(u), return_sequences=True), name=f"{p}_bilstm{i}"))
+        ends.append(f"{p}_bilstm{i}")
+    model = keras.Sequential(layers, name=model_name)
+    model.supports_masking = True
+    model.stage_ends = tuple(ends)
+    return model
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class SinusoidalPosition(keras.layers.Layer):
+    """Adds the sinusoidal position code of Vaswani et al. (2017) to [batch, tokens, dim]
+    features: no weights, any sentence length."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, x):
+        import tensorflow as tf
+
+        length, dim = tf.shape(x)[1], x.shape[-1]
+        position = tf.cast(tf.range(length), tf.float32)[:, None]
+        rates = tf.pow(10000.0, -tf.cast(tf.range(0, dim, 2), tf.float32) / float(dim))
+        angles = position * rates[None, :]
+        code = tf.reshape(tf.stack([tf.sin(angles), tf.cos(angles)], axis=-1), [length, -1])
+        return x + tf.cast(code[:, :dim], x.dtype)[None]
+
+
+@register_encoder("transformer")
+def transformer(input_shape, model_name="transformer", units=64, num_layers=2, num_heads=4,
+                ff_units=128, dropout=0.1):
+    """A small Transformer encoder over token embeddings (post-norm blocks of Vaswani et
+    al., 2017: self-attention, then a position-wise feed-forward layer, each with a
+    residual connection and layer normalisation), one state per token.
+
+    The embeddings are projected to `units` and given sinusoidal positions; attention
+    never looks at padding (the mask reaches every attention layer).
+
+    Args:
+        units: int. Model width (divisible by `num_heads`).
+        num_layers: int. Encoder blocks.
+        num_heads: int. Attention heads per block.
+        ff_units: int. Width of the feed-forward layer of each block.
+        dropout: float. Dropout on attention weights and on each sublayer's output.
+
+    Example:
+    >>> enc = make_encoder("transformer", (None, 16), name="words", units=8, num_heads=2)
+    >>> enc.output_shape
+    (None, None, 8)
+    """
+    _sequence_shape(input_shape, "transformer")
+    if units % num_heads:
+        raise ValueError(f"model.encoder_args.units: {units} is not divisible by "
+                         f"num_heads={num_heads}")
+    p = model_name
+    inp = keras.Input(shape=input_shape)
+    x = keras.layers.Dense(units, name=f"{p}_project")(inp)
+    x = SinusoidalPosition(name=f"{p}_position")(x)
+    for i in range(num_layers):
+        attended = keras.layers.MultiHeadAttention(
+            num_heads, units // num_heads, dropout=dropout, name=f"{p}_attention{i}")(x, x)
+        attended = keras.layers.Dropout(dropout, name=f"{p}_attention{i}_dropout")(attended)
+        x = keras.layers.LayerNormalization(name=f"{p}_norm{i}a")(
+            keras.layers.Add(name=f"{p}_residual{i}a")([x, attended]))
+        ff = keras.layers.Dense(ff_units, activation="relu", name=f"{p}_ff{i}a")(x)
+        ff = keras.layers.Dropout(dropout, name=f"{p}_ff{i}_dropout")(
+            keras.layers.Dense(units, name=f"{p}_ff{i}b")(ff))
+        x = keras.layers.LayerNormalization(name=f"{p}_norm{i}b")(
+            keras.layers.Add(name=f"{p}_residual{i}b")([x, ff]))
+    model = keras.Model(inp, x, name=model_name)
+    model.supports_masking = True
+    return model

@@ -7,12 +7,17 @@
   per task, named after it: probabilities (`[n, C]` multiclass, `[n]` binary,
   `[n, L]` multilabel, `[n]` regression value) plus `<task>_class` (int64 class
   ids) for multiclass tasks;
+  a text input's model (token tasks, `token_multiclass`) answers per token:
+  `[n, T, C]` probabilities, `[n, T]` `<task>_class` and `<task>_label`, plus `tokens`
+  (`[n, T]` strings, the split sentence padded with "") and `sequence_length` (`[n]`),
+  where T is the longest sentence of the request;
 - `tf_example` (predict): `examples`, serialized `tf.Example`s -> the same outputs;
 - `classify_<task>` (binary and multiclass tasks, method `tensorflow/serving/classify`)
   and `regress_<task>` (regression tasks, method `tensorflow/serving/regress`),
   as each task's kind says (`task.signature_method`),
   both taking serialized `tf.Example`s as `inputs`, so `:classify` and
-  `:regress` work;
+  `:regress` work (token tasks have neither: one class list or value per example does
+  not fit tags);
 - `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
   replays at load.
 
@@ -32,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from data.inputs import InputSpec
+from models.text_preprocessing import text_outputs
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
@@ -48,10 +54,13 @@ def input_signature(specs):
 
 def example_feature_spec(specs):
     """How each raw input travels in a tf.Example: images as encoded PNG/JPEG bytes,
-    numbers as float_list, categories as bytes_list."""
+    numbers as float_list, categories and sentences as bytes_list (a text input given as
+    tokens: one bytes_list entry per token)."""
     out = {}
     for s in specs:
-        if s.kind == "image" or s.dtype == "string":
+        if s.kind == "text" and s.shape:
+            out[s.name] = tf.io.RaggedFeature(tf.string)
+        elif s.kind == "image" or s.dtype == "string":
             out[s.name] = tf.io.FixedLenFeature([], tf.string, default_value="")
         else:
             default = float(s.fill_value) if isinstance(s.fill_value, (int, float)) else (
@@ -73,6 +82,8 @@ def parse_examples(serialized, specs):
                 img = tf.io.decode_image(b, channels=s.shape[-1], expand_animations=False)
                 return tf.reshape(tf.cast(img, _tf_dtype(s)), s.shape)
             value = tf.map_fn(decode, value, fn_output_signature=tf.TensorSpec(s.shape, _tf_dtype(s)))
+        elif isinstance(value, tf.RaggedTensor):
+            value = value.to_tensor("")  # tokens, padded as `serving_default` takes them
         else:
             value = tf.cast(value, _tf_dtype(s))
         inputs[s.name] = value
@@ -84,6 +95,9 @@ def task_outputs(model, inputs):
     kind says which: `task.serving_outputs`). Auxiliary tasks are not served."""
     outputs = model(inputs, training=False)
     result = {}
+    for spec in model.input_specs:
+        if spec.kind == "text":  # the tokens the answer is per, and how many per example
+            result.update(text_outputs(spec, inputs[spec.name]))
     for task in served_tasks(model):
         result.update(task.serving_outputs(outputs[task.name]))
     return result
@@ -131,6 +145,8 @@ def sample_inputs(specs, n=2, seed=0):
         shape = (n,) + tuple(s.shape)
         if s.kind == "image":
             out[s.name] = rng.integers(0, 256, size=shape).astype(s.dtype)
+        elif s.kind == "text":
+            out[s.name] = sample_text(s, n, rng)
         elif s.dtype == "string":
             vocab = list(s.vocabulary) or ["?"]
             out[s.name] = np.array([vocab[i % len(vocab)] for i in range(int(np.prod(shape)))],
@@ -139,6 +155,18 @@ def sample_inputs(specs, n=2, seed=0):
             mean = s.mean if s.mean is not None else 0.0
             out[s.name] = (mean + rng.standard_normal(shape)).astype(s.dtype)
     return out
+
+
+def sample_text(spec, n, rng):
+    """`n` sentences of 1-5 tokens from the spec's vocabulary plus an unknown word; as
+    strings (a sentence input) or [n, longest] tokens padded with "" (a tokens input)."""
+    words = list(spec.vocabulary) + ["<unseen-word>"]
+    sentences = [[words[i] for i in rng.integers(0, len(words), int(rng.integers(1, 6)))]
+                 for _ in range(n)]
+    if not spec.shape:
+        return np.array([" ".join(t) for t in sentences], dtype=object)
+    longest = max(len(t) for t in sentences)
+    return np.array([t + [""] * (longest - len(t)) for t in sentences], dtype=object)
 
 
 def write_warmup(saved_model_dir, model_name, specs, num_records=4):

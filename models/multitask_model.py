@@ -66,8 +66,11 @@ class MultiTaskModel(keras.Model):
         raw = model_inputs(input_specs)
         features = preprocess(raw, input_specs)
 
-        def build_encoder(name):
-            return make_encoder(encoder, features.shape[1:], name=name, args=encoder_args)
+        def build_encoder(name, input_shape=None):
+            # `input_shape`: an encoder over other tensors than the features (a level of
+            # `hierarchical` reading the level below and its tasks' towers).
+            return make_encoder(encoder, input_shape or features.shape[1:], name=name,
+                                args=encoder_args)
 
         towers, probes, given = split_architecture_result(
             architecture, arch(features, tasks, build_encoder, **args), tasks)

@@ -24,6 +24,7 @@ import keras
 import tensorflow as tf
 
 from data.inputs import InputSpec
+from models.text_preprocessing import preprocess_text
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -107,14 +108,16 @@ def preprocess_categorical(x, spec):
 
 
 def preprocess(inputs, specs):
-    """Returns one feature tensor: the rescaled image, or the tabular feature vector."""
+    """Returns one feature tensor: the rescaled image, the masked token embeddings of a
+    text input (`models/text_preprocessing.py`), or the tabular feature vector."""
     specs = [InputSpec.from_config(s) for s in specs]
-    images = [s for s in specs if s.kind == "image"]
-    if images:
-        if len(specs) != 1:
-            raise ValueError("An image model takes exactly one input; got "
-                             f"{[s.name for s in specs]}.")
-        return preprocess_image(inputs[images[0].name], images[0])
+    for kind, prepare in (("image", preprocess_image), ("text", preprocess_text)):
+        found = [s for s in specs if s.kind == kind]
+        if found:
+            if len(specs) != 1:
+                raise ValueError(f"A model with an {kind} input takes exactly one input; got "
+                                 f"{[s.name for s in specs]}.")
+            return prepare(inputs[found[0].name], found[0])
     columns = []
     for s in specs:
         if s.kind == "numeric":

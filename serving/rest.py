@@ -148,9 +148,9 @@ class RestApi:
     # ------------------------------------------------------------------ verbs
     async def _predict(self, target, body, info):
         request = rest_json.PredictBody(body)
-        _, _, outputs = await self.service.predict_async(target, request.signature_name,
-                                                         request.inputs, (), info)
-        return request.answer(outputs)
+        servable, sig_name, outputs = await self.service.predict_async(
+            target, request.signature_name, request.inputs, (), info)
+        return request.answer(outputs, servable.signature_defs.get(sig_name))
 
     def _fill(self, request, name, version, label, body):
         doc = rest_json.parse_object(body)

@@ -7,6 +7,13 @@ dtype (a string sent to a float input is an error, not a silent cast). `PredictB
 body once: the signature name at once (the model is resolved next), the tensors when the
 signature's dtypes are known; image-like integer arrays go through serving/json_ints.py.
 
+One addition to TF Serving's rules, for models that answer per token (text taggers): when
+the signature has an output `sequence_length` ([batch] ints), a row-format answer keeps
+only the first `sequence_length[i]` entries of example i in every output whose second
+dimension the signature leaves open (`[-1, -1, ...]`: tokens, per-token tags and
+probabilities), so each example comes back without the padding to the longest one.
+Columnar answers stay tensors (padded, with `sequence_length` to read them).
+
 Example:
     >>> import numpy as np
     >>> from tensorflow.core.framework import types_pb2
@@ -94,9 +101,10 @@ class PredictBody:
         inputs, self.format = got
         return inputs
 
-    def answer(self, outputs):
-        """The response document for {output name: ndarray}."""
-        return outputs_to_json(outputs, self.format)
+    def answer(self, outputs, signature=None):
+        """The response document for {output name: ndarray} of `signature` (a SignatureDef;
+        it says which outputs are padded per token)."""
+        return outputs_to_json(outputs, self.format, padded_per_token(signature, outputs))
 
 
 # --------------------------------------------------------------------------- JSON -> numpy
@@ -319,10 +327,28 @@ def _to_jsonable(name, arr):
     return arr.tolist()
 
 
-def outputs_to_json(outputs, fmt):
+SEQUENCE_LENGTH = "sequence_length"
+
+
+def padded_per_token(signature, outputs):
+    """Names of the outputs padded per token: those whose signature shape is [-1, -1, ...],
+    when the answer has a `sequence_length` output; () otherwise."""
+    if signature is None or SEQUENCE_LENGTH not in outputs:
+        return ()
+    names = []
+    for name, info in signature.outputs.items():
+        shape = info.tensor_shape
+        if name in outputs and not shape.unknown_rank and len(shape.dim) >= 2 \
+                and shape.dim[1].size == -1:
+            names.append(name)
+    return tuple(names)
+
+
+def outputs_to_json(outputs, fmt, padded=()):
     """{output_name: ndarray} -> the REST predict response dict for format "row"/"columnar".
 
-    With one output its name is dropped, as TF Serving does.
+    With one output its name is dropped, as TF Serving does. In a row answer, the outputs
+    named in `padded` are cut to each example's `sequence_length`.
     """
     names = sorted(outputs)
     if fmt == "columnar":
@@ -339,6 +365,10 @@ def outputs_to_json(outputs, fmt):
                 f"Tensor name: {n} has inconsistent batch size: {shape[0]} expecting: {batch}")
         batch = shape[0]
     columns = [_to_jsonable(n, outputs[n]) for n in names]
+    if padded:
+        lengths = np.asarray(outputs[SEQUENCE_LENGTH]).reshape(-1).tolist()
+        columns = [[row[:int(k)] for row, k in zip(column, lengths)] if n in padded else column
+                   for n, column in zip(names, columns)]
     if len(names) == 1:
         return {"predictions": columns[0]}
     return {"predictions": [dict(zip(names, row)) for row in zip(*columns)]}

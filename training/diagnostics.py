@@ -113,7 +113,8 @@ class Diagnostics:
             view, trainer = self._forward(), self.trainer
             on_rep = self._on_representation()
 
-            @tf.function
+            # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
+            @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
                 with tf.GradientTape(persistent=True) as tape:
                     _, logits, reps = view(inputs, training=False)
@@ -134,7 +135,8 @@ class Diagnostics:
             lr = float(self.lookahead_lr if self.lookahead_lr is not None else
                        keras_learning_rate(trainer.optimizer))
 
-            @tf.function
+            # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
+            @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
                 with tf.GradientTape(persistent=True) as tape:
                     _, logits, _ = view(inputs, training=False)

@@ -92,11 +92,17 @@ def _walk(model):
     return info
 
 
+def _trainable_weights(op):
+    """A layer's trainable weights; none for a bare operation (the `not_equal` that an
+    embedding's padding mask is computed with in a functional graph)."""
+    return getattr(op, "trainable_weights", None) or []
+
+
 def _has_trainable_upstream(entry, info, memo):
     key = id(entry["node"])
     if key not in memo:
         memo[key] = False  # guards cycles (there are none in a functional graph)
-        own = bool(entry["op"].trainable_weights)
+        own = bool(_trainable_weights(entry["op"]))
         parents = [info[id(_producer(t)[1])] for t in entry["node"].input_tensors
                    if id(_producer(t)[1]) in info]
         memo[key] = own or any(_has_trainable_upstream(p, info, memo) for p in parents)
@@ -133,9 +139,9 @@ def find_shared(model):
     layers, variables, var_ids = [], [], set()
     for key in shared:
         op = info[key]["op"]
-        if op.trainable_weights and op.name not in layers:
+        if _trainable_weights(op) and op.name not in layers:
             layers.append(op.name)
-            for v in op.trainable_weights:
+            for v in _trainable_weights(op):
                 if id(v) not in var_ids:
                     var_ids.add(id(v))
                     variables.append(v)

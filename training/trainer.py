@@ -60,6 +60,17 @@ def latest_checkpoint(run_dir):
     return tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")) if run_dir else None
 
 
+def concatenate_batches(arrays):
+    """Batches joined along axis 0; batches padded to different lengths (the tokens of
+    sentences) are first zero-padded to the longest, where their masks are 0."""
+    if not arrays:
+        return np.zeros(0)
+    widest = np.max([a.shape for a in arrays], axis=0)
+    return np.concatenate([np.pad(a, [(0, 0)] + [(0, w - d) for d, w in
+                                                 zip(a.shape[1:], widest[1:])])
+                           for a in arrays])
+
+
 def _monitor_mode(monitor, mode):
     if mode in ("min", "max"):
         return mode
@@ -215,7 +226,8 @@ class Trainer:
     def train_step(self, batch):
         """One optimisation step on a (distributed) batch; returns (loss, weights [T])."""
         if self._train_fn is None:
-            @tf.function
+            # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
+            @tf.function(reduce_retracing=True)
             def fn(batch):
                 loss, weights = self.strategy.run(self._train_replica_step, args=batch)
                 loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
@@ -227,7 +239,8 @@ class Trainer:
 
     def _eval_step(self, batch):
         if self._eval_fn is None:
-            @tf.function
+            # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
+            @tf.function(reduce_retracing=True)
             def fn(batch):
                 values = self.strategy.run(self._eval_replica_step, args=batch)
                 if self.strategy.num_replicas_in_sync > 1:
@@ -263,7 +276,7 @@ class Trainer:
         results = {n: m.result() for n, m in self.eval_metrics.items()}
         if exact:
             for task in self.tasks:
-                ys, ps, ms = (np.concatenate(v) if v else np.zeros(0) for v in kept[task.name])
+                ys, ps, ms = (concatenate_batches(v) for v in kept[task.name])
                 if len(ms):
                     results[task.name].update(task.exact_metrics(ys, ps, ms))
                 results[task.name]["labelled"] = int(np.sum(ms > 0)) if len(ms) else 0

@@ -62,6 +62,8 @@ class CrossStitch(keras.layers.Layer):
         super().__init__(**kwargs)
         self.self_weight = float(self_weight)
         self.lr_multiplier = float(lr_multiplier)
+        # Mixing keeps positions: token states keep their padding mask (text encoders).
+        self.supports_masking = True
 
     def build(self, input_shapes):
         n = len(input_shapes)

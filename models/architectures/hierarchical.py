@@ -6,6 +6,13 @@ higher task sees both the shared features and what the lower tasks extracted
 (the "shortcut" of Hashimoto et al.). On `multi_mnist`, recognising each digit
 (level 1) feeds deciding whether they are the same (level 2).
 
+By default one shared encoder is the bottom and each level is a dense layer. With
+`level_encoders`, each level IS an encoder (a fresh one of `model.encoder`, e.g. a
+one-layer BiLSTM) and there is no separate bottom: tasks sit at encoder depths, as in
+Søgaard & Goldberg's tagger (POS supervised on the first BiLSTM layer, chunking on the
+second, which reads the first layer's states and, with a tower, POS's tower too).
+Dense levels on token states would act per token; encoder levels keep the context.
+
 Papers: A. Søgaard, Y. Goldberg, "Deep multi-task learning with low level tasks
 supervised at lower layers", ACL 2016; K. Hashimoto, C. Xiong, Y. Tsuruoka,
 R. Socher, "A Joint Many-Task Model", EMNLP 2017.
@@ -18,6 +25,9 @@ Args (`model.args`):
         (a list gives one per level). Default 64.
     tower_units: list of int. Dense layers of each task tower; a task's last
         tower layer is what the next level reads. Default (32,).
+    level_encoders: bool. Each level is an encoder of its own (see above) instead of
+        a dense layer over one bottom encoder; `level_units` is then unused. Default
+        False.
 
 Example:
 >>> import models
@@ -58,19 +68,24 @@ def resolve_levels(tasks, task_levels):
 
 @register_architecture("hierarchical")
 def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
-                 level_units: Union[int, Sequence[int]] = 64, tower_units=(32,)):
+                 level_units: Union[int, Sequence[int]] = 64, tower_units=(32,),
+                 level_encoders: bool = False):
     """Hierarchical: tasks at configurable depths, lower tasks feeding higher ones."""
     levels = resolve_levels(tasks, task_levels)
     num_levels = max(levels.values())
     widths = list(level_units) if isinstance(level_units, (list, tuple)) else \
         [level_units] * num_levels
-    if len(widths) != num_levels:
+    if len(widths) != num_levels and not level_encoders:
         raise ValueError(f"model.args.level_units: {len(widths)} widths for {num_levels} levels")
-    h = make_encoder("shared_encoder")(features)
+    h = features if level_encoders else make_encoder("shared_encoder")(features)
     towers, below = {}, []
     for level in range(1, num_levels + 1):
         x = keras.layers.Concatenate(name=f"level{level}_input")([h] + below) if below else h
-        h = keras.layers.Dense(int(widths[level - 1]), activation="relu", name=f"level{level}")(x)
+        if level_encoders:
+            h = make_encoder(f"level{level}", input_shape=tuple(x.shape[1:]))(x)
+        else:
+            h = keras.layers.Dense(int(widths[level - 1]), activation="relu",
+                                   name=f"level{level}")(x)
         below = []
         for task in tasks:
             if levels[task.name] == level:

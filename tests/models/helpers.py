@@ -18,6 +18,7 @@ from data.inputs import InputSpec
 from data.tasks import Task
 from models.export import export_saved_model, sample_inputs
 from models.inspection import gate_experts, mean_gate_weights
+from models.text_preprocessing import text_outputs
 
 # The reference config: one task of each kind on tiny 8x8 images, a tiny CNN.
 TASKS = (Task("digit", "multiclass", ("0", "1", "2", "3")),
@@ -31,12 +32,29 @@ TABULAR_INPUTS = (InputSpec("age", "numeric", mean=40.0, variance=100.0, fill_va
                             fill_value="a"))
 
 
+def token_counts(inputs, specs):
+    """Tokens per example of the text input (sentences split on whitespace, or tokens
+    padded with ""); None without one."""
+    for s in specs:
+        if s.kind == "text":
+            x = np.asarray(inputs[s.name], dtype=object)
+            return (np.array([len(v.split()) for v in x]) if not s.shape else
+                    (x != "").sum(axis=1))
+    return None
+
+
 def make_batch(tasks, specs, n=8, seed=0):
-    """(inputs, labels, masks) arrays for `tasks`, with some labels missing."""
+    """(inputs, labels, masks) arrays for `tasks`, with some labels missing (per token for
+    token tasks, whose labels follow the text input's token counts)."""
     rng = np.random.default_rng(seed)
     inputs = sample_inputs(specs, n=n, seed=seed)
     labels, masks = {}, {}
     for t in tasks:
+        if None in t.label_shape:  # one label per token, -1 past each sentence's end
+            raw = t.sample_labels(n, rng, token_counts(inputs, specs))
+            labels[t.name] = np.maximum(raw, 0)
+            masks[t.name] = ((raw >= 0) & (rng.random(raw.shape) > 0.25)).astype(np.float32)
+            continue
         labels[t.name] = t.sample_labels(n, rng)
         masks[t.name] = (rng.random(n) > 0.25).astype(np.float32)
     return inputs, labels, masks
@@ -50,13 +68,31 @@ def build(architecture, args=None, encoder="cnn", encoder_args=None, tasks=TASKS
         encoder_args=dict(CNN_ARGS if encoder_args is None else encoder_args), args=args or {})
 
 
-def served_like_keras(model, outputs):
-    """Keras outputs as the serving signature returns them (each task's kind says how)."""
+def served_like_keras(model, outputs, inputs=None):
+    """Keras outputs as the serving signature returns them (each task's kind says how; a
+    text input adds its `tokens` and `sequence_length`, from the raw `inputs`)."""
     out = {}
+    for spec in model.input_specs:
+        if spec.kind == "text" and inputs is not None:
+            out.update({k: np.asarray(v) for k, v in text_outputs(spec, inputs[spec.name]).items()})
     for t in model.tasks:
         if not t.auxiliary:  # auxiliary tasks are trained, not served
             out.update({k: np.asarray(v) for k, v in t.serving_outputs(outputs[t.name]).items()})
     return out
+
+
+def assert_served_equal(served, want, rtol=1e-5, atol=1e-6):
+    """Served outputs equal `want` (from `served_like_keras`): numbers within tolerance, class
+    names (`<task>_label`, bytes in-process, str over REST) exactly."""
+    assert sorted(served) == sorted(want)
+    for key, value in want.items():
+        got = np.asarray(served[key])
+        if value.dtype.kind in "OSU":
+            decode = np.vectorize(lambda v: v.decode() if isinstance(v, bytes) else str(v),
+                                  otypes=[object])
+            np.testing.assert_array_equal(decode(got), decode(value), err_msg=key)
+        else:
+            np.testing.assert_allclose(got, value, rtol=rtol, atol=atol, err_msg=key)
 
 
 def rest_predict(port, model_name, inputs):
@@ -154,10 +190,8 @@ def run_architecture_test(tmp_path, architecture, args=None, expected_params=Non
     version_dir = export_saved_model(loaded, base)
     served = tf.saved_model.load(version_dir).signatures["serving_default"](
         **{k: tf.constant(v) for k, v in x.items()})
-    want = served_like_keras(model, expected)
-    assert sorted(served) == sorted(want)
-    for key, value in want.items():
-        np.testing.assert_allclose(served[key].numpy(), value, rtol=1e-5, atol=1e-6)
+    want = served_like_keras(model, expected, x)
+    assert_served_equal({k: v.numpy() for k, v in served.items()}, want)
 
     if serve_rest:
         from serving.flags import parse_flags
@@ -170,7 +204,5 @@ def run_architecture_test(tmp_path, architecture, args=None, expected_params=Non
             outputs = rest_predict(server.rest_port, architecture, x)
         finally:
             server.stop()
-        assert sorted(outputs) == sorted(want)
-        for key, value in want.items():
-            np.testing.assert_allclose(np.asarray(outputs[key]), value, rtol=1e-5, atol=1e-6)
+        assert_served_equal(outputs, want)
     return model

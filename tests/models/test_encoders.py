@@ -25,7 +25,7 @@ def test_stages_end_at_pools_and_dense_layers():
 
 
 def test_unknown_encoder_and_argument():
-    with pytest.raises(ValueError, match="known encoders: cnn, keras_application, mlp"):
+    with pytest.raises(ValueError, match="known encoders: bilstm, cnn, keras_application, mlp, trans"):
         make_encoder("resnet", (8, 8, 1))
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['width'\].*filters"):
         make_encoder("cnn", (8, 8, 1), width=3)

@@ -125,7 +125,8 @@ def unflat(vector, like):
     """Splits a vector made by `flat` back into tensors shaped like `like`."""
     parts, start = [], 0
     for l in like:
-        size = int(np.prod(l.shape))
+        # Static when known; a representation per token has a dynamic sentence length.
+        size = int(np.prod(l.shape)) if l.shape.is_fully_defined() else tf.size(l)
         parts.append(tf.reshape(vector[start:start + size], tf.shape(l)))
         start += size
     return parts
