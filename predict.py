@@ -78,11 +78,13 @@ def run_predict(client, model_name, examples, signature="serving_default", versi
 def format_rows(rows):
     """One line per example: every head's answer, beside the true label when known.
 
-    `<head>_class` outputs are folded into their probability head."""
+    `<head>_class` and `<head>_label` (class name) outputs are folded into their probability
+    head."""
     lines = []
     for i, row in enumerate(rows):
         heads = [h for h in row["outputs"]
-                 if not (h.endswith("_class") and h[:-len("_class")] in row["outputs"])]
+                 if not any(h.endswith(suffix) and h[:-len(suffix)] in row["outputs"]
+                            for suffix in ("_class", "_label"))]
         cells = []
         for head in heads:
             value = row["outputs"][head]

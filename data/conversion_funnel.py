@@ -58,6 +58,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
@@ -204,7 +205,7 @@ def item_names(params):
     return tuple(f"item{i:04d}" for i in range(params.num_items))
 
 
-class ConversionFunnel(tfds.core.GeneratorBasedBuilder):
+class ConversionFunnel(OfflineBuilder):
     """A synthetic impression -> click -> conversion log (see `data.conversion_funnel`)."""
 
     VERSION = tfds.core.Version("1.0.0")

@@ -1,33 +1,41 @@
 """`csv`: your own CSV/TSV file(s) as a multi-task TFDS dataset.
 
-A config names the files, the label columns with their task kinds and
-(optionally) the feature columns and their types:
+A config names the files and the labels with their task kinds; everything else is
+optional (README, "Your own CSV/TSV", lists every option):
 
     data:
       name: csv
-      tasks: [churned, plan]            # optional subset of the label columns
       options:
-        train: examples/customers.csv
-        validation: null                # optional file, else a seeded slice of train
-        test: null                      # optional file, else a seeded slice of train
-        labels: {churned: binary, plan: multiclass, spend: regression, interests: multilabel}
-        features: null                  # default: every other column
-        feature_types: {zip_code: categorical}
-        delimiter: null                 # default: tab for .tsv, else comma
-        split: {validation: 0.1, test: 0.1}
-        seed: 0
+        train: data/census-train-*.csv.gz     # a path, a glob or a list; compressed or not
+        test: data/census-test.csv.gz
+        header: false                         # headerless files: name the columns
+        column_names: [age, class_of_worker, ..., marital_stat, ..., income]
+        extra_na_values: ["?"]                # added to the default missing-value cells
+        exclude: [instance_weight]            # never a feature
+        labels:
+          income: {kind: binary, classes: ["- 50000.", "50000+."]}
+          never_married: {kind: binary, column: marital_stat, positive: [Never married]}
 
-The `MultiTaskCsv` builder (TFDS name `multi_task_csv`) generates the dataset
-into `data_dir/multi_task_csv/<file stem>-<fingerprint>/`, where the
-fingerprint hashes the options and the files' bytes (editing the CSV makes a
-new dataset, never a stale one). The dataset's metadata
-(`info.metadata`) keeps the tasks, the inputs with their vocabularies and
-statistics, the original column names and where each split came from.
+The `MultiTaskCsv` builder (TFDS name `multi_task_csv`) generates the dataset into
+`data_dir/multi_task_csv/<file stem>-<fingerprint>/`, where the fingerprint hashes the
+options and each file's path, size and modification time (editing a file makes a new
+dataset, never a stale one). The analysis (`data.csv_schema`: types, vocabularies,
+statistics, tasks, the report) is cached there as `csv_schema.json`, so it runs once
+per dataset version, not once per process. The build prints the report (on stderr), and
+`info.metadata` keeps it with the tasks, the inputs, the original column names, the
+split sources and the row and label counts.
 
-Features are stored raw (numbers with NaN for empty cells, strings with ""),
-because imputation, normalisation and vocabulary lookup are layers of the
-model (`models/preprocessing.py`), built from the `InputSpec`s computed here
-on the training rows: the exported model takes raw column values.
+Generation streams each file in blocks (pyarrow), converts every column of a block
+at once and serializes the block's `tf.Example`s in a few TensorFlow ops
+(`data.csv_writer`). With a Beam runner (`download_and_prepare(download_config=
+tfds.download.DownloadConfig(beam_runner=...))`) the same conversion runs under TFDS's
+Apache Beam support instead, one file per work item (DirectRunner here; Dataflow,
+Flink or Spark for data beyond one machine), and gives the same examples.
+
+Features are stored as the training rows saw them (numbers with NaN for missing
+cells; text stripped when `strip_whitespace`, "" when missing), and the model repeats
+the imputation, stripping, normalisation and vocabulary lookup in its own layers
+(`models/preprocessing.py`), so the exported model takes the file's raw cells.
 
 Example:
 >>> import data
@@ -39,45 +47,118 @@ Example:
 ['churned', 'spend']
 """
 
-import dataclasses
+import functools
 import os
+import sys
+import time
 
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.csv_schema import CsvError, CsvOptions, analyze, identifier
+from data.offline_builder import OfflineBuilder
+from data.csv_cells import SPLIT_CODES, Cells, encode_labels
+from data.csv_options import SPLITS, CsvError, identifier, make_options
+from data.csv_reader import CsvFile
+from data.csv_schema import CsvSchema, load_or_analyze
+from data.csv_writer import ExampleEncoder, ShardWriter
 from data.inputs import inputs_to_config
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import tasks_to_config
 
+# The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
+CACHE_MAX_CELLS = 20_000_000
+# Row keys: file index in the high bits, row index in the file in the low ones.
+ROW_BITS = 40
+
 
 class CsvConfig(tfds.core.BuilderConfig):
-    """A `multi_task_csv` configuration: the `CsvOptions` and their analysis."""
+    """A `multi_task_csv` configuration: the `CsvOptions` and their `CsvSchema`."""
 
-    def __init__(self, *, options: CsvOptions, table, **kwargs):
+    def __init__(self, *, options, schema, **kwargs):
         super().__init__(**kwargs)
         self.options = options
-        self.table = table
+        self.schema = schema
 
 
-_TABLES = {}  # fingerprint -> CsvTable: the trainer and the exporter ask for the same spec
+def stored_features(schema):
+    """{feature name: (dtype, shape)} of the stored examples: inputs, then labels."""
+    out = {}
+    for spec in schema.inputs:
+        out[spec.name] = ("float32", ()) if spec.kind == "numeric" else ("string", ())
+    for task in schema.tasks:
+        out[task.name] = (task.label_dtype, tuple(task.label_shape))
+    return out
 
 
-def make_config(options: CsvOptions) -> CsvConfig:
-    """The builder config of `options`, named after the train file and the fingerprint."""
-    fingerprint = options.fingerprint()
-    if fingerprint not in _TABLES:
-        _TABLES[fingerprint] = analyze(options)
-    table = _TABLES[fingerprint]
-    stem = identifier(os.path.splitext(os.path.basename(options.train))[0])
-    return CsvConfig(name=f"{stem}-{fingerprint}", options=options, table=table,
-                     description=f"CSV dataset from {options.train}")
+def block_columns(schema, options, cells, file, offset, batch):
+    """One block of a file -> {stored feature: numpy column} (every row of the block)."""
+    out = {}
+    for spec in schema.inputs:
+        column = schema.columns[spec.name]
+        if spec.kind == "numeric":
+            x, bad, _ = cells.numbers(batch.column(column))
+            if bad.size:
+                raise CsvError(f"{file.where(offset + int(bad[0]), column)}: numeric feature "
+                               f"{batch.column(column)[int(bad[0])].as_py()!r} is not a number")
+            out[spec.name] = x.astype(np.float32)
+        else:
+            values, missing = cells.text(batch.column(column))
+            text = values.to_numpy(zero_copy_only=False).astype(object)
+            text[missing] = ""
+            out[spec.name] = text
+    specs = {s.name: s for s in options.label_specs()}
+    for task in schema.tasks:
+        spec = specs[task.name]
+        values, missing = cells.text(batch.column(spec.column))
+        try:
+            out[task.name] = encode_labels(
+                task, values, missing, lambda i: file.where(offset + i, spec.column),
+                separator=options.multilabel_separator, none=options.multilabel_none,
+                **spec.kind_options)
+        except ValueError as e:
+            raise CsvError(str(e)) from None
+    return out
 
 
-class MultiTaskCsv(tfds.core.GeneratorBasedBuilder):
+def file_blocks(schema, options, split, path):
+    """Yields (split, row keys, {feature: column}) for the rows of one file, block by
+    block; a train file's rows go to train or to the splits carved out of it."""
+    cells = Cells(options)
+    file = CsvFile.open(path, options)
+    file_index = options.files_of(split).index(path)
+    base = (SPLIT_CODES[split] * 1024 + file_index) << ROW_BITS  # unique across splits
+    wanted = list(dict.fromkeys([schema.columns[i.name] for i in schema.inputs] +
+                                [s.column for s in options.label_specs()]))
+    for offset, batch in file.blocks(wanted):
+        columns = block_columns(schema, options, cells, file, offset, batch)
+        keys = base + offset + np.arange(batch.num_rows, dtype=np.int64)
+        if split != "train" or not options.carved_splits():
+            yield split, keys, columns
+            continue
+        codes = cells.split_codes(path, offset, batch.num_rows)
+        for s in SPLITS:
+            rows = np.flatnonzero(codes == SPLIT_CODES[s])
+            if rows.size:
+                yield s, keys[rows], {k: v[rows] for k, v in columns.items()}
+
+
+def _beam_examples(schema_config, options, source_split, target_split, path):
+    """(key, example dict) of one file's rows that belong to `target_split` (Beam work item)."""
+    schema = CsvSchema.from_config(schema_config)
+    for split, keys, columns in file_blocks(schema, options, source_split, path):
+        if split != target_split:
+            continue
+        for i, key in enumerate(keys):
+            yield int(key), {k: v[i] for k, v in columns.items()}
+
+
+class MultiTaskCsv(OfflineBuilder):
     """A user's CSV/TSV files with per-task labels; see `data.csv_dataset`."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {"2.0.0": "pyarrow streaming, text stripped as the model strips it, "
+                              "seeded hash split, vectorised writing.",
+                     "1.0.0": "First version."}
     # Configs are made from options (`data.get_dataset("csv", ...)`), never predefined.
     BUILDER_CONFIGS = []
 
@@ -86,63 +167,111 @@ class MultiTaskCsv(tfds.core.GeneratorBasedBuilder):
         if config is None:
             raise CsvError("The multi_task_csv builder needs a config made from options: "
                            "data.get_dataset('csv', train=..., labels={...})")
-        table = config.table
+        schema = config.schema
         features = {}
-        for spec in table.inputs:
-            features[spec.name] = (tfds.features.Tensor(shape=(), dtype=np.float32)
-                                   if spec.kind == "numeric" else tfds.features.Text())
-        for task in table.tasks:
-            features[task.name] = tfds.features.Tensor(shape=task.label_shape,
-                                                       dtype=np.dtype(task.label_dtype))
+        for name, (dtype, shape) in stored_features(schema).items():
+            features[name] = (tfds.features.Text() if dtype == "string" else
+                              tfds.features.Tensor(shape=shape, dtype=np.dtype(dtype)))
         metadata = tfds.core.MetadataDict(
-            tasks=tasks_to_config(table.tasks), inputs=inputs_to_config(table.inputs),
-            columns=dict(table.columns), sources=dict(table.sources),
-            options={k: (list(v) if isinstance(v, tuple) else v)
-                     for k, v in dataclasses.asdict(config.options).items()})
+            tasks=tasks_to_config(schema.tasks), inputs=inputs_to_config(schema.inputs),
+            columns=dict(schema.columns), sources=dict(schema.sources), rows=dict(schema.rows),
+            label_counts=schema.label_counts, schema_report=list(schema.report),
+            options=config.options.to_config())
         return tfds.core.DatasetInfo(builder=self, description=__doc__,
-            # Keep generation (file) order; the pipeline shuffles with its own seed.
-            disable_shuffling=True,
+                                     # Keep file order; the pipeline shuffles with its own seed.
+                                     disable_shuffling=True,
                                      features=tfds.features.FeaturesDict(features),
                                      metadata=metadata)
 
+    def _splits(self):
+        return [s for s in SPLITS if self.builder_config.schema.rows.get(s)]
+
+    def _download_and_prepare(self, dl_manager, download_config):
+        schema, options = self.builder_config.schema, self.builder_config.options
+        # The report goes with the build (train.py shows it the first time a file is used),
+        # on stderr: standard output stays the program's own (a doctest's, a pipe's).
+        print(f"CSV schema of {self.builder_config.name} (also in info.metadata):\n"
+              f"{schema.format()}", file=sys.stderr, flush=True)
+        if download_config.beam_runner is not None or download_config.beam_options is not None:
+            return super()._download_and_prepare(dl_manager, download_config)
+        start = time.perf_counter()
+        encode = ExampleEncoder(stored_features(schema))
+        writers = {s: ShardWriter(self._get_filename_template(s)) for s in self._splits()}
+        for split in SPLITS:
+            for path in options.files_of(split):
+                for target, _, columns in file_blocks(schema, options, split, path):
+                    writers[target].write(encode(columns))
+        infos = []
+        for split, writer in writers.items():
+            lengths, num_bytes = writer.finish()
+            infos.append(tfds.core.SplitInfo(name=split, shard_lengths=lengths,
+                                             num_bytes=num_bytes,
+                                             filename_template=self._get_filename_template(split)))
+        self.info.set_splits(tfds.core.SplitDict(infos))
+        self.info.metadata["generation_seconds"] = round(time.perf_counter() - start, 3)
+
     def _split_generators(self, dl_manager):
-        rows = self.builder_config.table.rows
-        return {split: self._generate_examples(rows[split]) for split in rows if rows[split]}
+        """Only used with a Beam runner: one Beam work item per file and split."""
+        import apache_beam as beam
 
-    def _generate_examples(self, rows):
-        for i, row in enumerate(rows):
-            yield i, row
+        schema, options = self.builder_config.schema, self.builder_config.options
+        out = {}
+        for target in self._splits():
+            sources = [(s, p) for s in SPLITS for p in options.files_of(s)
+                       if s == target or (s == "train" and target in options.carved_splits())]
+            read = functools.partial(_beam_examples, schema.to_config(), options)
+            out[target] = (beam.Create(sources)
+                           | beam.FlatMap(lambda item, read=read, t=target: read(item[0], t,
+                                                                                  item[1])))
+        return out
+
+    def _generate_examples(self, **kwargs):  # everything goes through _split_generators
+        raise NotImplementedError
 
 
-def _as_tuple(value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+_SCHEMAS = {}  # fingerprint -> CsvSchema: the trainer and the exporter ask for the same spec
+
+
+def make_config(options, data_dir=None):
+    """The builder config of `options`, named after the first train file and the
+    fingerprint; its schema is read from the cache beside the built data when there."""
+    from data.pipeline import default_data_dir
+
+    fingerprint = options.fingerprint()
+    first = os.path.basename(options.train[0])
+    stem = identifier(first.split(".")[0])
+    name = f"{stem}-{fingerprint}"
+    if fingerprint not in _SCHEMAS:
+        folder = os.path.join(data_dir or default_data_dir(), "multi_task_csv", name)
+        _SCHEMAS[fingerprint] = load_or_analyze(options, folder)
+    return CsvConfig(name=name, options=options, schema=_SCHEMAS[fingerprint],
+                     description=f"CSV dataset from {', '.join(options.train[:3])}")
 
 
 @register_dataset("csv")
-def csv_dataset(train: str, labels: dict, validation: str = None, test: str = None,
-                features=None, feature_types: dict = None, delimiter: str = None,
-                split: dict = None, seed: int = 0, na_values=None, min_frequency: int = 1,
-                multilabel_separator: str = "|", multilabel_none: str = "none"):
-    """Spec of a CSV dataset; options as in `data.csv_schema.CsvOptions`."""
-    kwargs = dict(train=os.path.abspath(train), labels=labels,
-                  validation=os.path.abspath(validation) if validation else None,
-                  test=os.path.abspath(test) if test else None,
-                  features=_as_tuple(features), feature_types=dict(feature_types or {}),
-                  delimiter=delimiter, seed=int(seed), min_frequency=int(min_frequency),
-                  multilabel_separator=multilabel_separator, multilabel_none=multilabel_none)
-    if split is not None:
-        kwargs["split"] = dict(split)
-    if na_values is not None:
-        kwargs["na_values"] = _as_tuple(na_values)
-    options = CsvOptions(**kwargs)
-    config = make_config(options)
-    table = config.table
-    splits = {s: s for s in ("train", "validation", "test") if table.rows.get(s)}
-    return DatasetSpec(name="csv", tfds_name="multi_task_csv", tasks=table.tasks,
-                       inputs=table.inputs, splits=splits, builder_kwargs={"config": config},
-                       description=f"CSV dataset from {options.train}")
-
+def csv_dataset(train, labels, validation=None, test=None, features=None, exclude=None,
+                feature_types=None, header=None, column_names=None, delimiter=None, split=None,
+                seed=0, na_values=None, extra_na_values=None, strip_whitespace=True,
+                min_frequency=1, multilabel_separator="|", multilabel_none="none",
+                data_dir=None):
+    """Spec of a CSV dataset; options as in `data.csv_options.CsvOptions`. `data_dir` is
+    where the schema is cached (default `$TFDS_DATA_DIR` or `tfds_data`): give the same one
+    as `data.data_dir`."""
+    if not isinstance(labels, dict) or not labels:
+        raise CsvError("data.options.labels: required, a mapping label -> kind or "
+                       f"{{kind: ..., column: ...}}; got {labels!r}")
+    options = make_options(
+        train=train, labels=labels, validation=validation, test=test, features=features,
+        exclude=exclude, feature_types=feature_types, header=header, column_names=column_names,
+        delimiter=delimiter, split=split, seed=seed, na_values=na_values,
+        extra_na_values=extra_na_values, strip_whitespace=strip_whitespace,
+        min_frequency=min_frequency, multilabel_separator=multilabel_separator,
+        multilabel_none=multilabel_none)
+    config = make_config(options, data_dir)
+    schema = config.schema
+    splits = {s: s for s in SPLITS if schema.rows.get(s)}
+    cells = sum(schema.rows.values()) * (len(schema.inputs) + len(schema.tasks))
+    return DatasetSpec(name="csv", tfds_name="multi_task_csv", tasks=schema.tasks,
+                       inputs=schema.inputs, splits=splits, builder_kwargs={"config": config},
+                       cache=cells <= CACHE_MAX_CELLS,
+                       description=f"CSV dataset from {', '.join(options.train[:3])}")

@@ -39,6 +39,10 @@ class InputSpec:
             1 for binary images such as dSprites); the model divides by it.
         resize: tuple of int. `(height, width)` an `image` is resized to inside
             the model (the served model still takes the raw size); `()` keeps it.
+        strip_whitespace: bool. A `categorical` value loses its leading and trailing
+            ASCII whitespace inside the model (as the training data did).
+        na_values: tuple of str. `categorical` values that mean "missing" besides the
+            empty string (after stripping), imputed like it: e.g. `("?", "NA")`.
         lowercase: bool. A `text` input's tokens are lower-cased inside the model before
             the vocabulary lookup (the vocabulary must then be lower-case too).
         embedding_dim: int or None. Width of a `text` input's token embedding (64 when
@@ -57,6 +61,8 @@ class InputSpec:
     fill_value: Optional[object] = None
     max_value: Optional[float] = None
     resize: Tuple[int, ...] = ()
+    strip_whitespace: bool = False
+    na_values: Tuple[str, ...] = ()
     lowercase: bool = False
     embedding_dim: Optional[int] = None
     char_features: int = 0
@@ -68,6 +74,8 @@ class InputSpec:
         object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in self.shape))
         object.__setattr__(self, "vocabulary", tuple(str(v) for v in self.vocabulary))
         object.__setattr__(self, "resize", tuple(int(d) for d in (self.resize or ())))
+        object.__setattr__(self, "na_values", tuple(str(v) for v in self.na_values))
+        object.__setattr__(self, "strip_whitespace", bool(self.strip_whitespace))
         if self.resize and len(self.resize) != 2:
             raise ValueError(f"Input {self.name!r}: resize must be (height, width); got {self.resize}")
 
@@ -76,6 +84,7 @@ class InputSpec:
         config["shape"] = list(self.shape)
         config["vocabulary"] = list(self.vocabulary)
         config["resize"] = list(self.resize)
+        config["na_values"] = list(self.na_values)
         return config
 
     @classmethod

@@ -13,11 +13,15 @@ an instance of the registered class, so a task object knows:
   values of those that have one, computed on whole arrays for final test metrics
   (`exact_metrics`: the exact ROC AUC), and the metric that ranks models
   (`primary_metric`; `metric_higher_is_better` for any of its metrics);
-- its serving outputs (`serving_outputs`) and TF Serving signature
-  (`signature_method`: classify, regress or none; `signature_outputs`);
+- its serving outputs (`serving_outputs`: probabilities or values, plus `<task>_class`
+  and the class name `<task>_label` where the kind has classes) and TF Serving
+  signature (`signature_method`: classify, regress or none; `signature_outputs`);
+- its target statistics, where it has any (`with_label_statistics`: a regression
+  task standardises its targets for the loss and de-standardises its output);
 - labels for tests and synthetic data (`sample_labels`, `labels_from_scores`),
   and how label cells of a CSV file become stored labels
-  (`classes_from_text`, `labels_from_text`).
+  (`classes_from_text`, `labels_from_text`; `label_options` names the extra
+  options a CSV label declaration may give the kind, e.g. binary's `positive`).
 
 TensorFlow and Keras are imported inside the methods that need them, so this
 module (and `data.tasks`) import without TensorFlow.
@@ -36,8 +40,12 @@ Example:
 (1, ('auc', True), 'classify')
 >>> task.labels_from_text(["1", None, "0.0"], where=lambda i: f"row {i}")
 array([ 1, -1,  0])
+>>> spend = Task("spend", "regression").with_label_statistics([10.0, 30.0, float("nan")])
+>>> spend.target_mean, spend.target_std
+(20.0, 10.0)
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -100,7 +108,6 @@ def sigmoid_loss(y_true, logits, options=None):
     return tf.reduce_mean(loss, axis=-1)
 
 
-
 class _OneUnit:
     """Shared by kinds with one output unit per example (binary, regression)."""
 
@@ -116,6 +123,15 @@ class _OneUnit:
 
 class _KindBase(Task):
     """Defaults every kind shares."""
+
+    # Options a CSV label declaration may pass to `classes_from_text`/`labels_from_text`.
+    label_options = ()
+
+    def with_label_statistics(self, labels, counts=None):
+        """This task fitted to its training labels (an array as `labels_from_text` returns
+        them, each row counted `counts[i]` times): kinds with target statistics return a
+        copy holding them; the others return the task itself."""
+        return self
 
     def exact_metrics(self, y_true, y_pred, mask):
         """{metric: exact value} from whole numpy arrays, for metrics the streaming ones
@@ -192,6 +208,11 @@ class _ClassTask(_KindBase):
             out[i] = index[value]
         return out
 
+    def class_names(self, indices):
+        """Class indices -> their names (a string tensor): the `<task>_label` output."""
+        tf = _tf()
+        return tf.gather(tf.constant(list(self.classes)), indices)
+
     def signature_outputs(self, y):
         tf = _tf()
         scores = self.class_scores(y)
@@ -206,6 +227,8 @@ class BinaryTask(_OneUnit, _ClassTask):
     activation = "sigmoid"
     primary_metric = ("auc", True)
     signature_method = "classify"
+    # A label derived from another column: the cells in `positive` are the positive class.
+    label_options = ("positive",)
     # Cell values read as (negative, positive) without being told.
     KNOWN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"))
 
@@ -228,6 +251,11 @@ class BinaryTask(_OneUnit, _ClassTask):
 
     def per_example_loss(self, y_true, logits, options=None):
         return sigmoid_loss(y_true, logits, options)
+
+    def serving_outputs(self, y):
+        tf = _tf()
+        p = tf.reshape(tf.cast(y, tf.float32), [-1])
+        return {self.name: p, f"{self.name}_label": self.class_names(tf.cast(p >= 0.5, tf.int32))}
 
     def make_metrics(self):
         keras = _keras()
@@ -259,7 +287,14 @@ class BinaryTask(_OneUnit, _ClassTask):
         return text.lower() if text.lower() in known else text
 
     @classmethod
-    def classes_from_text(cls, values, column, **options):
+    def classes_from_text(cls, values, column, positive=None, **options):
+        if positive is not None:
+            positive, seen = {str(p) for p in positive}, set(values)
+            if not seen & positive or seen <= positive:
+                raise ValueError(
+                    f"data.options.labels.{column}.positive: {sorted(positive)} must match some "
+                    f"but not all values of the column; its values: {sorted(seen)[:10]}")
+            return ("no", "yes")
         seen = {cls.canonical(v) for v in values}
         for pair in cls.KNOWN_PAIRS:
             if seen <= set(pair):
@@ -270,7 +305,10 @@ class BinaryTask(_OneUnit, _ClassTask):
                              "give classes: [negative, positive])")
         return tuple(sorted(seen))
 
-    def labels_from_text(self, texts, where, **options):
+    def labels_from_text(self, texts, where, positive=None, **options):
+        if positive is not None:
+            positive = {str(p) for p in positive}
+            return np.array([-1 if t is None else int(t in positive) for t in texts], np.int64)
         return self._index_labels(self.canonical, texts, where)
 
 
@@ -309,7 +347,6 @@ class MulticlassTask(_ClassTask):
             loss *= tf.gather(tf.constant(options["class_weights"], tf.float32), labels)
         return loss
 
-
     def make_metrics(self):
         keras = _keras()
         out = {"accuracy": keras.metrics.SparseCategoricalAccuracy(name=f"{self.name}_accuracy")}
@@ -325,7 +362,9 @@ class MulticlassTask(_ClassTask):
     def serving_outputs(self, y):
         tf = _tf()
         y = tf.cast(y, tf.float32)
-        return {self.name: y, f"{self.name}_class": tf.argmax(y, axis=-1, output_type=tf.int64)}
+        index = tf.argmax(y, axis=-1, output_type=tf.int64)
+        return {self.name: y, f"{self.name}_class": index,
+                f"{self.name}_label": self.class_names(index)}
 
     def class_scores(self, y):
         return _tf().cast(y, "float32")
@@ -437,7 +476,14 @@ class MultilabelTask(_ClassTask):
 
 @TASK_KINDS.register("regression")
 class RegressionTask(_OneUnit, _KindBase):
-    """A number: one linear unit, squared-error loss; label a float (NaN missing)."""
+    """A number: one linear unit, squared-error loss; label a float (NaN missing).
+
+    With `target_mean`/`target_std` (`with_label_statistics` on the training labels) the
+    loss compares the logit with the standardised label and the output layer maps the
+    logit back (`logit * target_std + target_mean`, in the graph), so a target in grams
+    weighs in the total loss like one in kilograms, while outputs, served answers and
+    metrics stay in the label's own units.
+    """
 
     activation = "linear"
     label_shape = ()
@@ -451,6 +497,30 @@ class RegressionTask(_OneUnit, _KindBase):
             raise ValueError(f"Task {self.name!r} (regression) takes no class names.")
         return classes
 
+    def check_target_statistics(self):
+        if self.target_mean is None or self.target_std is None:
+            raise ValueError(f"Task {self.name!r}: give both target_mean and target_std, or "
+                             "neither.")
+        mean, std = float(self.target_mean), float(self.target_std)
+        if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+            raise ValueError(f"Task {self.name!r}: target_mean must be finite and target_std "
+                             f"finite and > 0; got {self.target_mean}, {self.target_std}")
+        object.__setattr__(self, "target_mean", mean)
+        object.__setattr__(self, "target_std", std)
+
+    def with_label_statistics(self, labels, counts=None):
+        labels = np.asarray(labels, np.float64).reshape(-1)
+        counts = np.ones_like(labels) if counts is None else np.asarray(counts, np.float64)
+        known = np.isfinite(labels)
+        labels, counts = labels[known], counts[known]
+        if counts.sum() <= 0:
+            return self
+        mean = float(np.average(labels, weights=counts))
+        std = float(np.sqrt(np.average((labels - mean) ** 2, weights=counts)))
+        # A constant target keeps unit scale (nothing to standardise).
+        return dataclasses.replace(self, target_mean=mean,
+                                   target_std=std if std > 0 and math.isfinite(std) else 1.0)
+
     @property
     def num_outputs(self):
         return 1
@@ -460,8 +530,11 @@ class RegressionTask(_OneUnit, _KindBase):
 
     def make_head(self):
         keras = _keras()
-        return (keras.layers.Dense(1, name=f"{self.name}_logits", dtype="float32"),
-                keras.layers.Activation("linear", name=self.name, dtype="float32"))
+        dense = keras.layers.Dense(1, name=f"{self.name}_logits", dtype="float32")
+        if self.target_mean is None:
+            return dense, keras.layers.Activation("linear", name=self.name, dtype="float32")
+        return dense, keras.layers.Rescaling(scale=self.target_std, offset=self.target_mean,
+                                             name=self.name, dtype="float32")
 
     def encode_label(self, raw):
         tf = _tf()
@@ -472,7 +545,10 @@ class RegressionTask(_OneUnit, _KindBase):
     def per_example_loss(self, y_true, logits):
         tf = _tf()
         logits = tf.cast(logits, tf.float32)
-        return tf.reduce_mean(tf.square(logits - _like(y_true, logits)), axis=-1)
+        y = _like(y_true, logits)
+        if self.target_mean is not None:
+            y = (y - self.target_mean) / self.target_std
+        return tf.reduce_mean(tf.square(logits - y), axis=-1)
 
     def make_metrics(self):
         keras = _keras()
@@ -483,7 +559,10 @@ class RegressionTask(_OneUnit, _KindBase):
         return {"outputs": self.serving_outputs(y)[self.name]}
 
     def sample_labels(self, n, rng):
-        return rng.standard_normal((n, 1)).astype(np.float32)
+        y = rng.standard_normal((n, 1))
+        if self.target_mean is not None:
+            y = self.target_mean + self.target_std * y
+        return y.astype(np.float32)
 
     def labels_from_scores(self, score):
         return score[:, 0].astype("float32")

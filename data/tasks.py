@@ -53,6 +53,11 @@ class Task:
             `("no", "yes")`). Empty for `regression`.
         label_key: str. The feature (a "/"-separated path for nested TFDS
             features) that holds the label; defaults to `name`.
+        target_mean: float or None. Training mean of the label, for kinds that
+            standardise their targets (`regression`): the loss sees
+            `(label - target_mean) / target_std`, the output layer undoes it, so
+            outputs and metrics are in the label's own units. None: no scaling.
+        target_std: float or None. Training standard deviation of the label (> 0).
         auxiliary: bool. An auxiliary task (`data.auxiliary_tasks`): trained, weighted
             and reported like any task, but only to help the others: left out of the
             exported signatures and served outputs, of Δm and of study leaderboards.
@@ -62,6 +67,8 @@ class Task:
     kind: str
     classes: Tuple[str, ...] = ()
     label_key: Optional[str] = None
+    target_mean: Optional[float] = None
+    target_std: Optional[float] = None
     auxiliary: bool = False
 
     def __new__(cls, *args, **kwargs):
@@ -80,10 +87,16 @@ class Task:
         object.__setattr__(self, "classes", self.check_classes(tuple(str(c) for c in self.classes)))
         if self.label_key is None:
             object.__setattr__(self, "label_key", self.name)
+        if self.target_mean is not None or self.target_std is not None:
+            self.check_target_statistics()
 
     # Overridden by every kind (data/task_kinds.py).
     def check_classes(self, classes):
         return classes
+
+    def check_target_statistics(self):
+        raise ValueError(f"Task {self.name!r} ({self.kind}): target_mean/target_std are for "
+                         "kinds that standardise their targets (regression).")
 
     @property
     def num_outputs(self) -> int:
@@ -93,7 +106,11 @@ class Task:
     def to_config(self) -> dict:
         config = dataclasses.asdict(self)
         config["classes"] = list(self.classes)
-        if not config["auxiliary"]:  # written only when set
+        # Written only when set, so the configs of other kinds stay as they were.
+        for key in ("target_mean", "target_std"):
+            if config[key] is None:
+                del config[key]
+        if not config["auxiliary"]:
             del config["auxiliary"]
         return config
 

@@ -5,19 +5,22 @@
 
 - `serving_default` (predict): the raw inputs (e.g. `image` uint8) -> one output
   per task, named after it: probabilities (`[n, C]` multiclass, `[n]` binary,
-  `[n, L]` multilabel, `[n]` regression value) plus `<task>_class` (int64 class
-  ids) for multiclass tasks;
+  `[n, L]` multilabel, `[n]` regression value, in the label's own units) plus
+  `<task>_class` (int64 class ids) for multiclass tasks and `<task>_label` (the class
+  name, a string) for binary and multiclass tasks;
   a text input's model (token tasks, `token_multiclass`) answers per token:
   `[n, T, C]` probabilities, `[n, T]` `<task>_class` and `<task>_label`, plus `tokens`
   (`[n, T]` strings, the split sentence padded with "") and `sequence_length` (`[n]`),
   where T is the longest sentence of the request;
-- `tf_example` (predict): `examples`, serialized `tf.Example`s -> the same outputs;
+- `tf_example` (predict): `examples`, serialized `tf.Example`s -> the same outputs (a
+  missing feature is imputed as an empty cell would be);
 - `classify_<task>` (binary and multiclass tasks, method `tensorflow/serving/classify`)
   and `regress_<task>` (regression tasks, method `tensorflow/serving/regress`),
   as each task's kind says (`task.signature_method`),
   both taking serialized `tf.Example`s as `inputs`, so `:classify` and
-  `:regress` work (token tasks have neither: one class list or value per example does
-  not fit tags);
+  `:regress` work (their outputs are TF Serving's fixed `classes`/`scores` and
+  `outputs`: classify already answers with class names; no `<task>_label` there);
+  token tasks have neither (one class list or value per example does not fit tags);
 - `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
   replays at load.
 

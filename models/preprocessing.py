@@ -3,7 +3,8 @@
 Images are rescaled from 0-`max_value` to 0-1 (and resized when the spec asks).
 Tabular columns become one vector: numeric columns are imputed (a NaN becomes
 the training mean) and normalised with training statistics; string columns are
-imputed (an empty string becomes the most frequent training value), looked up
+imputed (an empty string, or one of the spec's `na_values`, becomes the most frequent
+training value), stripped of surrounding whitespace when the training data was, looked up
 in their training vocabulary (plus one out-of-vocabulary bucket) and embedded.
 Because all of this is in the Keras graph, the exported SavedModel takes raw
 CSV-style values and nothing has to be repeated at serving time.
@@ -29,27 +30,37 @@ from models.text_preprocessing import preprocess_text
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
 class Impute(keras.layers.Layer):
-    """Replaces missing raw values: NaN numbers, or empty strings, by `fill_value`.
+    """Replaces missing raw values by `fill_value`: NaN numbers; strings that are empty
+    or one of `missing_values` once stripped of ASCII whitespace.
 
     Args:
         fill_value: float or str. The value put where the input is missing.
+        missing_values: list of str. Strings meaning "missing" besides "" (a CSV's
+            `na_values`, e.g. `["?", "NA"]`), compared after stripping.
 
     Example:
     >>> import tensorflow as tf
     >>> Impute(2.5)(tf.constant([1.0, float("nan")])).numpy().tolist()
     [1.0, 2.5]
+    >>> Impute("a", missing_values=["?"])(tf.constant(["b", " ? ", " "])).numpy().tolist()
+    [b'b', b'a', b'a']
     """
 
-    def __init__(self, fill_value, **kwargs):
+    def __init__(self, fill_value, missing_values=(), **kwargs):
         super().__init__(**kwargs)
         self.fill_value = fill_value
+        self.missing_values = [str(v) for v in missing_values]
         # Strings cannot be autocast; keep the layer out of mixed precision.
         self._convert_input_args = False
 
     def call(self, x):
         x = tf.convert_to_tensor(x)
         if x.dtype == tf.string:
-            return tf.where(tf.equal(tf.strings.strip(x), ""), tf.constant(str(self.fill_value)), x)
+            stripped = tf.strings.strip(x)
+            missing = tf.equal(stripped, "")
+            for value in self.missing_values:
+                missing = tf.logical_or(missing, tf.equal(stripped, value))
+            return tf.where(missing, tf.constant(str(self.fill_value)), x)
         x = tf.cast(x, tf.float32)
         return tf.where(tf.math.is_nan(x), tf.constant(float(self.fill_value), tf.float32), x)
 
@@ -61,7 +72,35 @@ class Impute(keras.layers.Layer):
         return keras.KerasTensor(x.shape, dtype=dtype)
 
     def get_config(self):
-        return {**super().get_config(), "fill_value": self.fill_value}
+        return {**super().get_config(), "fill_value": self.fill_value,
+                "missing_values": list(self.missing_values)}
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class StripWhitespace(keras.layers.Layer):
+    """Strips leading and trailing ASCII whitespace (space, \\t, \\n, \\v, \\f, \\r) from
+    strings: the normalisation a CSV's `strip_whitespace` applies to training cells
+    (`pyarrow.compute.ascii_trim_whitespace`, the same characters), kept in the graph so a
+    served model takes cells exactly as they are in the file.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> StripWhitespace()(tf.constant([" Self-employed ", "a"])).numpy().tolist()
+    [b'Self-employed', b'a']
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._convert_input_args = False
+
+    def call(self, x):
+        return tf.strings.strip(x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor(x.shape, dtype="string")
 
 
 def model_inputs(specs):
@@ -97,9 +136,13 @@ def preprocess_numeric(x, spec):
 
 
 def preprocess_categorical(x, spec):
-    """Imputes empty strings, looks the value up (1 OOV bucket) and embeds it."""
+    """Imputes missing strings, strips whitespace (when the spec says so), looks the value up
+    (1 OOV bucket) and embeds it."""
     if spec.fill_value is not None:
-        x = Impute(str(spec.fill_value), name=f"{spec.name}_impute")(x)
+        x = Impute(str(spec.fill_value), missing_values=spec.na_values,
+                   name=f"{spec.name}_impute")(x)
+    if spec.strip_whitespace:
+        x = StripWhitespace(name=f"{spec.name}_strip")(x)
     x = keras.layers.StringLookup(vocabulary=list(spec.vocabulary), num_oov_indices=1,
                                   name=f"{spec.name}_lookup")(x)
     size = len(spec.vocabulary) + 1

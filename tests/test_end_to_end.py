@@ -46,11 +46,13 @@ def test_training_wrote_metrics(served):
 def check_rows(rows, expected):
     assert len(rows) == len(expected["left"])
     for i, row in enumerate(rows):
-        assert set(row) == {"left", "left_class", "right", "right_class", "same_digit"}
+        assert set(row) == {"left", "left_class", "left_label", "right", "right_class",
+                            "right_label", "same_digit", "same_digit_label"}
         np.testing.assert_allclose(row["left"], expected["left"][i], atol=1e-5)
         np.testing.assert_allclose(row["right"], expected["right"][i], atol=1e-5)
         np.testing.assert_allclose(row["same_digit"], expected["same_digit"][i, 0], atol=1e-5)
         assert row["left_class"] == int(np.argmax(expected["left"][i]))
+        assert row["left_label"] == str(row["left_class"])  # the class name: digits here
 
 
 def test_rest_row_and_columnar(served):

@@ -30,7 +30,8 @@ def files(tmp_path):
     val = write_csv(tmp_path / "val.csv", HEADER, [["1000", "tokyo", "9", "yes", "pro", "1", "a"]])
     test = write_csv(tmp_path / "test.tsv", HEADER, [["35", "rome", "1", "no", "plus", "7", "a|c"]],
                      delimiter="\t")
-    return dict(train=train, validation=val, test=test)
+    # data_dir: where the schema is cached (beside the built data), never the repo's tfds_data/.
+    return dict(train=train, validation=val, test=test, data_dir=str(tmp_path / "tfds"))
 
 
 def test_types_statistics_labels(files, tmp_path):
@@ -80,24 +81,29 @@ def test_metadata_and_fingerprint(files, tmp_path):
     # Readable by plain TFDS from the files alone.
     again = tfds.builder_from_directory(builder.data_dir)
     assert again.info.metadata["columns"]["age"] == "Age"
+    rows = list(tfds.as_numpy(again.as_dataset(split="train")))
+    assert [r["city"] for r in rows] == [b"paris", b"rome", b"", b"paris", b"oslo"]
 
 
 def test_seeded_split(tmp_path):
-    rows = [[str(i), "abc"[i % 3], str(i % 2)] for i in range(40)]
+    rows = [[str(i), "abc"[i % 3], str(i % 2)] for i in range(2000)]
     path = write_csv(tmp_path / "d.csv", ["x", "c", "y"], rows)
-    spec = data.get_dataset("csv", train=path, labels={"y": "binary"},
-                            split={"validation": 0.25, "test": 0.1}, seed=1)
-    xs = {s: whole_split(spec, s, str(tmp_path / "tfds"))[0]["x"] for s in spec.splits}
-    assert {s: len(v) for s, v in xs.items()} == {"train": 26, "validation": 10, "test": 4}
-    assert len(set(np.concatenate(list(xs.values())).tolist())) == 40  # disjoint
-    # Statistics come from the 26 training rows only.
+    tfds_dir = str(tmp_path / "tfds")
+    options = dict(train=path, labels={"y": "binary"}, split={"validation": 0.25, "test": 0.1},
+                   data_dir=tfds_dir)
+    spec = data.get_dataset("csv", seed=1, **options)
+    xs = {s: whole_split(spec, s, tfds_dir)[0]["x"] for s in spec.splits}
+    # Each row is assigned by a seeded hash: the expected fractions, not exact counts.
+    sizes = {s: len(v) for s, v in xs.items()}
+    assert sum(sizes.values()) == 2000
+    assert abs(sizes["validation"] - 500) < 70 and abs(sizes["test"] - 200) < 45, sizes
+    assert sizes == spec.builder_kwargs["config"].schema.rows
+    assert len(set(np.concatenate(list(xs.values())).tolist())) == 2000  # disjoint
+    # Statistics come from the training rows only.
     assert spec.inputs[0].mean == pytest.approx(float(np.mean(xs["train"])))
-    same = data.get_dataset("csv", train=path, labels={"y": "binary"},
-                            split={"validation": 0.25, "test": 0.1}, seed=1)
-    assert same.inputs == spec.inputs
-    other = data.get_dataset("csv", train=path, labels={"y": "binary"},
-                             split={"validation": 0.25, "test": 0.1}, seed=2)
-    assert other.inputs[0].mean != spec.inputs[0].mean
+    assert spec.inputs[0].variance == pytest.approx(float(np.var(xs["train"])), rel=1e-6)
+    assert data.get_dataset("csv", seed=1, **options).inputs == spec.inputs
+    assert data.get_dataset("csv", seed=2, **options).inputs[0].mean != spec.inputs[0].mean
 
 
 def test_feature_selection_and_types(files):
@@ -116,8 +122,8 @@ def error(match, **options):
 
 def test_errors_name_file_line_column(tmp_path, files):
     train = files["train"]
-    error(rf"{train}: label column 'price' \(data.options.labels\) not found; columns: Age, city",
-          train=train, labels={"price": "regression"})
+    error(rf"{train}: label column 'price' \(data.options.labels.price\) not found; columns: "
+          "Age, city", train=train, labels={"price": "regression"})
     bad = write_csv(tmp_path / "bad.csv", ["x", "price"], [["1", "3"], ["2", "cheap"]])
     error(rf"{bad}, line 3, column 'price': regression label 'cheap' is not a number",
           train=bad, labels={"price": "regression"}, split={"validation": 0, "test": 0})

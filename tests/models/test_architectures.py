@@ -33,7 +33,7 @@ CASES = {
     "hierarchical": ({"task_levels": {"digit": 1, "big": 1, "tags": 2, "value": 2},
                       "level_units": 8, **TOWER}, 1349, None),
     "single_task": (TOWER, 3201, None),
-    "dselect_k": ({**EXPERTS, "num_experts": 4, "num_nonzeros": 2}, 5049,
+    "dselect_k": ({**EXPERTS, "num_experts": 4, "num_nonzeros": 2, "shared_encoder": True}, 1581,
                   {f"gate_{t}": 4 for t in TASK_NAMES}),
     "mtan": (TOWER, 2589, None),
     "esmm": (TOWER, 1578, None),

@@ -46,11 +46,17 @@ def test_serving_default_equals_keras_predict(exported):
     x = images()
     keras_out = model.predict({"image": x}, verbose=0)
     served = loaded.signatures["serving_default"](image=tf.constant(x))
-    assert sorted(served) == ["ink", "left", "left_class", "same_digit"]
+    assert sorted(served) == ["ink", "left", "left_class", "left_label", "same_digit",
+                              "same_digit_label"]
     np.testing.assert_allclose(served["left"].numpy(), keras_out["left"], atol=1e-6)
     np.testing.assert_allclose(served["same_digit"].numpy(), keras_out["same_digit"][:, 0], atol=1e-6)
     np.testing.assert_allclose(served["ink"].numpy(), keras_out["ink"][:, 0], atol=1e-5)
     np.testing.assert_array_equal(served["left_class"].numpy(), keras_out["left"].argmax(-1))
+    # Class names beside the ids: the task's classes, as strings.
+    assert served["left_label"].numpy().tolist() == [
+        str(c).encode() for c in keras_out["left"].argmax(-1)]
+    assert served["same_digit_label"].numpy().tolist() == [
+        b"yes" if p >= 0.5 else b"no" for p in keras_out["same_digit"][:, 0]]
 
 
 def test_tf_example_and_classify_regress_signatures(exported):
@@ -61,6 +67,7 @@ def test_tf_example_and_classify_regress_signatures(exported):
     examples = tf.constant(serialized_examples(x))
     via_examples = loaded.signatures["tf_example"](examples=examples)
     np.testing.assert_allclose(via_examples["left"].numpy(), keras_out["left"], atol=1e-6)
+    assert "left_label" in via_examples and "same_digit_label" in via_examples
     classify = loaded.signatures["classify_same_digit"](inputs=examples)
     assert classify["classes"].numpy()[0].tolist() == [b"no", b"yes"]
     np.testing.assert_allclose(classify["scores"].numpy()[:, 1], keras_out["same_digit"][:, 0], atol=1e-6)

@@ -40,7 +40,7 @@ def test_overrides_reach_any_key():
 
 
 @pytest.mark.parametrize("override, message", [
-    ("model.architecture=transformer", "known architectures: cgc"),
+    ("model.architecture=transformer", "known architectures: aitm, cgc"),
     ("model.args={foo: 1}", "valid: tower_units"),
     ("model.encoder_args={bar: 2}", "valid: filters, units"),
     ("train.optimizer=lamb", "known optimizers: adam"),

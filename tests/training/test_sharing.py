@@ -23,7 +23,9 @@ EXPECTED = {
     "hierarchical": ({"shared_encoder", "level1", "level2", "tower_digit_0", "tower_big_0"},
                      {"tower_tags_0", "tower_value_0"}, 3),
     "single_task": None,
-    "dselect_k": ({"expert_0", "expert_1", "expert_2", "expert_3"}, {f"gate_{t}" for t in NAMES}, 4),
+    # One shared encoder under the experts: its output (which the gates read) and the experts'.
+    "dselect_k": ({"shared_encoder", "expert_0_0", "expert_1_0", "expert_2_0", "expert_3_0"},
+                  {f"gate_{t}" for t in NAMES}, 5),
     "mtan": ({"shared_encoder_conv0a", "shared_encoder_conv0b", "shared_encoder_dense"},
              {f"mtan_{t}_{m}" for t in NAMES for m in ("g0", "h0", "g1", "h1")}, 3),
     # pCTCVR = pCTR x pCVR: both networks and both logits serve the click_conversion task.
