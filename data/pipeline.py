@@ -19,6 +19,8 @@ Example:
 (TensorShape([32, 28, 28, 1]), TensorShape([32]), TensorShape([32]))
 """
 
+import contextlib
+import fcntl
 import os
 
 import tensorflow as tf
@@ -38,12 +40,33 @@ def prepare(spec, data_dir):
     Our own builders generate offline; catalogue datasets download (which needs
     internet access) unless they are already prepared in `data_dir`.
     """
-    if spec.prepare is not None:
-        return spec.prepare(data_dir)
-    b = builder(spec, data_dir)
-    if not b.is_prepared():
-        b.download_and_prepare()
+    b = None if spec.prepare is not None else builder(spec, data_dir)
+    if b is not None and b.is_prepared():
+        return b
+    # Processes building the same dataset at once (a study's parallel runs) would race
+    # on TFDS's rename of the finished folder: build under a lock, then look again.
+    with _prepare_lock(data_dir):
+        if spec.prepare is not None:
+            return spec.prepare(data_dir)
+        b = builder(spec, data_dir)
+        if not b.is_prepared():
+            b.download_and_prepare()
     return b
+
+
+@contextlib.contextmanager
+def _prepare_lock(data_dir):
+    """An exclusive lock on `data_dir` across processes (held while building)."""
+    if "://" in str(data_dir):  # a remote store: no local lock file to hold
+        yield
+        return
+    os.makedirs(data_dir, exist_ok=True)
+    with open(os.path.join(data_dir, ".prepare.lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _lookup(example, path):

@@ -51,3 +51,27 @@ def test_unknown_split_lists_the_splits():
     spec = data.get_dataset("multi_attribute_shapes")
     with pytest.raises(ValueError, match="'valid' is not one of .*train, validation, test"):
         pipeline.split_name(spec, "valid")
+
+
+def test_concurrent_builds_of_one_dataset_both_succeed(tmp_path):
+    # A study's parallel runs build the same dataset at once: TFDS's final rename of the
+    # second build used to fail ("Directory not empty"); prepare() serialises them.
+    import threading
+
+    spec = data.get_dataset("mmoe_synthetic", dim=4, train_size=40, validation_size=8,
+                            test_size=8, seed=123)
+    results, errors = [], []
+
+    def build():
+        try:
+            results.append(pipeline.prepare(spec, str(tmp_path)).is_prepared())
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert results == [True, True, True]
