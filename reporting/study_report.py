@@ -167,23 +167,27 @@ def write_study_report(study_dir, output=None):
         if row["group"] != "cell":
             continue
         histories = _cell_histories(study_dir, content, row["cell"])
+        # The diagnostics cover every trained task, auxiliary ones included.
+        trained = next((h[-1]["diagnostics"]["tasks"] for h in histories
+                        if "tasks" in h[-1].get("diagnostics", {})), content["tasks"])
         cos = _mean_diagnostic(histories, "gradient_cosine")
         if cos is not None:
-            page.figure(plots.matrix(cos, tasks, f"{row['cell']}: gradient cosine"),
+            page.figure(plots.matrix(cos, trained, f"{row['cell']}: gradient cosine"),
                         f"cosine_{row['cell']}", f"{row['cell']}: mean gradient cosine.")
         z = _mean_diagnostic(histories, "affinity")
         if z is not None:
             scale = plots.symmetric_scale(z)
-            page.figure(plots.matrix(z, tasks, f"{row['cell']}: task affinity", vmin=-scale,
+            page.figure(plots.matrix(z, trained, f"{row['cell']}: task affinity", vmin=-scale,
                                      vmax=scale, fmt="{:.1e}"),
                         f"affinity_{row['cell']}", f"{row['cell']}: task affinity Z[i → j].")
         gates = [h[-1]["diagnostics"]["gates"] for h in histories
                  if h[-1].get("diagnostics", {}).get("gates")]
-        if gates and all(len(g[t]["weights"]) == len(gates[0][tasks[0]]["weights"])
-                         for g in gates for t in tasks):
-            w = np.mean([[g[t]["weights"] for t in tasks] for g in gates], axis=0)
-            page.figure(plots.matrix(w, tasks, f"{row['cell']}: mean gate weight", cmap="Blues",
+        gated = [t for t in trained if gates and t in gates[0]]
+        if gated and all(len(g[t]["weights"]) == len(gates[0][gated[0]]["weights"])
+                         for g in gates for t in gated):
+            w = np.mean([[g[t]["weights"] for t in gated] for g in gates], axis=0)
+            page.figure(plots.matrix(w, gated, f"{row['cell']}: mean gate weight", cmap="Blues",
                                      vmin=0.0, vmax=1.0,
-                                     col_labels=gates[0][tasks[0]]["experts"] or None),
+                                     col_labels=gates[0][gated[0]]["experts"] or None),
                         f"gates_{row['cell']}", f"{row['cell']}: gate weight per expert.")
     return page.write(output or os.path.join(study_dir, "report"))
