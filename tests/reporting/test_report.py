@@ -79,3 +79,40 @@ def test_study_report_renders_the_leaderboard_and_every_figure(small_study, chro
 def test_nothing_to_report_is_an_error(tmp_path, capsys):
     assert report_cli.main(["--run", str(tmp_path)]) == 2
     assert "no history.json" in capsys.readouterr().err
+
+
+def test_study_report_labels_matrices_with_the_trained_tasks(tmp_path):
+    # A study with auxiliary tasks: its leaderboard has the main task only, while each cell's
+    # diagnostics cover every trained task (the report used to fail on a 2x2 matrix, 1 label).
+    import json
+
+    from reporting.study_report import write_study_report
+
+    stat = {"n": 2, "mean": 0.7, "std": 0.01, "ci_low": 0.6, "ci_high": 0.8, "values": [0.69, 0.71],
+            "metric": "accuracy", "higher_is_better": True}
+    runs, board = [], []
+    for group, cell in (("single_task", "left"), ("cell", "left_right")):
+        for seed in (0, 1):
+            run_dir = f"{group}/{cell}/seed{seed}"
+            os.makedirs(tmp_path / run_dir)
+            diagnostics = {"tasks": ["left", "right"] if group == "cell" else ["left"],
+                           "gradient_cosine": [[1.0, -0.2], [-0.2, 1.0]] if group == "cell"
+                           else [[1.0]]}
+            with open(tmp_path / run_dir / "history.json", "w") as f:
+                json.dump([{"epoch": 1, "diagnostics": diagnostics}], f)
+            runs.append({"group": group, "cell": cell, "seed": seed, "run_dir": run_dir,
+                         "status": "done", "config": {}, "overrides": {},
+                         "test": {"left": {"accuracy": 0.7}}})
+        board.append({"group": group, "cell": cell, "overrides": {}, "seeds": [0, 1],
+                      "tasks": {"left": stat}, "data_group": "base", "labels": {},
+                      "step_time_ms": 1.0, "peak_memory_mb": 1.0, "wall_time_s": 1.0,
+                      "runs": {"done": 2, "failed": 0, "planned": 2}})
+    study = {"name": "aux", "study_file": "aux.yaml", "base": "configs/tiny.yaml", "base_set": [],
+             "seeds": [0, 1], "seed_keys": ["train.seed"], "tasks": ["left"], "axes": {},
+             "primary_metrics": {"left": ["accuracy", True]}, "tuned_equal": None,
+             "leaderboard": board, "runs": runs}
+    with open(tmp_path / "study.json", "w") as f:
+        json.dump(study, f)
+    html = write_study_report(str(tmp_path))
+    assert os.path.exists(tmp_path / "report" / "cosine_left_right.png")
+    assert os.path.exists(html)
