@@ -30,39 +30,49 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     import models
-    from training.baselines import BASELINES_DIR, baseline_dir, delta_m, format_delta_m
     from training.config import load_config
     from training.experiment import Experiment, format_table, write_json
 
-    config = load_config(os.path.join(args.run, "config.yaml"))
-    experiment = Experiment(config)
+    experiment = Experiment(load_config(os.path.join(args.run, "config.yaml")))
     model = models.load_model(os.path.join(args.run, args.model_file))
-    trainer = experiment.make_trainer(model, run_dir=None, tasks=model.tasks, verbose=0,
-                                      weighting="equal")
     data = experiment.eval_data(args.split, tasks=model.tasks)
-    results = trainer.evaluate(data, exact=True)
+    results = experiment.evaluator(model).evaluate(data, exact=True)
     print(format_table(results, title=f"{args.split} metrics ({args.run}):"))
     write_json(os.path.join(args.run, f"evaluation_{args.split}.json"), results)
+    write_delta_m(experiment, model, results, args)
+    write_gates(model, data, args)
+    return 0
+
+
+def write_delta_m(experiment, model, results, args):
+    """Δm against the run's single-task baselines, when there are any."""
+    import models
+    from training.baselines import BASELINES_DIR, baseline_dir, delta_m, format_delta_m
+    from training.experiment import write_json
 
     single = {}
     for task in model.tasks:
         path = os.path.join(baseline_dir(args.run, task.name), "best.keras")
         if os.path.exists(path):
             baseline = models.load_model(path)
-            bt = experiment.make_trainer(baseline, run_dir=None, tasks=baseline.tasks, verbose=0,
-                                         weighting="equal")
-            single[task.name] = bt.evaluate(experiment.eval_data(args.split, tasks=baseline.tasks),
-                                            exact=True)[task.name]
-    if single:
-        report = delta_m(results, single, model.tasks, experiment.primary_metrics(model.tasks))
-        report["split"] = args.split
-        print(format_delta_m(report, title=f"Multi-task vs single-task ({args.split}):"))
-        write_json(os.path.join(args.run, f"delta_m_{args.split}.json"), report)
-    else:
+            data = experiment.eval_data(args.split, tasks=baseline.tasks)
+            single[task.name] = experiment.evaluator(baseline).evaluate(
+                data, exact=True)[task.name]
+    if not single:
         print(f"(no single-task baselines in {os.path.join(args.run, BASELINES_DIR)}; "
               "train them with train.py --baselines to get Δm)")
+        return
+    report = delta_m(results, single, model.tasks, experiment.primary_metrics(model.tasks))
+    report["split"] = args.split
+    print(format_delta_m(report, title=f"Multi-task vs single-task ({args.split}):"))
+    write_json(os.path.join(args.run, f"delta_m_{args.split}.json"), report)
 
+
+def write_gates(model, data, args):
+    """The mean gate weight per expert per task, for gated models."""
     from models.inspection import format_gate_weights, gate_experts, mean_gate_weights
+    from training.experiment import write_json
+
     gates = mean_gate_weights(model, data)
     if gates:
         print(f"Mean gate weight per expert ({args.split}):")
@@ -71,7 +81,6 @@ def main(argv=None):
         experts = gate_experts(model)
         write_json(os.path.join(args.run, f"gates_{args.split}.json"),
                    {task: dict(zip(experts[f"gate_{task}"], ws)) for task, ws in gates.items()})
-    return 0
 
 
 if __name__ == "__main__":

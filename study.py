@@ -11,7 +11,7 @@ A killed study continues where it stopped when run again with the same arguments
 Writes <output>/study.json (every run and the leaderboard) and prints the leaderboard;
 `python report.py --study <output>` turns it into an HTML report. Exit status: 0 every
 run done, 1 some run failed (the others are kept), 2 a bad study file or option.
-See training/study.py for the study file's keys.
+See training/study/spec.py for the study file's keys.
 """
 
 import argparse

@@ -9,6 +9,8 @@
     python train.py --config configs/tiny.yaml --output runs/tiny --resume=auto  # resume if possible
     python train.py --config configs/tiny.yaml --output runs/tiny --baselines  # + single-task models
     python train.py --list                            # datasets, architectures, methods by name
+    python train.py --list mmoe                       # one of them: its arguments, their meaning
+    python train.py --list config                     # every config key and its meaning
 
 Multi-worker (one process per worker, the cluster in TF_CONFIG; see README, Training):
 
@@ -49,7 +51,10 @@ def parse_args(argv=None):
     p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
                    help="distribution: one device, MirroredStrategy over local devices, or "
                         "MultiWorkerMirroredStrategy with the cluster from TF_CONFIG")
-    p.add_argument("--list", action="store_true", help="print the selectable names and exit")
+    p.add_argument("--list", nargs="?", const="", default=None, metavar="NAME",
+                   help="print the selectable names and exit; with a NAME, that thing's "
+                        "arguments (types, valid values, defaults, meaning); 'config': every "
+                        "config key")
     return p.parse_args(argv)
 
 
@@ -69,13 +74,35 @@ def list_names():
     print("loss weighting (train.weighting): " + ", ".join(weighting))
     print("gradient balancing (train.weighting): " + ", ".join(balancing))
     print("optimizers (train.optimizer):   " + ", ".join(list_optimizers()))
+    print("(python train.py --list NAME: the arguments of one of them)")
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if args.list:
-        list_names()
+def list_config_keys():
+    from training.config import field_docs
+
+    for key, (field, doc) in field_docs().items():
+        default = field.default_factory() if callable(field.default_factory) else field.default
+        print(f"{key}: default {default!r}" + (f"\n    {doc}" if doc else ""))
+
+
+def list_one(name):
+    """Prints `--list NAME`; 2 when nothing has that name."""
+    from training.arguments import describe
+    from utils.arguments import ArgumentError
+
+    if name == "config":
+        list_config_keys()
         return 0
+    try:
+        print(describe(name))
+    except ArgumentError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def load(args):
+    """(config, run dir) from the arguments; a config error is printed, None returned."""
     from training.config import ConfigError, load_config
 
     config_path = args.config or DEFAULT_CONFIG
@@ -83,9 +110,21 @@ def main(argv=None):
         config = load_config(config_path, args.set)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
-        return 2
-    run_dir = args.output or os.path.join("runs", os.path.splitext(os.path.basename(config_path))[0])
+        return None, None
+    return config, args.output or os.path.join(
+        "runs", os.path.splitext(os.path.basename(config_path))[0])
 
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.list is not None:
+        if args.list:
+            return list_one(args.list)
+        list_names()
+        return 0
+    config, run_dir = load(args)
+    if config is None:
+        return 2
     # The strategy comes first: multi-worker setup must precede any other TensorFlow op.
     from training.distribute import is_chief, make_strategy
     try:
@@ -93,34 +132,42 @@ def main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    chief = is_chief(strategy)
-
-    from training.experiment import Experiment, format_table
-    from training.trainer import CheckpointError, NonFiniteLossError, latest_checkpoint
+    from training.experiment import Experiment
+    from training.trainer import latest_checkpoint
 
     try:
-        experiment = Experiment(config, strategy=strategy, is_chief=chief)
+        experiment = Experiment(config, strategy=strategy, is_chief=is_chief(strategy))
     except (ValueError, KeyError) as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2
-    resume = args.resume is not None
     if args.resume == "yes" and latest_checkpoint(run_dir) is None:
         print(f"config error: --resume: no checkpoint in {os.path.join(run_dir, 'checkpoints')}; "
               "train without --resume, or pass --resume=auto to resume only when there is one",
               file=sys.stderr)
         return 2
-    verbose = 1 if chief else 0
+    return run(experiment, run_dir, args)
+
+
+def run(experiment, run_dir, args):
+    """Trains (and the baselines with --baselines); prints the results; the exit status."""
+    from training.experiment import format_table
+    from training.trainer import CheckpointError, NonFiniteLossError
+    from utils.arguments import ArgumentError
+
+    config, resume = experiment.config, args.resume is not None
+    verbose = 1 if experiment.is_chief else 0
     if verbose:
-        print(f"dataset {config['data']['name']}: tasks {', '.join(t.name for t in experiment.tasks)}; "
-              f"architecture {config['model']['architecture']}; weighting "
-              f"{config['train']['weighting']}; {strategy.num_replicas_in_sync} replica(s); "
-              f"run dir {run_dir}")
+        print(f"dataset {config.data.name}: tasks {', '.join(t.name for t in experiment.tasks)}; "
+              f"architecture {config.model.architecture}; weighting {config.train.weighting}; "
+              f"{experiment.strategy.num_replicas_in_sync} replica(s); run dir {run_dir}")
     try:
         results = experiment.train(run_dir, resume=resume, verbose=verbose)
         if args.baselines:
             from training.baselines import delta_m, format_delta_m, train_baselines
-            single = train_baselines(config, run_dir, strategy=strategy, is_chief=chief,
-                                     resume=resume, verbose=verbose)
+            single = train_baselines(experiment, run_dir, resume=resume, verbose=verbose)
+    except ArgumentError as e:  # an argument that does not fit the data (the model build)
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
     except NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3

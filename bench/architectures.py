@@ -30,6 +30,7 @@ def main(argv=None):
 
     import data
     import models
+    from training.testing import train_config
     from training.trainer import Trainer
 
     spec = data.get_dataset("multi_mnist")
@@ -46,7 +47,7 @@ def main(argv=None):
         with open(path) as f:
             cfg = yaml.safe_load(f)["model"]
         model = models.MultiTaskModel(tasks=spec.tasks, inputs=spec.inputs, **cfg)
-        trainer = Trainer(model, spec.tasks, verbose=0)
+        trainer = Trainer(model, spec.tasks, train_config(), verbose=0)
         trainer.train_step(batch)  # trace
         start = time.perf_counter()
         for _ in range(args.steps):

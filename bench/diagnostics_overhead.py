@@ -34,14 +34,15 @@ def main(argv=None):
     import tensorflow as tf
 
     from bench.weighting_overhead import build_case
+    from training.testing import train_config
     from training.trainer import Trainer
 
     tasks, model_fn, batch = build_case(args.tasks, args.batch_size)
     train = tf.data.Dataset.from_tensors(batch).repeat(args.steps)
     val = tf.data.Dataset.from_tensors(batch).repeat(8)
-    variants = {"off": None, "default": {"gradients_per_epoch": 4, "affinity_per_epoch": 1,
-                                         "gates": True}}
-    trainers = {k: Trainer(model_fn(), tasks, verbose=0, diagnostics=d) for k, d in variants.items()}
+    variants = {"off": train_config(), "default": train_config(
+        diagnostics_per_epoch=4, affinity_per_epoch=1, gate_diagnostics=True)}
+    trainers = {k: Trainer(model_fn(), tasks, c, verbose=0) for k, c in variants.items()}
     for trainer in trainers.values():  # trace everything, diagnostics included
         trainer.fit(lambda e: train, val, epochs=1)
     times = {k: [] for k in trainers}

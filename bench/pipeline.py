@@ -64,12 +64,12 @@ def main(argv=None):
     experiment.prepare()
     model = experiment.build_model()
     trainer = experiment.make_trainer(model, run_dir=None, verbose=0)
-    batch_size = config["train"]["batch_size"]
+    batch_size = config.train.batch_size
 
     # The real pipeline, steady state: cached examples, reshuffled every epoch, endless.
     base = experiment.examples("train")
-    real = pipeline.batch(base.repeat(), batch_size, shuffle_seed=config["train"]["seed"],
-                          shuffle_buffer=config["data"]["shuffle_buffer"], drop_remainder=True)
+    real = pipeline.batch(base.repeat(), batch_size, shuffle_seed=config.train.seed,
+                          shuffle_buffer=config.data.shuffle_buffer, drop_remainder=True)
     for _ in pipeline.batch(base, 1024):  # first epoch: decode into the cache
         pass
     real_iter = iter(real)
@@ -87,8 +87,8 @@ def main(argv=None):
         print(f"round {r + 1}: pipeline {real_times[-1] * 1e3:.2f} ms/step, "
               f"in-memory {memory_times[-1] * 1e3:.2f} ms/step")
     real_ms, memory_ms = statistics.median(real_times) * 1e3, statistics.median(memory_times) * 1e3
-    print(f"dataset {config['data']['name']}, batch {batch_size}, model "
-          f"{config['model']['architecture']}/{config['model']['encoder']}, "
+    print(f"dataset {config.data.name}, batch {batch_size}, model "
+          f"{config.model.architecture}/{config.model.encoder}, "
           f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'} inter-op threads")
     print(f"median step: pipeline {real_ms:.2f} ms, in-memory {memory_ms:.2f} ms, "
           f"ratio {real_ms / memory_ms:.3f} (target <= 1.05)")

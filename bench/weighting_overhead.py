@@ -52,6 +52,15 @@ def build_case(num_tasks, batch_size, seed=0):
     return p.tasks, model, batch
 
 
+def config(method, gradient_on):
+    """The train section of one variant (gradient_on only for methods that use it)."""
+    from training.testing import train_config
+    from training.weighting import WEIGHTINGS
+
+    uses = WEIGHTINGS.get(method).uses_gradients
+    return train_config(weighting=method, gradient_on=gradient_on if uses else None)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="2,4", help="task counts, comma-separated")
@@ -88,7 +97,7 @@ def main(argv=None):
                 variants.append((m, "representation"))
         trainers = {}
         for m, on in variants:
-            trainer = Trainer(model_fn(), tasks, weighting=m, gradient_on=on, verbose=0)
+            trainer = Trainer(model_fn(), tasks, config(m, on), verbose=0)
             for _ in range(3):  # trace and warm up
                 float(trainer.train_step(batch)[0])
             trainers[(m, on)] = trainer
@@ -139,7 +148,7 @@ def run_one(args):
 
     m, on, num_tasks = args.one.split(",")
     tasks, model_fn, batch = build_case(int(num_tasks), args.batch_size)
-    trainer = Trainer(model_fn(), tasks, weighting=m, gradient_on=on, verbose=0)
+    trainer = Trainer(model_fn(), tasks, config(m, on), verbose=0)
     for _ in range(3 * args.steps):
         float(trainer.train_step(batch)[0])
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)

@@ -30,7 +30,7 @@ from typing import Optional
 
 import keras
 
-from utils.arguments import check_arguments
+from utils.arguments import Arg, arguments, check_arguments
 from utils.registry import Registry
 
 ENCODERS = Registry("encoder", key="model.encoder")
@@ -101,6 +101,10 @@ def encoder_stages(encoder):
 
 
 @register_encoder("cnn")
+@arguments(filters=Arg(list, "conv filters of each block (two 3x3 convs and a 2x2 pool each)",
+                       item=int, range="[1, inf)"),
+           units=Arg(int, "width of the final dense layer (the feature vector)", range="[1, inf)"),
+           dropout=Arg(float, "dropout before the dense layer", range="[0, 1)"))
 def cnn(input_shape, model_name="cnn", filters=(32, 64), units=128, dropout=0.0):
     """A small CNN: [conv3x3-relu, conv3x3-relu, maxpool] per filter count, then dense.
 
@@ -127,6 +131,8 @@ def cnn(input_shape, model_name="cnn", filters=(32, 64), units=128, dropout=0.0)
 
 
 @register_encoder("mlp")
+@arguments(units=Arg(list, "width of each dense layer", item=int, range="[1, inf)"),
+           dropout=Arg(float, "dropout after each dense layer", range="[0, 1)"))
 def mlp(input_shape, model_name="mlp", units=(128, 64), dropout=0.0):
     """A multi-layer perceptron (inputs of any shape are flattened first).
 
@@ -150,6 +156,25 @@ def mlp(input_shape, model_name="mlp", units=(128, 64), dropout=0.0):
 
 
 @register_encoder("keras_application")
+@arguments(name=Arg(str, "a keras.applications backbone (the list of keras 3.15)", choices=(
+    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
+    "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
+    "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
+    "EfficientNetB7", "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2",
+    "EfficientNetV2B3", "EfficientNetV2L", "EfficientNetV2M", "EfficientNetV2S",
+    "InceptionResNetV2", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
+    "MobileNetV3Small", "NASNetLarge", "NASNetMobile", "ResNet101", "ResNet101V2", "ResNet152",
+    "ResNet152V2", "ResNet50", "ResNet50V2", "VGG16", "VGG19", "Xception")),
+           weights=Arg(str, "a local weights file; null: random initialisation", null=True),
+           image_size=Arg(int, "side the image is resized to; null: the image's or the backbone's "
+                           "minimum", range="[32, inf)", null=True),
+           pixel_scale=Arg(float, "pixels are mapped to x * pixel_scale + pixel_offset"),
+           pixel_offset=Arg(float, "see pixel_scale"),
+           pooling=Arg(str, "global pooling of the last feature map", choices=("avg", "max")),
+           trainable=Arg(bool, "false freezes the backbone"),
+           units=Arg(int, "a dense projection after pooling; null: none", range="[1, inf)",
+                     null=True),
+           backbone_args=Arg(dict, "extra keyword arguments of the application", null=True))
 def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
                       weights: Optional[str] = None, image_size: Optional[int] = None,
                       pixel_scale=1.0, pixel_offset=0.0, pooling="avg", trainable=True,
@@ -225,6 +250,9 @@ def _sequence_shape(input_shape, encoder):
 
 
 @register_encoder("bilstm")
+@arguments(units=Arg(list, "LSTM units of each layer (per direction)", item=int,
+                     range="[1, inf)"),
+           dropout=Arg(float, "dropout on each layer's input", range="[0, 1)"))
 def bilstm(input_shape, model_name="bilstm", units=(64,), dropout=0.0):
     """Stacked bidirectional LSTMs over token embeddings, one state per token.
 
@@ -277,6 +305,13 @@ class SinusoidalPosition(keras.layers.Layer):
 
 
 @register_encoder("transformer")
+@arguments(rules={"units": "units % num_heads == 0"},
+           units=Arg(int, "model width (divisible by num_heads)", range="[1, inf)"),
+           num_layers=Arg(int, "encoder blocks", range="[1, inf)"),
+           num_heads=Arg(int, "attention heads per block", range="[1, inf)"),
+           ff_units=Arg(int, "width of each block's feed-forward layer", range="[1, inf)"),
+           dropout=Arg(float, "dropout on attention weights and each sublayer's output",
+                         range="[0, 1)"))
 def transformer(input_shape, model_name="transformer", units=64, num_layers=2, num_heads=4,
                 ff_units=128, dropout=0.1):
     """A small Transformer encoder over token embeddings (post-norm blocks of Vaswani et

@@ -27,7 +27,7 @@ Example:
 16.25
 """
 
-import copy
+import dataclasses
 import os
 
 BASELINES_DIR = "baselines"
@@ -68,43 +68,39 @@ def format_delta_m(report, title=None):
 
 
 def baseline_config(config, task_name):
-    """The config of the single-task baseline of `task_name`: one task, `single_task`
+    """The `Config` of the single-task baseline of `task_name`: one task, `single_task`
     architecture, equal weighting; everything else as in `config`."""
     from models.architectures.single_task import single_task_config
 
-    cfg = copy.deepcopy(config)
-    cfg["data"]["tasks"] = [task_name]
-    cfg["data"]["auxiliary_tasks"] = []
-    cfg["model"].update(single_task_config(cfg["model"], task_name))
-    cfg["train"]["weighting"] = "equal"
-    cfg["train"]["weighting_args"] = {}
-    cfg["train"]["task_weights"] = {}
-    cfg["train"]["loss_options"] = {k: v for k, v in (cfg["train"].get("loss_options") or {}).items()
-                                    if k == task_name}
-    monitor = cfg["train"]["monitor"]
+    train = config.train
+    monitor = train.monitor
     if monitor not in ("val_loss", "loss") and not monitor.startswith(
             (f"val_{task_name}_", f"train_{task_name}_")):
-        cfg["train"]["monitor"] = "val_loss"  # the multi-task monitor names another task
-    return cfg
+        monitor = "val_loss"  # the multi-task monitor names another task
+    return config.replace(
+        data={"tasks": [task_name], "auxiliary_tasks": []},
+        model=single_task_config(dataclasses.asdict(config.model), task_name),
+        train={"weighting": "equal", "weighting_args": {}, "task_weights": {}, "monitor": monitor,
+               "loss_options": {k: v for k, v in train.loss_options.items() if k == task_name}})
 
 
 def baseline_dir(run_dir, task_name):
     return os.path.join(run_dir, BASELINES_DIR, task_name)
 
 
-def train_baselines(config, run_dir, strategy=None, is_chief=True, resume=False, verbose=1):
-    """Trains one single-task model per task into `<run_dir>/baselines/<task>/`;
-    returns {task: test metrics}."""
+def train_baselines(experiment, run_dir, resume=False, verbose=1):
+    """Trains one single-task model per main task of `experiment` (an `Experiment`) into
+    `<run_dir>/baselines/<task>/`, with its strategy; returns {task: test metrics}."""
     from training.experiment import Experiment
 
     results = {}
-    for task in Experiment(config, strategy=strategy).tasks:
+    for task in experiment.tasks:
         if task.auxiliary:
             continue
-        cfg = baseline_config(config, task.name)
+        cfg = baseline_config(experiment.config, task.name)
         if verbose:
-            print(f"--- single-task baseline: {task.name} ({cfg['model']['architecture']})")
-        exp = Experiment(cfg, strategy=strategy, is_chief=is_chief)
+            print(f"--- single-task baseline: {task.name} ({cfg.model.architecture})")
+        exp = Experiment(cfg, strategy=experiment.strategy, is_chief=experiment.is_chief)
         results[task.name] = exp.train(baseline_dir(run_dir, task.name), resume=resume,
                                        verbose=verbose)[task.name]
     return results

@@ -8,18 +8,20 @@ before any data or model is built: a wrong key, type, range or choice, or
 broken YAML, raises `ConfigError` naming the key and the valid values
 (`train.py` prints it as `config error: ...` and exits 2).
 
-The result is a plain nested dict (`config["train"]["epochs"]`), saved as the
-run's `config.yaml`. Keys whose value is a free-form mapping (`data.options`,
-`model.encoder_args`, `model.args`, `train.weighting_args`) accept any sub-key;
-their consumers check them against their signatures (`utils/arguments.py`),
-before any work too (`training.experiment.Experiment.validate`).
+The result is a `Config` (`config.train.epochs`), the object every consumer
+takes (experiment, trainer, baselines, studies); `Config.to_dict()` is what is
+saved as the run's `config.yaml` (and `Config.from_dict` reads one back). Keys whose
+value is a free-form mapping (`data.options`, `model.encoder_args`, `model.args`,
+`train.weighting_args`, `train.optimizer_args`) hold the arguments of the thing
+a name picks; they are checked at load against what that thing declares
+(`training/arguments.py`, `utils/arguments.py`), without importing TensorFlow.
 `--set data.options.train=x` sets one entry of such a mapping and keeps the
 others; `--set data.options={...}` replaces the whole mapping.
 
 Example:
 >>> from training.config import load_config
 >>> cfg = load_config(None, ["train.epochs=1", "data.tasks=[left]"])
->>> cfg["train"]["epochs"], cfg["data"]["tasks"]
+>>> cfg.train.epochs, cfg.data.tasks
 (1, ['left'])
 >>> load_config(None, ["train.epochs=two"])
 Traceback (most recent call last):
@@ -35,6 +37,9 @@ import re
 from typing import List, Optional
 
 import yaml
+
+from training.arguments import check_config_arguments
+from utils.arguments import ArgumentError
 
 
 class ConfigError(ValueError):
@@ -60,41 +65,49 @@ class DataConfig:
     data_dir: Optional[str] = _field(None, doc="TFDS data_dir; default $TFDS_DATA_DIR or ./tfds_data")
     max_train_examples: Optional[int] = _field(None, minimum=1, doc="first N training examples")
     max_eval_examples: Optional[int] = _field(None, minimum=1, doc="first N validation/test examples")
-    shuffle_buffer: int = _field(10000, minimum=1)
+    shuffle_buffer: int = _field(10000, minimum=1, doc="examples the training shuffle draws from")
 
 
 @dataclasses.dataclass
 class ModelConfig:
     """`model:` the architecture and its encoder."""
 
-    architecture: str = _field("shared_bottom", doc="a registered architecture")
-    encoder: str = _field("cnn", doc="a registered encoder")
-    encoder_args: dict = _field({}, free_form=True)
-    args: dict = _field({}, free_form=True, doc="the architecture's arguments")
+    architecture: str = _field("shared_bottom", doc="a registered architecture: `python train.py --list`")
+    encoder: str = _field("cnn", doc="a registered encoder: `python train.py --list`")
+    encoder_args: dict = _field({}, free_form=True,
+                                doc="the encoder's arguments: `python train.py --list <encoder>`")
+    args: dict = _field({}, free_form=True,
+                        doc="the architecture's arguments: `python train.py --list <architecture>`")
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """`train:` the optimisation, the weighting method, checkpoints and stopping."""
 
-    epochs: int = _field(3, minimum=1)
-    batch_size: int = _field(128, minimum=1)
-    optimizer: str = _field("adam", doc="`python train.py --list`")
-    learning_rate: float = _field(1e-3, greater_than=0)
-    seed: int = _field(42)
+    epochs: int = _field(3, minimum=1, doc="passes over the training split")
+    batch_size: int = _field(128, minimum=1, doc="examples per step (global, over every replica)")
+    optimizer: str = _field("adam", doc="a registered optimizer: `python train.py --list`")
+    optimizer_args: dict = _field({}, free_form=True,
+                                  doc="its arguments: `python train.py --list <optimizer>`")
+    learning_rate: float = _field(1e-3, greater_than=0, doc="the optimizer's step size")
+    seed: int = _field(42, doc="seeds the initial weights and the shuffle")
     weighting: str = _field("equal", doc="a method: `python train.py --list`")
-    weighting_args: dict = _field({}, free_form=True, doc="its arguments (e.g. {c: 0.4} for cagrad)")
+    weighting_args: dict = _field({}, free_form=True,
+                                  doc="its arguments (e.g. {c: 0.4} for cagrad): "
+                                      "`python train.py --list <method>`")
     gradient_on: Optional[str] = _field(
         None, choices=("representation", "parameters"),
         doc="where methods that use per-task gradients take them; default representation")
     task_weights: dict = _field({}, free_form=True, doc="per-task weights (weighting: static)")
     monitor: str = _field("val_loss", doc="val_loss or val_<task>_<metric>")
-    monitor_mode: str = _field("auto", choices=("auto", "min", "max"))
+    monitor_mode: str = _field("auto", choices=("auto", "min", "max"),
+                               doc="auto: the direction the monitored metric's task gives it")
     early_stopping_patience: int = _field(0, minimum=0, doc="0 = off")
     primary_metrics: dict = _field({}, free_form=True,
                                    doc="per task, the metric Δm and studies rank by")
     loss_options: dict = _field({}, free_form=True,
-                                doc="per task: pos_weight, class_weights, focal_gamma")
+                                doc="per task, options of its kind's loss (pos_weight, "
+                                    "class_weights, focal_gamma): `python train.py --list <kind>`")
     diagnostics_per_epoch: int = _field(4, minimum=0,
                                         doc="sampled steps per epoch for gradient cosines")
     affinity_per_epoch: int = _field(1, minimum=0, doc="sampled steps per epoch for task affinity")
@@ -102,6 +115,42 @@ class TrainConfig:
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+@dataclasses.dataclass
+class Config:
+    """A whole experiment config, typed: what `load_config` returns and every consumer takes.
+
+    `to_dict()` is the saved `config.yaml` (nested plain mappings, one per section);
+    `from_dict` reads one back (a run's `config.yaml`, a study's `study_config.yaml`).
+    """
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def to_dict(self):
+        return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
+
+    @classmethod
+    def from_dict(cls, sections):
+        """From checked nested mappings (`check_types`' output)."""
+        return cls(**{name: section(**copy.deepcopy(sections[name]))
+                      for name, section in SECTIONS.items()})
+
+    def replace(self, **sections):
+        """A copy with some fields changed, per section: `replace(train={"epochs": 1})`."""
+        copied = copy.deepcopy(self)
+        changed = {name: dataclasses.replace(getattr(copied, name), **copy.deepcopy(fields))
+                   for name, fields in sections.items()}
+        return dataclasses.replace(copied, **changed)
+
+
+def field_docs():
+    """{"section.key": (field, its one line of meaning)} for every config key, in order:
+    what `python train.py --list config` prints and the docs' config reference reads."""
+    return {f"{name}.{f.name}": (f, f.metadata["doc"])
+            for name, section in SECTIONS.items() for f in dataclasses.fields(section)}
 DEFAULTS = {name: dataclasses.asdict(cls()) for name, cls in SECTIONS.items()}
 FREE_FORM = {(s, f.name) for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)
              if f.metadata["free_form"]}
@@ -267,9 +316,15 @@ def load_config(path=None, overrides=(), values=None):
         config["data"]["tasks"] = []
     elif isinstance(tasks, str):
         config["data"]["tasks"] = [t.strip() for t in tasks.split(",") if t.strip()]
-    return check_types(config)
+    check_types(config)
+    try:
+        check_config_arguments(config)
+    except ArgumentError as e:
+        raise ConfigError(str(e)) from None
+    return Config.from_dict(config)
 
 
 def save_config(config, path):
+    """Writes a `Config` as YAML (the run's `config.yaml`)."""
     with open(path, "w") as f:
-        yaml.safe_dump(config, f, sort_keys=False)
+        yaml.safe_dump(config.to_dict(), f, sort_keys=False)

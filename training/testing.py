@@ -13,6 +13,8 @@ Example:
 >>> inputs, labels, masks = next(iter(p.train(epoch=0, batch_size=16)))
 >>> inputs["x"].shape, masks["t1_regression"].shape
 (TensorShape([16, 8]), TensorShape([16]))
+>>> train_config(weighting="pcgrad").diagnostics_per_epoch
+0
 """
 
 import dataclasses
@@ -23,9 +25,17 @@ import tensorflow as tf
 
 from data.inputs import InputSpec
 from data.tasks import Task
+from training.config import TrainConfig
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")
 CLASSES = {"multiclass": ("a", "b", "c"), "multilabel": ("p", "q", "r")}
+
+
+def train_config(**fields):
+    """A `TrainConfig` for tests and benchmarks: the defaults with the diagnostics off
+    (they are sampled steps of their own), and `fields` set."""
+    quiet = {"diagnostics_per_epoch": 0, "affinity_per_epoch": 0, "gate_diagnostics": False}
+    return TrainConfig(**{**quiet, **fields})
 
 
 @dataclasses.dataclass

@@ -21,8 +21,9 @@ weighting state, epoch) and saves the best model as `best.keras`. A non-finite
 loss stops training with `NonFiniteLossError`; the last checkpoint stays.
 
 Example:
+>>> from training.config import TrainConfig
 >>> from training.trainer import Trainer
->>> trainer = Trainer(model, tasks, run_dir="runs/x", weighting="pcgrad")  # doctest: +SKIP
+>>> trainer = Trainer(model, tasks, TrainConfig(weighting="pcgrad"), run_dir="runs/x")  # doctest: +SKIP
 >>> history = trainer.fit(lambda epoch: train_ds(epoch), val_ds, epochs=3)  # doctest: +SKIP
 """
 
@@ -40,11 +41,11 @@ import numpy as np
 import tensorflow as tf
 
 from models.losses import masked_loss_sum
+from training.config import TrainConfig
 from training.metrics import make_task_metrics
+from training.setup import TrainSetup
 from training.sharing import find_shared
-from training.weighting import Step, StepInfo, make_weighting
-
-GRADIENT_ON = ("representation", "parameters")
+from training.weighting import Step, StepInfo
 
 
 class NonFiniteLossError(RuntimeError):
@@ -71,93 +72,80 @@ def concatenate_batches(arrays):
                            for a in arrays])
 
 
-def _monitor_mode(monitor, mode):
-    if mode in ("min", "max"):
-        return mode
-    return "max" if any(k in monitor for k in ("accuracy", "auc", "f1")) else "min"
-
-
 class Trainer:
     """Trains a multi-task model with masked per-task losses.
 
     Args:
         model: `MultiTaskModel` (built under `strategy.scope()` when a strategy is used).
         tasks: tuple of `Task`. The tasks trained (the model's outputs).
-        run_dir: str or None. Where checkpoints, logs and `best.keras` go.
-        optimizer: a Keras optimizer (created under the strategy scope), or None for Adam.
-        weighting: str. A registered method (`training.weighting.list_weightings()`).
-        weighting_args: dict. Its arguments.
-        task_weights: dict. Static task weights.
-        gradient_on: str. `representation` or `parameters`: where per-task gradients
-            are taken for methods that need them.
+        config: `TrainConfig`, or the `TrainSetup` resolved from one for `tasks` (what
+            `Experiment` passes); default `TrainConfig()`. Gives the weighting method,
+            the optimizer, the monitored metric, early stopping, loss options and
+            diagnostics.
         strategy: `tf.distribute.Strategy` or None (the default strategy).
-        monitor: str. `val_loss` or `val_<task>_<metric>`: picks the best checkpoint
-            and drives early stopping.
-        monitor_mode: str. `min`, `max` or `auto`.
-        early_stopping_patience: int. Epochs without improvement before stopping; 0 = off.
+        run_dir: str or None. Where checkpoints, logs and `best.keras` go.
         is_chief: bool. Only the chief writes files (multi-worker).
         verbose: int. 0 silent, 1 progress bar and epoch summaries.
-        diagnostics: dict or None. Arguments of `training.diagnostics.Diagnostics`
-            (gradient conflict, task affinity, gate use on sampled steps); None: off.
-        loss_options: dict. Per task, options of its kind's loss (`pos_weight`,
-            `class_weights`, `focal_gamma`), checked by the kind.
+        optimizer: a Keras optimizer (created under the strategy scope) instead of the
+            one the config names.
     """
 
-    def __init__(self, model, tasks, run_dir=None, optimizer=None, weighting="equal",
-                 weighting_args=None, task_weights=None, strategy=None, monitor="val_loss",
-                 monitor_mode="auto", early_stopping_patience=0, is_chief=True, verbose=1,
-                 gradient_on="representation", diagnostics=None, loss_options=None):
-        if gradient_on not in GRADIENT_ON:
-            raise ValueError(f"train.gradient_on: {gradient_on!r} is not one of {', '.join(GRADIENT_ON)}")
+    def __init__(self, model, tasks, config=None, *, strategy=None, run_dir=None, is_chief=True,
+                 verbose=1, optimizer=None):
+        self.tasks = tuple(tasks)
+        setup = config if isinstance(config, TrainSetup) else TrainSetup.resolve(
+            config or TrainConfig(), self.tasks)
+        if [t.name for t in setup.tasks] != [t.name for t in self.tasks]:
+            raise ValueError(f"Trainer: the setup was resolved for tasks "
+                             f"{[t.name for t in setup.tasks]}, not {[t.name for t in self.tasks]}")
+        self.setup = setup
         self.strategy = strategy or tf.distribute.get_strategy()
         self.model = model
-        self.tasks = tuple(tasks)
         self.run_dir = run_dir
         self.is_chief = is_chief
         self.verbose = verbose
-        self.monitor = monitor
-        self.monitor_mode = _monitor_mode(monitor, monitor_mode)
-        self.patience = int(early_stopping_patience or 0)
-        self.gradient_on = gradient_on
-        self.loss_options = dict(loss_options or {})
-        for task in self.tasks:
-            if task.name in self.loss_options:
-                task.check_loss_options(self.loss_options[task.name])
-        unknown = sorted(set(self.loss_options) - {t.name for t in self.tasks})
-        if unknown:
-            raise ValueError(f"train.loss_options: unknown task(s) {unknown}; tasks: "
-                             f"{', '.join(t.name for t in self.tasks)}")
+        self.monitor = setup.monitor
+        self.patience = setup.config.early_stopping_patience
+        self.gradient_on = setup.gradient_on
+        self.loss_options = setup.loss_options
         with self.strategy.scope():
-            self.optimizer = optimizer or keras.optimizers.Adam(1e-3)
-            self.weighting = make_weighting(weighting, self.tasks, task_weights,
-                                            **(weighting_args or {}))
+            self.optimizer = optimizer or setup.make_optimizer()
+            self.weighting = setup.make_weighting()
             self.train_metrics = make_task_metrics(self.tasks)
             self.eval_metrics = make_task_metrics(self.tasks)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             # Built here, not lazily in the first step: variables created inside a
             # distributed tf.function fail under MirroredStrategy.
             self.optimizer.build(model.trainable_variables + self.weighting.variables_to_train)
-        self.shared = None
-        representation = ()
-        if self.weighting.uses_gradients:
-            self.shared = find_shared(model)
-            if gradient_on == "representation":
-                representation = self.shared.representation
-        self._forward = model.training_view(representation)
-        self._train_fn = None
-        self._eval_fn = None
+        self._build_views()
         self.diagnostics = None
-        if diagnostics is not None:
+        if setup.diagnostics() is not None:
             from training.diagnostics import Diagnostics
-            self.diagnostics = Diagnostics(self, **diagnostics)
+            self.diagnostics = Diagnostics(self, **setup.diagnostics())
         self.best_weights = None  # the best epoch's weights, once one is seen in this process
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=self.optimizer,
                                               epoch=self.epoch, weighting=self.weighting)
+        self._make_checkpoint_manager()
+
+    def _build_views(self):
+        """The shared part (for methods that need per-task gradients) and the forward pass
+        that returns the shared representation when they take gradients there."""
+        self.shared = None
+        representation = ()
+        if self.weighting.uses_gradients:
+            self.shared = find_shared(self.model)
+            if self.gradient_on == "representation":
+                representation = self.shared.representation
+        self._forward = self.model.training_view(representation)
+        self._train_fn = None
+        self._eval_fn = None
+
+    def _make_checkpoint_manager(self):
         self.manager = None
         self._scratch = None
-        if run_dir:
-            ckpt_dir = os.path.join(run_dir, "checkpoints")
-            if not is_chief:
+        if self.run_dir:
+            ckpt_dir = os.path.join(self.run_dir, "checkpoints")
+            if not self.is_chief:
                 # Every worker must take part in saving; the others write to scratch space.
                 self._scratch = tempfile.mkdtemp(prefix="mtl_worker_ckpt_")
                 self.restore_dir = ckpt_dir
@@ -315,114 +303,104 @@ class Trainer:
         """
         start = self.restore() if resume else 0
         history = (self._load_history() if resume else [])[:start]
-        best = self._best_from(history)
-        waited = self._waited_from(history)
+        best, waited = self._best_so_far(history)
         writers = self._writers()
-        names = [t.name for t in self.tasks]
         try:
             for epoch in range(start, epochs):
-                for m in self.train_metrics.values():
-                    m.reset()
                 if self.verbose:
                     print(f"Epoch {epoch + 1}/{epochs}")
-                ds = train_ds_fn(epoch)
-                steps = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
-                # A live bar on a terminal; one line per epoch in logs (CI, files).
-                bar = keras.utils.Progbar(
-                    steps, verbose=(1 if sys.stdout.isatty() else 2) if self.verbose else 0)
-                weight_sum, nsteps = np.zeros(len(names)), 0
-                step_times, epoch_start = [], time.perf_counter()
-                for step, batch in enumerate(self._distribute(ds)):
-                    started = time.perf_counter()
-                    loss, weights = self.train_step(batch)
-                    loss = float(loss)
-                    if epoch > start or step > 0:  # the run's first step traces the graph
-                        step_times.append(time.perf_counter() - started)
-                    if not math.isfinite(loss):
-                        raise NonFiniteLossError(
-                            f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; training "
-                            f"stopped. The last good checkpoint (epoch {epoch}) is kept in "
-                            f"{os.path.join(self.run_dir or '.', 'checkpoints')}; resume from it "
-                            "with --resume after lowering train.learning_rate or checking the labels.")
-                    weight_sum += weights.numpy()
-                    nsteps += 1
-                    if self.diagnostics is not None:
-                        self.diagnostics.on_step(epoch + 1, step, steps, batch)
-                    bar.update(step + 1, [("loss", loss)] + [
-                        (f"{n}_loss", float(self.train_metrics[n].metrics["loss"].result()))
-                        for n in names])
-                train = {n: m.result() for n, m in self.train_metrics.items()}
-                self.weighting.on_epoch_end(np.array([train[n]["loss"] for n in names], np.float32))
-                logs = {"epoch": epoch + 1, "train": train,
-                        "weights": {n: float(w) for n, w in zip(names, weight_sum / max(nsteps, 1))},
-                        "step_time_ms": 1000.0 * float(np.mean(step_times)) if step_times else None,
-                        "epoch_time_s": time.perf_counter() - epoch_start,
-                        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
-                if val_ds is not None:
-                    logs["validation"] = self.evaluate(val_ds)
-                    logs["val_loss"] = self.total_loss(logs["validation"])
-                if self.diagnostics is not None and self.diagnostics.active:
-                    logs["diagnostics"] = self.diagnostics.epoch_summary(val_ds)
+                logs = self._train_epoch(epoch, train_ds_fn(epoch), first=epoch == start)
+                self._evaluate_epoch(logs, val_ds)
                 history.append(logs)
                 self._log(writers, logs)
-                self.epoch.assign(epoch + 1)
-                if self._improved(logs, best):
-                    best = self._monitored(logs)
-                    waited = 0
-                    self._save_best()
-                else:
-                    waited += 1
-                if self.manager is not None:
-                    self.manager.save(checkpoint_number=epoch + 1)
-                self._save_history(history)
-                if self.verbose:
-                    self._print_epoch(logs)
+                best, waited = self._end_epoch(logs, history, best, waited)
                 if self.patience and waited >= self.patience:
                     if self.verbose:
-                        print(f"Early stopping: {self.monitor} did not improve for {waited} epochs.")
+                        print(f"Early stopping: {self.monitor.name} did not improve for "
+                              f"{waited} epochs.")
                     break
         finally:
             if self._scratch:
                 shutil.rmtree(self._scratch, ignore_errors=True)
         return history
 
+    def _train_epoch(self, epoch, ds, first):
+        """One pass over `ds`; returns the epoch's logs (train metrics, mean weights, times)."""
+        for m in self.train_metrics.values():
+            m.reset()
+        names = [t.name for t in self.tasks]
+        steps = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
+        # A live bar on a terminal; one line per epoch in logs (CI, files).
+        bar = keras.utils.Progbar(
+            steps, verbose=(1 if sys.stdout.isatty() else 2) if self.verbose else 0)
+        weight_sum, nsteps = np.zeros(len(names)), 0
+        step_times, epoch_start = [], time.perf_counter()
+        for step, batch in enumerate(self._distribute(ds)):
+            started = time.perf_counter()
+            loss, weights = self.train_step(batch)
+            loss = float(loss)
+            if not (first and step == 0):  # the run's first step traces the graph
+                step_times.append(time.perf_counter() - started)
+            self._check_finite(loss, epoch, step)
+            weight_sum += weights.numpy()
+            nsteps += 1
+            if self.diagnostics is not None:
+                self.diagnostics.on_step(epoch + 1, step, steps, batch)
+            bar.update(step + 1, [("loss", loss)] + [
+                (f"{n}_loss", float(self.train_metrics[n].metrics["loss"].result()))
+                for n in names])
+        train = {n: m.result() for n, m in self.train_metrics.items()}
+        self.weighting.on_epoch_end(np.array([train[n]["loss"] for n in names], np.float32))
+        return {"epoch": epoch + 1, "train": train,
+                "weights": {n: float(w) for n, w in zip(names, weight_sum / max(nsteps, 1))},
+                "step_time_ms": 1000.0 * float(np.mean(step_times)) if step_times else None,
+                "epoch_time_s": time.perf_counter() - epoch_start,
+                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+
+    def _check_finite(self, loss, epoch, step):
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(
+                f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; training "
+                f"stopped. The last good checkpoint (epoch {epoch}) is kept in "
+                f"{os.path.join(self.run_dir or '.', 'checkpoints')}; resume from it "
+                "with --resume after lowering train.learning_rate or checking the labels.")
+
+    def _evaluate_epoch(self, logs, val_ds):
+        """Adds the validation metrics and the diagnostics' summary to an epoch's logs."""
+        if val_ds is not None:
+            logs["validation"] = self.evaluate(val_ds)
+            logs["val_loss"] = self.total_loss(logs["validation"])
+        if self.diagnostics is not None and self.diagnostics.active:
+            logs["diagnostics"] = self.diagnostics.epoch_summary(val_ds)
+
+    def _end_epoch(self, logs, history, best, waited):
+        """Saves the best model, the checkpoint and the history; returns (best, waited)."""
+        self.epoch.assign(logs["epoch"])
+        value = self.monitor.value(logs)
+        if self.monitor.improved(value, best):
+            best, waited = value, 0
+            self._save_best()
+        else:
+            waited += 1
+        if self.manager is not None:
+            self.manager.save(checkpoint_number=logs["epoch"])
+        self._save_history(history)
+        if self.verbose:
+            self._print_epoch(logs)
+        return best, waited
+
     # ------------------------------------------------------------- bookkeeping
-    def _monitored(self, logs):
-        if self.monitor == "val_loss":
-            return logs.get("val_loss")
-        if self.monitor == "loss":
-            return sum(r["loss"] for r in logs["train"].values())
-        prefix, rest = self.monitor.split("_", 1) if "_" in self.monitor else ("", self.monitor)
-        source = logs.get("validation") if prefix == "val" else logs["train"]
-        for task in self.tasks:
-            if rest.startswith(task.name + "_"):
-                metric = rest[len(task.name) + 1:]
-                if source and metric in source[task.name]:
-                    return source[task.name][metric]
-        valid = ["val_loss"] + [f"val_{n}_{m}" for n, ms in self.eval_metrics.items() for m in ms.metrics]
-        raise ValueError(f"train.monitor: unknown metric {self.monitor!r}; valid: {', '.join(valid)}")
-
-    def _best_from(self, history):
-        values = [self._monitored(h) for h in history if self._monitored(h) is not None]
-        if not values:
-            return None
-        return min(values) if self.monitor_mode == "min" else max(values)
-
-    def _waited_from(self, history):
-        """Epochs since the best one, so a resumed run's early stopping counts on."""
-        waited, best = 0, None
+    def _best_so_far(self, history):
+        """(best monitored value, epochs since it) over a resumed run's history, so its
+        early stopping counts on."""
+        best, waited = None, 0
         for logs in history:
-            if self._improved(logs, best):
-                best, waited = self._monitored(logs), 0
+            value = self.monitor.value(logs)
+            if self.monitor.improved(value, best):
+                best, waited = value, 0
             else:
                 waited += 1
-        return waited
-
-    def _improved(self, logs, best):
-        value = self._monitored(logs)
-        if value is None or best is None:
-            return True
-        return value < best if self.monitor_mode == "min" else value > best
+        return best, waited
 
     def _save_best(self):
         self.best_weights = self.model.get_weights()

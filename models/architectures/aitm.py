@@ -63,6 +63,7 @@ from keras import ops
 from models.architectures.blocks import dense_stack
 from models.architectures.esmm import funnel_tasks, network_inputs
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 # log of the largest conditional probability `ConditionalLogit` returns (1 - 1e-6):
 # p_t / p_{t-1} may exceed 1 while the calibrator has not yet enforced the order.
@@ -145,6 +146,17 @@ class ConditionalLogit(keras.layers.Layer):
 
 
 @register_architecture("aitm")
+@arguments(funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
+                      item=str, length="[2, inf)"),
+           cvr_task=Arg(str,
+                        "a binary task whose output is p(last step | the one before), or null",
+                        null=True),
+           shared_encoder=Arg(bool,
+                              "one encoder under every tower (true), or one each (false, the "
+                              "paper)"),
+           tower_units=Arg(list, "dense layers of each tower; the last width is the AIT module's",
+                           item=int, range="[1, inf)", length="[1, inf)"),
+           calibrator_weight=Arg(float, "alpha of the calibrator (0: off)", range="[0, inf)"))
 def aitm(features, tasks, make_encoder, funnel=("click", "click_conversion"),
          cvr_task: Optional[str] = None, shared_encoder=False, tower_units=(64, 32),
          calibrator_weight=0.6):

@@ -39,6 +39,7 @@ Example:
 from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 def extraction_network(features, tasks, make_encoder, num_levels, num_shared_experts,
@@ -101,6 +102,18 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
 
 
 @register_architecture("cgc")
+@arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
+                  "expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+           num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),
+           num_task_experts=Arg(int, "experts of each task", range="[0, inf)"),
+           expert_units=Arg(list,
+                            "dense layers of each expert (after its own encoder, or on the shared "
+                            "encoder's output)",
+                            item=int, range="[1, inf)"),
+           shared_encoder=Arg(bool,
+                              "one shared encoder under dense experts (true), or an encoder per "
+                              "expert on the raw features (false, the paper)"),
+           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """CGC: shared and task-specific experts, one gate per task (see the module docstring)."""

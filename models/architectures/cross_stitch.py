@@ -44,6 +44,7 @@ from keras import ops
 
 from models.encoders import encoder_stages
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -92,6 +93,12 @@ class CrossStitch(keras.layers.Layer):
 
 
 @register_architecture("cross_stitch")
+@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
+           self_weight=Arg(float,
+                           "initial diagonal of each cross-stitch unit (the paper's alpha_S)",
+                           range="[0, 1]"),
+           lr_multiplier=Arg(float, "the units' learning rate relative to the network's",
+                             range="(0, inf)"))
 def cross_stitch(features, tasks, make_encoder, tower_units=(64,), self_weight=0.9,
                  lr_multiplier=1.0):
     """Cross-stitch: per-task networks linked by learned mixing units (see the module docstring)."""

@@ -65,6 +65,7 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -124,6 +125,14 @@ def network_inputs(features, make_encoder, shared_encoder, names):
 
 
 @register_architecture("esmm")
+@arguments(ctr_task=Arg(str, "the click task (binary)"),
+           ctcvr_task=Arg(str, "the click-and-conversion task (binary)"),
+           cvr_task=Arg(str, "the post-click conversion task (binary), or null", null=True),
+           shared_encoder=Arg(bool,
+                              "one encoder under both networks (true), or one each (false, the "
+                              "paper)"),
+           tower_units=Arg(list, "dense layers of each network after its encoder", item=int,
+                           range="[1, inf)"))
 def esmm(features, tasks, make_encoder, ctr_task="click", ctcvr_task="click_conversion",
          cvr_task: Optional[str] = "conversion", shared_encoder=False, tower_units=(64,)):
     """ESMM: pCTCVR = pCTR x pCVR trained on every impression (see the module docstring)."""

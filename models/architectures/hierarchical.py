@@ -48,6 +48,7 @@ import keras
 
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 def resolve_levels(tasks, task_levels):
@@ -67,6 +68,13 @@ def resolve_levels(tasks, task_levels):
 
 
 @register_architecture("hierarchical")
+@arguments(task_levels=Arg(dict, "task -> the trunk level it attaches to (every task); null: "
+                                 "the tasks' order", item=int, range="[1, inf)", null=True),
+           level_units=Arg((int, list),
+                           "width of each trunk level's dense layer (a list: one per level)",
+                           item=int, range="[1, inf)"),
+           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
+           level_encoders=Arg(bool, "each level an encoder of its own instead of a dense layer"))
 def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
                  level_units: Union[int, Sequence[int]] = 64, tower_units=(32,),
                  level_encoders: bool = False):

@@ -35,9 +35,20 @@ Example:
 from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @register_architecture("mmoe")
+@arguments(rules={"expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+           num_experts=Arg(int, "experts shared by all tasks", range="[1, inf)"),
+           expert_units=Arg(list,
+                            "dense layers of each expert (after its own encoder, or on the shared "
+                            "encoder's output)",
+                            item=int, range="[1, inf)"),
+           shared_encoder=Arg(bool,
+                              "one shared encoder under dense experts (true), or an encoder per "
+                              "expert on the raw features (false, the paper)"),
+           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""

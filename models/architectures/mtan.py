@@ -48,6 +48,7 @@ import keras
 from models.architectures.blocks import dense_stack
 from models.encoders import encoder_stages
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 def _conv_or_dense(rank, units, kernel, activation, name):
@@ -67,6 +68,7 @@ def _copy(layer, name):
 
 
 @register_architecture("mtan")
+@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def mtan(features, tasks, make_encoder, tower_units=(64,)):
     """MTAN: per-task attention masks on every stage of one shared encoder (see the
     module docstring)."""

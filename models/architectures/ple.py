@@ -39,9 +39,23 @@ Example:
 
 from models.architectures.cgc import extraction_network
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @register_architecture("ple")
+@arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
+                  "expert_units": "len(expert_units) >= 1 or (num_levels == 1 and not "
+                                  "shared_encoder)"},
+           num_levels=Arg(int, "extraction levels (1 = CGC)", range="[1, inf)"),
+           num_shared_experts=Arg(int, "shared experts per level", range="[0, inf)"),
+           num_task_experts=Arg(int, "experts of each task per level", range="[0, inf)"),
+           expert_units=Arg(list,
+                            "dense layers of each expert; experts above level 1 are dense stacks",
+                            item=int, range="[1, inf)"),
+           shared_encoder=Arg(bool,
+                              "one shared encoder under all experts (true), or an encoder per "
+                              "level-1 expert (false)"),
+           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def ple(features, tasks, make_encoder, num_levels=2, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """PLE: stacked CGC levels with shared gates between them (see the module docstring)."""

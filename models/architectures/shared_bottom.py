@@ -22,9 +22,11 @@ Example:
 
 from models.architectures.blocks import towers_on
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @register_architecture("shared_bottom")
+@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def shared_bottom(features, tasks, make_encoder, tower_units=(64,)):
     """Hard sharing. Args: tower_units: list of int, the dense layers of each task tower."""
     shared = make_encoder("shared_encoder")(features)

@@ -51,6 +51,7 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from utils.arguments import Arg, arguments
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -124,6 +125,13 @@ class SoftSharing(keras.layers.Layer):
 
 
 @register_architecture("soft_sharing")
+@arguments(penalty=Arg(float, "weight of the distance penalty (0: independent networks)",
+                       range="[0, inf)"),
+           tower_units=Arg(list, "dense layers on each task's encoder, also softly shared",
+                           item=int, range="[1, inf)"),
+           identical_init=Arg(bool, "start every task network from the same random weights"),
+           penalty_kind=Arg(str, "l2 (squared distances) or trace_norm",
+                            choices=("l2", "trace_norm")))
 def soft_sharing(features, tasks, make_encoder, penalty=1e-3, tower_units=(64,),
                  identical_init=False, penalty_kind="l2"):
     """Soft sharing: one network per task, L2-tied (see the module docstring)."""

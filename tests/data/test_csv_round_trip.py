@@ -49,7 +49,7 @@ def census(tmp_path_factory):
     tfds_dir = str(root / "tfds")
     config = load_config(CENSUS, [f"data.data_dir={tfds_dir}", f"data.options.data_dir={tfds_dir}",
                                   "train.epochs=4"])
-    options = config["data"]["options"]  # relative to the repo in the config
+    options = config.data.options  # relative to the repo in the config
     options["train"] = os.path.join(REPO, options["train"])
     options["test"] = os.path.join(REPO, options["test"])
     experiment = Experiment(config)
@@ -67,7 +67,7 @@ def census(tmp_path_factory):
 
 def raw_rows():
     """The test file's rows exactly as written (" Private", " ?", "47")."""
-    names = load_config(CENSUS, [])["data"]["options"]["column_names"]
+    names = load_config(CENSUS, []).data.options["column_names"]
     with gzip.open(TEST_FILE, "rt", newline="") as f:
         return [dict(zip(names, cells)) for cells in csv.reader(f)]
 

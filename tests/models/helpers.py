@@ -125,6 +125,7 @@ def run_architecture_test(tmp_path, architecture, args=None, expected_params=Non
     Returns:
         The trained model.
     """
+    from training.testing import train_config
     from training.trainer import Trainer
 
     # Build; the config is the constructor's arguments.
@@ -142,7 +143,7 @@ def run_architecture_test(tmp_path, architecture, args=None, expected_params=Non
     batch = make_batch(tasks, inputs, n=8)
     # SGD: Adam's first-step trace costs seconds per architecture on 2 cores, and the
     # optimizer is not what is under test.
-    trainer = Trainer(model, tasks, optimizer=keras.optimizers.SGD(0.01), verbose=0)
+    trainer = Trainer(model, tasks, train_config(), optimizer=keras.optimizers.SGD(0.01), verbose=0)
     before = [w.numpy().copy() for w in model.trainable_weights]
     loss, _ = trainer.train_step(batch)
     assert np.isfinite(float(loss))

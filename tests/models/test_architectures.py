@@ -75,5 +75,5 @@ def test_unknown_architecture_lists_known_names():
 
 
 def test_unknown_architecture_argument_lists_valid_ones():
-    with pytest.raises(ValueError, match=r"unknown argument\(s\) \['experts'\].*num_experts"):
+    with pytest.raises(ValueError, match=r"model.args.experts: unknown argument.*num_experts"):
         build("mmoe", {"experts": 3})

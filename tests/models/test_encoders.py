@@ -27,7 +27,7 @@ def test_stages_end_at_pools_and_dense_layers():
 def test_unknown_encoder_and_argument():
     with pytest.raises(ValueError, match="known encoders: bilstm, cnn, keras_application, mlp, trans"):
         make_encoder("resnet", (8, 8, 1))
-    with pytest.raises(ValueError, match=r"unknown argument\(s\) \['width'\].*filters"):
+    with pytest.raises(ValueError, match=r"encoder_args.width: unknown argument.*filters"):
         make_encoder("cnn", (8, 8, 1), width=3)
 
 
@@ -41,10 +41,18 @@ def test_keras_application_resizes_small_grey_images():
 
 
 def test_keras_application_errors():
-    with pytest.raises(ValueError, match="unknown keras application 'MobileNetV9'.*MobileNetV2"):
+    with pytest.raises(ValueError, match="name: unknown value 'MobileNetV9'; valid: .*MobileNetV2"):
         make_encoder("keras_application", (8, 8, 1), args={"name": "MobileNetV9"})
     with pytest.raises(ValueError, match=r"needs images \[H, W, C\]"):
         make_encoder("keras_application", (5,), args={"name": "MobileNetV2"})
+
+
+def test_keras_application_declares_every_keras_application():
+    import keras
+
+    from models.encoders import ENCODERS
+    declared = ENCODERS.get("keras_application").declared_arguments["name"].choices
+    assert list(declared) == sorted(n for n in dir(keras.applications) if n[:1].isupper())
 
 
 def test_keras_application_loads_a_local_weights_file(tmp_path):

@@ -46,12 +46,13 @@ def test_gradient_methods_train_token_tasks():
     import keras
 
     from tests.models.helpers import make_batch
+    from training.testing import train_config
     from training.trainer import Trainer
 
     model = build("hierarchical", HIERARCHICAL, "bilstm", BILSTM, TAGS, (SENTENCE,))
     for method in ("pcgrad", "uncertainty"):
-        trainer = Trainer(model, TAGS, optimizer=keras.optimizers.SGD(0.01), weighting=method,
-                          verbose=0)
+        trainer = Trainer(model, TAGS, train_config(weighting=method),
+                          optimizer=keras.optimizers.SGD(0.01), verbose=0)
         loss, weights = trainer.train_step(make_batch(TAGS, (SENTENCE,), n=4))
         assert np.isfinite(float(loss)) and weights.shape == (2,)
     # The tasks share the embedding, level 1 and POS's tower (which level 2 reads too).

@@ -28,11 +28,12 @@ def batches(problem, epoch):
 
 
 def train(problem, method, strategy, run_dir=None, is_chief=True):
+    from training.testing import train_config
     from training.trainer import Trainer
     with strategy.scope():
         model = problem.model()
-    trainer = Trainer(model, problem.tasks, run_dir=run_dir, weighting=method, strategy=strategy,
-                      is_chief=is_chief, verbose=0)
+    trainer = Trainer(model, problem.tasks, train_config(weighting=method), run_dir=run_dir,
+                      strategy=strategy, is_chief=is_chief, verbose=0)
     history = trainer.fit(lambda e: batches(problem, e), problem.validation(), epochs=EPOCHS)
     return model, history
 

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from training.config import TrainConfig
 from training.diagnostics import sampled_steps
-from training.testing import synthetic_problem
+from training.testing import synthetic_problem, train_config
 from training.trainer import Trainer
 
 PROBLEM = synthetic_problem(num_tasks=3, num_examples=192, args={
@@ -27,9 +28,10 @@ def _losses(trainer, batch):
 
 def test_cosines_and_affinity_match_a_direct_computation():
     model = PROBLEM.model()
-    trainer = Trainer(model, PROBLEM.tasks, verbose=0, gradient_on="parameters",
-                      diagnostics={"gradients_per_epoch": 1, "affinity_per_epoch": 1,
-                                   "lookahead_lr": 0.5})
+    # The affinity's lookahead step is the optimizer's learning rate.
+    trainer = Trainer(model, PROBLEM.tasks, train_config(
+        gradient_on="parameters", weighting="pcgrad", learning_rate=0.5, diagnostics_per_epoch=1,
+        affinity_per_epoch=1), verbose=0)
     batch = next(iter(PROBLEM.train(0, batch_size=64)))
     shared = trainer.diagnostics.shared.variables
     inputs, labels, masks = batch
@@ -63,8 +65,8 @@ def test_cosines_and_affinity_match_a_direct_computation():
 
 
 def test_diagnostics_are_logged_every_epoch():
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, verbose=0,
-                      diagnostics={"gradients_per_epoch": 3, "affinity_per_epoch": 1})
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(
+        diagnostics_per_epoch=3, affinity_per_epoch=1, gate_diagnostics=True), verbose=0)
     history = trainer.fit(lambda e: PROBLEM.train(e, batch_size=16), PROBLEM.validation(),
                           epochs=2)
     for logs in history:
@@ -86,6 +88,6 @@ def test_diagnostics_are_logged_every_epoch():
 
 def test_nothing_shared_gives_a_note_not_an_error():
     trainer = Trainer(PROBLEM.model(architecture="single_task", args={"tower_units": [4]}),
-                      PROBLEM.tasks, verbose=0, diagnostics={})
+                      PROBLEM.tasks, TrainConfig(), verbose=0)  # the default diagnostics
     history = trainer.fit(lambda e: PROBLEM.train(e, batch_size=32), epochs=1)
     assert "nothing is shared" in history[0]["diagnostics"]["note"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.testing import synthetic_problem
+from training.testing import synthetic_problem, train_config
+from training.monitor import Monitor
 from training.trainer import NonFiniteLossError, Trainer
 from training.weighting import StepInfo, list_weightings, make_weighting
 
@@ -23,7 +24,7 @@ def fit(trainer, epochs=2, problem=PROBLEM, **kw):
 
 @pytest.mark.parametrize("method", list_weightings())
 def test_every_method_trains_and_logs_its_weights(method):
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, weighting=method, verbose=0)
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting=method), verbose=0)
     history = trainer.fit(lambda e: PROBLEM.train(e, batch_size=16), epochs=1)
     assert np.isfinite(history[-1]["train"]["t1_regression"]["loss"])
     weights = history[-1]["weights"]
@@ -33,8 +34,8 @@ def test_every_method_trains_and_logs_its_weights(method):
 
 @pytest.mark.parametrize("method", ["pcgrad", "gradnorm"])
 def test_gradients_on_parameters_trains(method):
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, weighting=method, gradient_on="parameters",
-                      verbose=0)
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks,
+                      train_config(weighting=method, gradient_on="parameters"), verbose=0)
     assert np.isfinite(fit(trainer, epochs=1)[-1]["val_loss"])
 
 
@@ -61,8 +62,8 @@ def test_gradient_balancing_updates_shared_layers_with_the_weighted_sum(gradient
     import keras
     tasks = PROBLEM.tasks[:3]
     model = PROBLEM.model(tasks=tasks)
-    trainer = Trainer(model, tasks, weighting="mgda_ub", gradient_on=gradient_on, verbose=0,
-                      optimizer=keras.optimizers.SGD(learning_rate=0.5))
+    trainer = Trainer(model, tasks, train_config(weighting="mgda_ub", gradient_on=gradient_on),
+                      verbose=0, optimizer=keras.optimizers.SGD(learning_rate=0.5))
     batch = next(iter(PROBLEM.train(0, batch_size=48, tasks=tasks)))
     variables = model.trainable_variables
     before = [v.numpy() for v in variables]
@@ -95,8 +96,8 @@ class InjectedFailure(RuntimeError):
 @pytest.mark.parametrize("method", ["uncertainty", "pcgrad"])
 def test_resume_after_a_crash_matches_an_uninterrupted_run(tmp_path, method):
     epochs = 3
-    full = Trainer(PROBLEM.model(), PROBLEM.tasks, run_dir=str(tmp_path / "full"), weighting=method,
-                   verbose=0)
+    full = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting=method),
+                   run_dir=str(tmp_path / "full"), verbose=0)
     fit(full, epochs)
 
     def crashing(epoch):
@@ -105,12 +106,14 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(tmp_path, method):
         return PROBLEM.train(epoch, batch_size=16)
 
     run = str(tmp_path / "resumed")
-    first = Trainer(PROBLEM.model(), PROBLEM.tasks, run_dir=run, weighting=method, verbose=0)
+    first = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting=method), run_dir=run,
+                    verbose=0)
     with pytest.raises(InjectedFailure):
         first.fit(crashing, PROBLEM.validation(), epochs=epochs)
     assert sorted(os.listdir(os.path.join(run, "checkpoints")))[0].startswith("checkpoint")
     # As a new process would: a fresh model (same seed, as train.py sets it from the config).
-    second = Trainer(PROBLEM.model(), PROBLEM.tasks, run_dir=run, weighting=method, verbose=0)
+    second = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting=method), run_dir=run,
+                     verbose=0)
     history = fit(second, epochs, resume=True)
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for a, b in zip(full.model.get_weights(), second.model.get_weights()):
@@ -122,7 +125,7 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(tmp_path, method):
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     problem = synthetic_problem(num_tasks=2, num_examples=96)
     run = str(tmp_path / "run")
-    trainer = Trainer(problem.model(), problem.tasks, run_dir=run, verbose=0)
+    trainer = Trainer(problem.model(), problem.tasks, train_config(), run_dir=run, verbose=0)
 
     def data(epoch):
         ds = problem.train(epoch, batch_size=24)
@@ -138,7 +141,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
         trainer.fit(data, problem.validation(), epochs=3)
     latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
     assert latest.endswith("-1")
-    restored = Trainer(problem.model(), problem.tasks, run_dir=run, verbose=0)
+    restored = Trainer(problem.model(), problem.tasks, train_config(), run_dir=run, verbose=0)
     assert restored.restore() == 1
     assert all(np.all(np.isfinite(w)) for w in restored.model.get_weights())
     assert [h["epoch"] for h in json.load(open(os.path.join(run, "history.json")))] == [1]
@@ -146,19 +149,35 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 def test_early_stopping_on_a_validation_metric(tmp_path):
     import keras
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, run_dir=str(tmp_path), verbose=0,
-                      optimizer=keras.optimizers.SGD(learning_rate=0.0),  # nothing improves
-                      monitor="val_t0_binary_accuracy", early_stopping_patience=2)
-    assert trainer.monitor_mode == "max"
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks,
+                      train_config(monitor="val_t0_binary_accuracy", early_stopping_patience=2),
+                      run_dir=str(tmp_path), verbose=0,
+                      optimizer=keras.optimizers.SGD(learning_rate=0.0))  # nothing improves
+    assert trainer.monitor.higher_is_better  # accuracy: the task says so
     history = fit(trainer, epochs=10)
     assert len(history) == 3  # the first epoch is the best; two more without improvement
-    with pytest.raises(ValueError, match="valid: val_loss, val_t0_binary_loss"):
-        Trainer(PROBLEM.model(), PROBLEM.tasks, monitor="val_nope_x", verbose=0)._monitored(history[0])
+    with pytest.raises(ValueError, match="valid: val_loss, loss, val_t0_binary_loss"):
+        Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(monitor="val_nope_x"), verbose=0)
+
+
+def test_the_monitor_direction_comes_from_the_task():
+    # rmse and mae are lower-is-better for a regression task, whatever the name says;
+    # monitor_mode overrides the task.
+    tasks = PROBLEM.tasks
+    assert not Monitor.resolve("val_t1_regression_rmse", tasks).higher_is_better
+    assert Monitor.resolve("val_t3_multilabel_f1", tasks).higher_is_better
+    assert not Monitor.resolve("loss", tasks).higher_is_better
+    assert Monitor.resolve("val_t1_regression_rmse", tasks, mode="max").higher_is_better
+    # A kind whose metric has an unusual direction is asked, not guessed from the name.
+    task = tasks[0]
+    odd = type("OddKind", (type(task),), {"metric_higher_is_better": staticmethod(
+        lambda metric: metric != "accuracy")})(task.name, task.kind, task.classes)
+    assert not Monitor.resolve("val_t0_binary_accuracy", (odd,) + tasks[1:]).higher_is_better
 
 
 def test_metrics_by_task_kind_in_history_and_tensorboard(tmp_path):
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, run_dir=str(tmp_path), weighting="rlw",
-                      verbose=0)
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting="rlw"),
+                      run_dir=str(tmp_path), verbose=0)
     fit(trainer, epochs=1)
     history = json.load(open(tmp_path / "history.json"))
     val = history[0]["validation"]
@@ -176,7 +195,7 @@ def test_metrics_by_task_kind_in_history_and_tensorboard(tmp_path):
 
 
 def test_progress_bar_and_epoch_summary_on_the_console(capsys):
-    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, weighting="equal", verbose=1)
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(weighting="equal"), verbose=1)
     fit(trainer, epochs=1)
     out = capsys.readouterr().out
     assert "Epoch 1/1" in out and "3/3" in out  # the progress bar
@@ -187,7 +206,7 @@ def test_progress_bar_and_epoch_summary_on_the_console(capsys):
 def test_final_metrics_report_the_exact_auc():
     from sklearn.metrics import roc_auc_score
     problem = synthetic_problem(num_tasks=4, num_examples=400, missing=0.2)
-    trainer = Trainer(problem.model(), problem.tasks, verbose=0)
+    trainer = Trainer(problem.model(), problem.tasks, train_config(), verbose=0)
     fit(trainer, epochs=1, problem=problem)
     val = problem.validation()
     results = trainer.evaluate(val, exact=True)

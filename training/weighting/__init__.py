@@ -9,7 +9,8 @@
 - `solvers.py`: the small solvers on the Gram matrix they share.
 
 Adding a method is one class in the family's module with its
-`@register_weighting("name")` line.
+`@register_weighting("name")` line and its `@arguments(...)` declaration (what
+`train.weighting_args` may hold: `utils/arguments.py`).
 
 Example:
 >>> from training.weighting import list_weightings
@@ -18,8 +19,8 @@ True
 """
 
 from training.weighting.base import (  # noqa: F401
-    WEIGHTINGS, Step, StepInfo, Weighting, list_weightings, make_weighting, register_weighting,
-    task_gradient_gram)
+    WEIGHTINGS, Step, StepInfo, Weighting, check_task_weights, list_weightings, make_weighting,
+    register_weighting, task_gradient_gram)
 from training.weighting import loss_weighting  # noqa: F401  (registers its methods)
 from training.weighting import gradient_balancing  # noqa: F401  (registers its methods)
 from training.weighting.gradient_balancing import GradientBalancing  # noqa: F401

@@ -53,17 +53,27 @@ def list_weightings():
     return WEIGHTINGS.names()
 
 
-def make_weighting(name, tasks, task_weights=None, **args):
-    """Builds method `name` for `tasks`; unknown names or arguments list the valid ones,
-    arguments of the wrong type name their key, and `task_weights` given to a method
-    that ignores them is an error."""
-    cls = WEIGHTINGS.get(name)
-    check_arguments(cls.__init__, args, "train.weighting_args", skip=("tasks", "task_weights"),
-                    what=repr(name))
+def check_task_weights(cls, task_weights, tasks):
+    """Raises ValueError naming `train.task_weights` when method class `cls` ignores task
+    weights but some are given, or when they name a task not among `tasks`."""
     if task_weights and not cls.takes_task_weights:
         users = [n for n, c in WEIGHTINGS.items() if c.takes_task_weights]
-        raise ValueError(f"train.task_weights: {name!r} does not use task weights; methods "
+        raise ValueError(f"train.task_weights: {cls.name!r} does not use task weights; methods "
                          f"that do: {', '.join(users)}")
+    names = [t.name for t in tasks]
+    unknown = sorted(set(task_weights or {}) - set(names))
+    if unknown:
+        raise ValueError(f"train.task_weights: unknown task(s) {unknown}; tasks: {', '.join(names)}")
+
+
+def make_weighting(name, tasks, task_weights=None, **args):
+    """Builds method `name` for `tasks`: unknown names or arguments list the valid ones,
+    bad argument values name their key and the valid ones (`check_task_weights` too).
+    (The trainer builds the method its `TrainSetup` resolved and checked.)"""
+    cls = WEIGHTINGS.get(name)
+    args = check_arguments(cls, args, "train.weighting_args", skip=("tasks", "task_weights"),
+                           what=f"method {name!r}")
+    check_task_weights(cls, task_weights, tasks)
     return cls(tasks, task_weights=task_weights or {}, **args)
 
 
@@ -164,11 +174,8 @@ class Weighting(tf.Module):
     def __init__(self, tasks, task_weights=None):
         super().__init__(name=getattr(self, "name", "weighting"))
         self.tasks = tuple(tasks)
-        names = [t.name for t in self.tasks]
-        unknown = sorted(set(task_weights or {}) - set(names))
-        if unknown:
-            raise ValueError(f"train.task_weights: unknown task(s) {unknown}; tasks: {', '.join(names)}")
-        self.fixed = np.array([float((task_weights or {}).get(n, 1.0)) for n in names], np.float32)
+        self.fixed = np.array([float((task_weights or {}).get(t.name, 1.0)) for t in self.tasks],
+                              np.float32)
 
     @property
     def num_tasks(self):

@@ -55,6 +55,7 @@ import tensorflow as tf
 from training.weighting.base import Weighting, register_weighting
 from training.weighting.solvers import (EPS, cagrad_weights, min_norm, numpy_solver,
                                         project_to_dual_cone)
+from utils.arguments import Arg, arguments
 
 
 class GradientBalancing(Weighting):
@@ -76,6 +77,7 @@ class GradientBalancing(Weighting):
 
 
 @register_weighting("pcgrad")
+@arguments(seed=Arg(int, "seeds the per-step order of the other tasks"))
 class PCGrad(GradientBalancing):
     """PCGrad, "Gradient Surgery for Multi-Task Learning" (Yu et al., NeurIPS 2020).
 
@@ -111,6 +113,8 @@ class PCGrad(GradientBalancing):
 
 
 @register_weighting("mgda_ub")
+@arguments(normalize=Arg(bool, "solve for the unit gradients, apply the weights to the raw ones"),
+           tol=Arg(float, "stopping tolerance of the solver", range="(0, inf)"))
 class MGDAUB(GradientBalancing):
     """MGDA-UB, "Multi-Task Learning as Multi-Objective Optimization" (Sener & Koltun, NeurIPS 2018).
 
@@ -138,6 +142,9 @@ class MGDAUB(GradientBalancing):
 
 
 @register_weighting("cagrad")
+@arguments(c=Arg(float, "radius of the ball around the mean gradient (paper: 0.4-0.5)",
+                 range="[0, inf)"),
+           tol=Arg(float, "tolerance of the inner solve", range="(0, inf)"))
 class CAGrad(GradientBalancing):
     """CAGrad, "Conflict-Averse Gradient Descent" (Liu, Liu, Jin, Stone & Liu, NeurIPS 2021).
 
@@ -168,6 +175,7 @@ class CAGrad(GradientBalancing):
 
 
 @register_weighting("imtl_g")
+@arguments()
 class IMTLG(GradientBalancing):
     """IMTL-G, "Towards Impartial Multi-task Learning" (Liu et al., ICLR 2021).
 
@@ -191,6 +199,7 @@ class IMTLG(GradientBalancing):
 
 
 @register_weighting("nash_mtl")
+@arguments(iterations=Arg(int, "damped Newton steps", range="[1, inf)"))
 class NashMTL(GradientBalancing):
     """Nash-MTL, "Multi-Task Learning as a Bargaining Game" (Navon et al., ICML 2022).
 
@@ -222,6 +231,7 @@ class NashMTL(GradientBalancing):
 
 
 @register_weighting("aligned_mtl")
+@arguments()
 class AlignedMTL(GradientBalancing):
     """Aligned-MTL, "Independent Component Alignment for Multi-Task Learning" (Senushkin et al., CVPR 2023).
 
@@ -241,6 +251,9 @@ class AlignedMTL(GradientBalancing):
 
 
 @register_weighting("gradvac")
+@arguments(beta=Arg(float, "EMA rate of the target similarities (the paper's 0.01)",
+                    range="(0, 1]"),
+           seed=Arg(int, "seeds the per-step order of the other tasks"))
 class GradVac(GradientBalancing):
     """GradVac, "Gradient Vaccine" (Wang, Tsvetkov, Firat & Cao, ICLR 2021).
 
@@ -294,6 +307,8 @@ class GradVac(GradientBalancing):
 
 
 @register_weighting("upgrad")
+@arguments(reg=Arg(float, "ridge on the Gram matrix, relative to its mean eigenvalue",
+                   range="(0, inf)"))
 class UPGrad(GradientBalancing):
     """UPGrad, "Jacobian Descent for Multi-Objective Optimization" (Quinton & Rey, 2024).
 
@@ -321,6 +336,8 @@ class UPGrad(GradientBalancing):
 
 
 @register_weighting("db_mtl")
+@arguments(beta=Arg(float, "EMA rate (the paper's 0.9)", range="(0, 1]"),
+           beta_sigma=Arg(float, "decay exponent of the rate (the paper's 0.5)", range="[0, inf)"))
 class DBMTL(GradientBalancing):
     """DB-MTL, "Dual-Balancing for Multi-Task Learning" (Lin, Ye, Xu & Zhang, 2023).
 
@@ -357,6 +374,9 @@ class DBMTL(GradientBalancing):
 
 
 @register_weighting("graddrop")
+@arguments(leak=Arg(float, "fraction of a dropped gradient that is kept (the paper's 0)",
+                   range="[0, 1]"),
+           seed=Arg(int, "seeds the per-element draws"))
 class GradDrop(Weighting):
     """GradDrop, "Just Pick a Sign" (Chen, Ngiam, Huang, Luong, Kretzschmar, Chai &
     Anguelov, NeurIPS 2020).

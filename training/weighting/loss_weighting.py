@@ -29,9 +29,11 @@ array([1., 1.], dtype=float32)
 import tensorflow as tf
 
 from training.weighting.base import Weighting, register_weighting
+from utils.arguments import Arg, arguments
 
 
 @register_weighting("equal")
+@arguments()
 class Equal(Weighting):
     """Every task weighs 1: the plain sum of task losses."""
 
@@ -40,6 +42,7 @@ class Equal(Weighting):
 
 
 @register_weighting("static")
+@arguments()
 class Static(Weighting):
     """Fixed per-task weights from `train.task_weights` (default 1.0)."""
 
@@ -60,6 +63,11 @@ def clamp(x, low, high):
 
 
 @register_weighting("uncertainty")
+@arguments(rules={"max_log_var": "min_log_var < max_log_var",
+                  "initial_log_var": "min_log_var <= initial_log_var <= max_log_var"},
+           min_log_var=Arg(float, "lower bound of s = log sigma^2 (largest weight k exp(-min))"),
+           max_log_var=Arg(float, "upper bound of s"),
+           initial_log_var=Arg(float, "starting s (0: weight k)"))
 class Uncertainty(Weighting):
     """Homoscedastic uncertainty weighting (Kendall, Gal & Cipolla, CVPR 2018).
 
@@ -79,8 +87,6 @@ class Uncertainty(Weighting):
     def __init__(self, tasks, task_weights=None, min_log_var=-4.0, max_log_var=6.0,
                  initial_log_var=0.0):
         super().__init__(tasks, {})
-        if not min_log_var < max_log_var:
-            raise ValueError("train.weighting_args: min_log_var must be below max_log_var")
         self.bounds = (float(min_log_var), float(max_log_var))
         self.scale = tf.constant([t.uncertainty_scale for t in self.tasks], tf.float32)
         self.log_var = tf.Variable(tf.fill([self.num_tasks], float(initial_log_var)),
@@ -95,6 +101,7 @@ class Uncertainty(Weighting):
 
 
 @register_weighting("dwa")
+@arguments(temperature=Arg(float, "softmax temperature (the paper's 2)", range="(0, inf)"))
 class DynamicWeightAverage(Weighting):
     """Dynamic Weight Average (Liu, Johns & Davison, CVPR 2019).
 
@@ -123,6 +130,7 @@ class DynamicWeightAverage(Weighting):
 
 
 @register_weighting("rlw")
+@arguments(seed=Arg(int, "seeds the per-step weight draws"))
 class RandomLossWeighting(Weighting):
     """Random Loss Weighting (Lin, Ye, Xu, Shi & Zhang, arXiv:2111.10603, 2021).
 
@@ -144,6 +152,8 @@ class RandomLossWeighting(Weighting):
 
 
 @register_weighting("gradnorm")
+@arguments(alpha=Arg(float, "restoring-force strength (paper: 0.12-3)", range="[0, inf)"),
+           lr=Arg(float, "step size of the weight update", range="(0, inf)"))
 class GradNorm(Weighting):
     """GradNorm (Chen, Badrinarayanan, Lee & Rabinovich, ICML 2018).
 
@@ -190,6 +200,9 @@ class GradNorm(Weighting):
 
 
 @register_weighting("famo")
+@arguments(lr=Arg(float, "step size of the task logits' Adam (the paper's 0.025)",
+                  range="(0, inf)"),
+           gamma=Arg(float, "their weight decay (the paper's 0.001)", range="[0, inf)"))
 class FAMO(Weighting):
     """FAMO, "Fast Adaptive Multitask Optimization" (Liu, Feng, Stone & Liu, NeurIPS 2023).
 
@@ -242,6 +255,7 @@ class FAMO(Weighting):
 
 
 @register_weighting("gls")
+@arguments()
 class GeometricLoss(Weighting):
     """GLS, the geometric loss strategy (Chennupati, Sistu, Yogamani & Rawashdeh, CVPR
     Workshops 2019): minimise the geometric mean of the task losses,
@@ -259,6 +273,8 @@ class GeometricLoss(Weighting):
 
 
 @register_weighting("stch")
+@arguments(mu=Arg(float, "smoothing; small approaches the Tchebycheff max", range="(0, inf)"),
+           warmup_epochs=Arg(int, "epochs before the reference point is fixed", range="[1, inf)"))
 class SmoothTchebycheff(Weighting):
     """STCH, "Smooth Tchebycheff Scalarization for Multi-Objective Optimization" (Lin,
     Zhang, Hu, Wang, Liu & Zhang, ICML 2024).
@@ -277,8 +293,6 @@ class SmoothTchebycheff(Weighting):
 
     def __init__(self, tasks, task_weights=None, mu=1.0, warmup_epochs=1):
         super().__init__(tasks, {})
-        if float(mu) <= 0 or int(warmup_epochs) < 1:
-            raise ValueError("train.weighting_args: stch needs mu > 0 and warmup_epochs >= 1")
         self.mu, self.warmup = float(mu), int(warmup_epochs)
         self.reference = tf.Variable(tf.ones([self.num_tasks]), trainable=False, name="reference")
         self.epochs_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_seen")

@@ -1,0 +1,156 @@
+"""The config keys that hold a named thing's arguments, checked at load against what it declares.
+
+| arguments key          | the name's key       | declared in                 |
+|------------------------|----------------------|-----------------------------|
+| `model.args`           | `model.architecture` | `models/architectures/*.py` |
+| `model.encoder_args`   | `model.encoder`      | `models/encoders.py`        |
+| `train.weighting_args` | `train.weighting`    | `training/weighting/*.py`   |
+| `train.optimizer_args` | `train.optimizer`    | `training/optimizers.py`    |
+
+Each registered thing declares its arguments with `utils.arguments.arguments` where
+it is defined. `check_config_arguments` runs inside `load_config`: an unknown name
+lists the known ones; a bad argument fails with `<full key>: <what is wrong>; valid:
+<range or choices>`. The declarations are read from the source files
+(`utils/static_arguments.py`), so a config error comes before TensorFlow is even
+imported; the registries hold the same declarations once their modules are imported
+(`tests/training/test_arguments.py` checks they agree, name by name).
+
+`describe(name)` is what `python train.py --list NAME` prints; `markdown()` renders
+every registered thing's arguments for the documentation.
+
+Example:
+>>> from training.arguments import SECTIONS, check_config_arguments, describe
+>>> config = {"model": {"architecture": "mmoe", "args": {"num_experts": 0}}}
+>>> check_config_arguments(config, sections=[SECTIONS[0]])
+Traceback (most recent call last):
+...
+utils.arguments.ArgumentError: model.args.num_experts: 0 is out of range; valid: an integer >= 1
+>>> print("\\n".join(describe("mmoe").splitlines()[:3]))
+architecture mmoe (model.architecture: mmoe; arguments in model.args)
+  num_experts: an integer >= 1; default 4
+      experts shared by all tasks
+"""
+
+import dataclasses
+import functools
+import importlib
+import os
+
+from utils.arguments import ArgumentError, check, declared, markdown as declaration_markdown, text
+from utils.static_arguments import read_declarations
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One arguments key: where its thing's name is, and where the things are declared.
+
+    Attributes:
+        key: str. The arguments key ("model.args").
+        name_key: str. The key naming the thing ("model.architecture").
+        kind: str. What is named ("architecture"), `plural` for messages.
+        sources: tuple of str. Globs of the modules that register and declare them.
+        register: str. The name of the registering decorator.
+        registry: str. "module:ATTRIBUTE" of the `utils.registry.Registry`.
+        reserved: tuple of str. Parameters the framework passes, not the config.
+    """
+
+    key: str
+    name_key: str
+    kind: str
+    plural: str
+    sources: tuple
+    register: str
+    registry: str
+    reserved: tuple = ()
+
+    def registry_object(self):
+        """The runtime registry (imports its modules, and with them TensorFlow)."""
+        module, attribute = self.registry.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def runtime_declarations(self):
+        """{name: {argument: Arg}} from the imported registry."""
+        return {name: declared(obj, self.reserved) for name, obj in
+                self.registry_object().items()}
+
+
+SECTIONS = (
+    Section("model.args", "model.architecture", "architecture", "architectures",
+            ("models/architectures/*.py",), "register_architecture",
+            "models.registry:ARCHITECTURES", ("features", "tasks", "make_encoder")),
+    Section("model.encoder_args", "model.encoder", "encoder", "encoders",
+            ("models/encoders.py",), "register_encoder", "models.encoders:ENCODERS",
+            ("input_shape", "model_name")),
+    Section("train.weighting_args", "train.weighting", "method", "methods",
+            ("training/weighting/*.py",), "register_weighting",
+            "training.weighting:WEIGHTINGS", ("tasks", "task_weights")),
+    Section("train.optimizer_args", "train.optimizer", "optimizer", "optimizers",
+            ("training/optimizers.py",), "register_optimizer", "training.optimizers:OPTIMIZERS",
+            ("learning_rate",)),
+)
+
+
+@functools.lru_cache(maxsize=None)
+def static_declarations(section):
+    """{name: {argument: Arg} or None} read from `section`'s source files."""
+    return read_declarations(section.sources, section.register, REPO)
+
+
+def declarations(section, name):
+    """{argument: Arg} of thing `name`; an unknown name lists the known ones."""
+    found = static_declarations(section)
+    if name not in found:
+        raise ArgumentError(f"{section.name_key}: unknown {section.kind} {name!r}; known "
+                            f"{section.plural}: {', '.join(sorted(found))}")
+    if found[name] is None:  # registered without a declaration: infer from its signature
+        return declared(section.registry_object().get(name), section.reserved)
+    return found[name]
+
+
+def _get(config, key):
+    section, field = key.split(".")
+    return config.get(section, {}).get(field)
+
+
+def check_config_arguments(config, sections=SECTIONS):
+    """Checks every arguments key of `config` (nested mappings) and normalises it in place;
+    returns `config`. Raises ArgumentError (a ValueError) naming the key."""
+    for section in sections:
+        name = _get(config, section.name_key)
+        declaration = declarations(section, name)
+        where, field = section.key.split(".")
+        config[where][field] = check(declaration, _get(config, section.key) or {}, section.key,
+                                     what=f"{section.kind} {name!r}")
+    return config
+
+
+def find(name):
+    """[(section, declaration)] of every registered thing called `name`."""
+    return [(s, declarations(s, name)) for s in SECTIONS if name in static_declarations(s)]
+
+
+def describe(name):
+    """The arguments of registered thing `name` as text (`python train.py --list NAME`)."""
+    found = find(name)
+    if not found:
+        known = sorted({n for s in SECTIONS for n in static_declarations(s)})
+        raise ArgumentError(f"--list: nothing registered as {name!r}; known: {', '.join(known)}")
+    blocks = []
+    for section, declaration in found:
+        blocks.append("\n".join([f"{section.kind} {name} ({section.name_key}: {name}; "
+                                 f"arguments in {section.key})"] + text(declaration)))
+    return "\n\n".join(blocks)
+
+
+def markdown():
+    """Every registered thing's arguments as Markdown: a heading per arguments key, a
+    sub-heading and a table per thing. The docs' reference page is this text."""
+    parts = []
+    for section in SECTIONS:
+        parts.append(f"## {section.plural.capitalize()} (`{section.name_key}`, arguments in "
+                     f"`{section.key}`)\n")
+        for name in sorted(static_declarations(section)):
+            parts.append(f"### `{name}`\n\n{declaration_markdown(declarations(section, name))}")
+    return "\n".join(parts)

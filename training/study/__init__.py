@@ -1,0 +1,62 @@
+"""Studies: a base experiment times a grid of settings times seeds, with statistics.
+
+A study answers "which multi-task setup beats separate single-task models on this
+data, by how much, and is that more than seed noise?". Its YAML file
+(`configs/studies/*.yaml`) names a base experiment and what varies:
+
+```yaml
+base: configs/tiny.yaml          # any experiment config
+set: [train.epochs=2]            # overrides of the base (optional)
+seeds: 3                         # a count (0, 1, 2) or a list; default 3
+seed_keys: [train.seed]          # config keys set to the seed (default: train.seed)
+grid:                            # cells: the product of the axes
+  model.architecture: [shared_bottom, mmoe]      # an axis: a key and its values
+  weighting:                                     # a named axis: label -> overrides
+    equal: {train.weighting: equal}
+    pcgrad: {train.weighting: pcgrad, train.weighting_args: {seed: 1}}
+single_task: true                # one single-task model per task and seed (default true)
+tuned_equal:                     # a tuned equal-weighting baseline (optional): static
+  train.learning_rate: [0.001, 0.003]            # weighting over this grid, selected
+  train.task_weights: [{}, {left: 2.0}]          # on the validation split
+```
+
+Every run is an ordinary run dir (`<output>/runs/<cell>/seed<k>`,
+`<output>/single_task/<task>/seed<k>`, `<output>/tuned_equal/<label>/seed<k>`):
+`evaluate.py`, `export.py` and `report.py --run` work on it. The single-task
+baselines (the base config's encoder and tower, one task) are trained once per seed
+and shared by every cell; when an axis changes the data (a `data.` key, e.g. the
+task correlation of `mmoe_synthetic`), each distinct dataset gets its own baselines
+(`<output>/single_task/<data label>/<task>/seed<k>`). A killed study
+continues where it stopped: finished runs are skipped and an interrupted one
+resumes from its last checkpoint.
+
+The tuned equal-weighting baseline is the fair comparison (Xin et al., NeurIPS
+2022; Kurin et al., NeurIPS 2022: gradient-balancing methods rarely beat a tuned
+equal weighting): every setting of the `tuned_equal` grid is trained with every
+seed, the setting with the best mean validation score is selected (score: Δm
+against the single-task models' validation metrics, or without them the mean
+primary metric, sign-adjusted), and its test metrics are reported beside the cells.
+
+`<output>/study.json` holds every run (config, seed, test and validation metrics,
+wall time, step time, peak memory) and the leaderboard: per cell and task the
+primary metric's mean, standard deviation and 95% interval over seeds, Δm with its
+interval, and the paired-by-seed differences to the single-task models and to the
+tuned equal weighting (`training/statistics.py`).
+
+The package, one idea per module: `spec` (the study file, typed: `StudySpec`),
+`plan` (the runs, each config checked before any run starts), `runner` (running
+them, in process or as `train.py` subprocesses), `leaderboard` (the statistics of
+`study.json`), `text` (the leaderboard as text) and `study` (`Study`, which ties
+them together for `study.py`).
+
+Example:
+>>> from training.study import Study
+>>> study = Study("configs/studies/tiny.yaml", "studies/tiny")   # doctest: +SKIP
+>>> study.run(jobs=1)                                            # doctest: +SKIP
+>>> print(study.leaderboard_text())                              # doctest: +SKIP
+"""
+
+from training.study.spec import StudyError, StudySpec  # noqa: F401
+from training.study.study import Study  # noqa: F401
+
+

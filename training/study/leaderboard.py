@@ -1,0 +1,196 @@
+"""A study's statistics: every run's record, the tuned equal-weighting selection and the
+leaderboard, as `study.json` holds them.
+
+Per cell and task: the primary metric's mean, standard deviation and 95% interval
+over seeds, and the paired-by-seed differences to the single-task models and to the
+tuned equal weighting; per cell, Δm with its interval (`training/statistics.py`,
+`training/baselines.py`). Runs that have not finished are counted, not averaged.
+
+Example:
+>>> from training.study.leaderboard import collect
+>>> content = collect(plan)         # doctest: +SKIP
+>>> content["leaderboard"][0]["cell"]  # doctest: +SKIP
+'single_task'
+"""
+
+import json
+import os
+
+from training.baselines import delta_m
+from training.statistics import paired_difference, summarize
+
+
+def _read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def record(run, output):
+    """Everything study.json keeps of one run."""
+    test = _read_json(os.path.join(run.run_dir, "metrics.json"))
+    history = _read_json(os.path.join(run.run_dir, "history.json")) or []
+    info = _read_json(os.path.join(run.run_dir, "study_run.json")) or {}
+    steps = [h["step_time_ms"] for h in history if h.get("step_time_ms")]
+    return {"group": run.group, "cell": run.cell, "seed": run.seed, "data_group": run.data_group,
+            "run_dir": os.path.relpath(run.run_dir, output), "overrides": run.overrides,
+            "config": run.config.to_dict(),
+            "status": "done" if test is not None else ("failed" if info.get("status") else
+                                                       "pending"),
+            "test": test,
+            "validation": _read_json(os.path.join(run.run_dir, "evaluation_validation.json")),
+            "epochs": len(history), "wall_time_s": info.get("wall_time_s"),
+            "step_time_ms": sum(steps) / len(steps) if steps else None,
+            "peak_memory_mb": info.get("peak_memory_mb")}
+
+
+def main_tasks(plan):
+    """(main tasks, {task: (metric, higher_is_better)}) of the study's cells."""
+    from training.experiment import Experiment
+
+    cell = next(r for r in plan.runs if r.group == "cell")
+    experiment = Experiment(cell.config)
+    tasks = tuple(t for t in experiment.tasks if not t.auxiliary)
+    return tasks, experiment.primary_metrics(tasks)
+
+
+def _single_task_metrics(by, groups, tasks):
+    """{data group: {split: {seed: {task: metrics}}}} of the single-task runs."""
+    stl = {g: {} for g in groups}
+    for group in groups:
+        for task in tasks:
+            for seed, rec in by.get(("single_task", task.name, group), {}).items():
+                for split in ("test", "validation"):
+                    if rec[split]:
+                        stl[group].setdefault(split, {}).setdefault(seed, {})[task.name] = \
+                            rec[split][task.name]
+    return stl
+
+
+def collect(plan):
+    """The study.json content: every run, the tuned selection and the leaderboard."""
+    tasks, primary = main_tasks(plan)
+    records = [record(r, plan.output) for r in plan.runs]
+    by = {}
+    for rec in records:
+        key = (rec["group"], rec["cell"], rec["data_group"] if rec["group"] == "single_task"
+               else "")
+        by.setdefault(key, {})[rec["seed"]] = rec
+    groups = plan.data_groups()
+    stl = _single_task_metrics(by, groups, tasks)
+    first = next(iter(groups))
+    tuned = select_tuned(plan, by, tasks, primary, stl[first].get("validation", {}))
+    board = Board(tasks, primary, plan.cell_labels)
+    rows = []
+    if plan.spec.single_task:
+        for group in groups:
+            name = "single_task" if len(groups) == 1 else f"single_task ({group})"
+            rows.append(board.row("single_task", name, groups[group],
+                                  dict(stl[group].get("test", {})), stl[group], None,
+                                  [by.get(("single_task", t.name, group), {}) for t in tasks],
+                                  data_group=group))
+    tuned_test = None
+    if tuned["selected"] is not None:
+        runs = by[("tuned_equal", tuned["selected"], "")]
+        tuned_test = {s: r["test"] for s, r in runs.items() if r["test"]}
+        rows.append(board.row("tuned_equal", f"tuned_equal ({tuned['selected']})",
+                              tuned["configs"][tuned["selected"]], tuned_test, stl[first], None,
+                              [runs], data_group=first))
+    for name, overrides in plan.cells:
+        runs = by.get(("cell", name, ""), {})
+        group = plan.group_of(overrides)
+        rows.append(board.row("cell", name, overrides,
+                              {s: r["test"] for s, r in runs.items() if r["test"]}, stl[group],
+                              tuned_test, [runs], data_group=group))
+    spec = plan.spec
+    return {"name": spec.name, "study_file": spec.path, "base": spec.base,
+            "base_set": plan.base_sets, "seeds": spec.seeds, "seed_keys": spec.seed_keys,
+            "tasks": [t.name for t in tasks],
+            "axes": [{"name": axis, "options": [{"label": label, "overrides": o}
+                                                for label, o in options]}
+                     for axis, options in plan.axes],
+            "primary_metrics": {k: list(v) for k, v in primary.items()},
+            "tuned_equal": tuned, "leaderboard": rows, "runs": records}
+
+
+def select_tuned(plan, by, tasks, primary, stl_validation):
+    """The tuned equal-weighting setting with the best mean validation score."""
+    configs = {label: {"train.weighting": "static", **o} for label, o in plan.tuned}
+    scores = {}
+    for label in configs:
+        values = []
+        for seed, rec in by.get(("tuned_equal", label, ""), {}).items():
+            val = rec["validation"]
+            if not val:
+                continue
+            if stl_validation.get(seed) and len(stl_validation[seed]) == len(tasks):
+                values.append(delta_m(val, stl_validation[seed], tasks, primary)["delta_m"])
+            else:
+                values.append(sum((1 if primary[t.name][1] else -1) * val[t.name][primary[t.name][0]]
+                                  for t in tasks) / len(tasks))
+        if values:
+            scores[label] = sum(values) / len(values)
+    selected = max(scores, key=scores.get) if scores else None
+    criterion = ("mean validation Δm against the single-task models" if plan.spec.single_task
+                 else "mean validation primary metric (sign-adjusted)")
+    return {"configs": configs, "scores": scores, "selected": selected, "criterion": criterion}
+
+
+class Board:
+    """Makes the leaderboard's rows for one set of tasks and primary metrics."""
+
+    def __init__(self, tasks, primary, cell_labels):
+        self.tasks, self.primary, self.cell_labels = tasks, primary, cell_labels
+
+    def row(self, group, name, overrides, test, stl, tuned_test, by_group, data_group="base"):
+        """One row: per task its statistics over seeds, Δm, costs and run counts."""
+        seeds = sorted(test)
+        stl_test = stl.get("test", {})
+        row = {"group": group, "cell": name, "overrides": overrides, "seeds": seeds,
+               "tasks": {t.name: self._task_entry(t, group, test, seeds, stl_test, tuned_test)
+                         for t in self.tasks},
+               "data_group": data_group,
+               "labels": self.cell_labels.get(name, {}) if group == "cell" else {}}
+        if group != "single_task" and stl_test:
+            row.update(self._delta_m(group, test, seeds, stl_test, tuned_test))
+        records = [r for runs in by_group for r in runs.values()]
+        for key in ("step_time_ms", "peak_memory_mb", "wall_time_s"):
+            values = [r[key] for r in records if r.get(key)]
+            row[key] = sum(values) / len(values) if values else None
+        row["runs"] = {"done": sum(r["status"] == "done" for r in records),
+                       "failed": sum(r["status"] == "failed" for r in records),
+                       "planned": len(records)}
+        return row
+
+    def _task_entry(self, task, group, test, seeds, stl_test, tuned_test):
+        metric, higher = self.primary[task.name]
+        values = {s: test[s][task.name][metric] for s in seeds if task.name in test[s]}
+        entry = summarize(list(values.values()))
+        entry.update({"metric": metric, "higher_is_better": higher})
+        sign = 1.0 if higher else -1.0
+        if group != "single_task" and stl_test:
+            common = [s for s in values if task.name in stl_test.get(s, {})]
+            entry["vs_single_task"] = paired_difference(
+                [sign * values[s] for s in common],
+                [sign * stl_test[s][task.name][metric] for s in common])
+        if tuned_test:
+            common = [s for s in values if s in tuned_test]
+            entry["vs_tuned_equal"] = paired_difference(
+                [sign * values[s] for s in common],
+                [sign * tuned_test[s][task.name][metric] for s in common])
+        return entry
+
+    def _delta_m(self, group, test, seeds, stl_test, tuned_test):
+        tasks, primary = self.tasks, self.primary
+        per_seed = {s: delta_m(test[s], stl_test[s], tasks, primary)["delta_m"]
+                    for s in seeds if s in stl_test and len(stl_test[s]) == len(tasks)}
+        out = {"delta_m": summarize(list(per_seed.values()))}
+        out["delta_m"]["by_seed"] = {str(s): v for s, v in per_seed.items()}
+        if tuned_test and group == "cell":
+            tuned_dm = {s: delta_m(tuned_test[s], stl_test[s], tasks, primary)["delta_m"]
+                        for s in per_seed if s in tuned_test}
+            common = sorted(tuned_dm)
+            out["delta_m_vs_tuned_equal"] = paired_difference(
+                [per_seed[s] for s in common], [tuned_dm[s] for s in common])
+        return out
