@@ -96,11 +96,16 @@ class Interval:
 
 def _count(interval):
     """`at least 2`, `at most 3`, `1 to 4`: a number of items."""
-    low = math.ceil(interval.low) if interval.low_closed else math.floor(interval.low) + 1
-    high = math.floor(interval.high) if interval.high_closed else math.ceil(interval.high) - 1
-    if math.isinf(interval.high):
+    def end(x, closed, up):
+        if math.isinf(x):
+            return None
+        return (math.ceil(x) if closed else math.floor(x) + 1) if up else \
+            (math.floor(x) if closed else math.ceil(x) - 1)
+    low = end(interval.low, interval.low_closed, True)
+    high = end(interval.high, interval.high_closed, False)
+    if high is None:
         return f"at least {low}"
-    if math.isinf(interval.low) or low <= 0:
+    if low is None or low <= 0:
         return f"at most {high}"
     return f"{low} to {high}"
 
@@ -224,6 +229,9 @@ class Arg:
             raise ArgumentError(f"{where}: expected {_TYPE_NAMES[kind][0]}, got {value!r} "
                                 f"({type(value).__name__}); valid: {self.valid()}")
         if kind is float:
+            if not math.isfinite(value):  # no argument means anything by nan or infinity
+                raise ArgumentError(f"{where}: {value!r} is not a finite number; valid: "
+                                    f"{self.valid()}")
             return float(value)
         if kind is list:
             return list(value)
@@ -234,7 +242,7 @@ class Arg:
             raise ArgumentError(f"{where}: unknown value {value!r}; valid: "
                                 f"{', '.join(map(str, self.choices))}")
         if self.range is not None and isinstance(value, numbers.Real) and (
-                math.isnan(value) or value not in Interval.parse(self.range)):
+                value not in Interval.parse(self.range)):
             raise ArgumentError(f"{where}: {value!r} is out of range; valid: {self.valid()}")
         return value
 

@@ -71,6 +71,13 @@ def test_a_changed_study_does_not_overwrite_old_runs(small_study, tmp_path, caps
     ("base: configs/tiny.yaml\ngrid: {train.epochs: [two]}\n",
      "train.epochs: expected an integer, got 'two'"),
     ("base: configs/tiny.yaml\ngrid: [1\n", "line 3, column 1: invalid YAML"),
+    ("base: configs/tiny.yaml\ngrid: {model.architecture: [mmoe], model.args: [{num_experts: 0}]}\n",
+     "cell mmoe-num_experts0: model.args.num_experts: 0 is out of range; valid: an integer >= 1"),
+    ("base: configs/tiny.yaml\ngrid: {train.weighting: [equal, cagrad], train.weighting_args: "
+     "[{c: -1}]}\n", "cell equal-c-1: train.weighting_args.c: unknown argument of method 'equal'"),
+    ("base: configs/tiny.yaml\ngrid: {train.monitor: [val_left_accuracy, val_nope_auc]}\n",
+     "cell val_nope_auc: train.monitor: unknown metric 'val_nope_auc'"),
+    ("base: configs/tiny.yaml\nsingle_task: maybe\n", "single_task: expected true or false"),
 ])
 def test_bad_study_files_are_config_errors(tmp_path, capsys, text, message):
     path = tmp_path / "bad.yaml"

@@ -77,7 +77,8 @@ class GradientBalancing(Weighting):
 
 
 @register_weighting("pcgrad")
-@arguments(seed=Arg(int, "seeds the per-step order of the other tasks"))
+@arguments(seed=Arg(int, "seeds the per-step order of the other tasks",
+                    range="[0, 2147483647]"))
 class PCGrad(GradientBalancing):
     """PCGrad, "Gradient Surgery for Multi-Task Learning" (Yu et al., NeurIPS 2020).
 
@@ -253,7 +254,8 @@ class AlignedMTL(GradientBalancing):
 @register_weighting("gradvac")
 @arguments(beta=Arg(float, "EMA rate of the target similarities (the paper's 0.01)",
                     range="(0, 1]"),
-           seed=Arg(int, "seeds the per-step order of the other tasks"))
+           seed=Arg(int, "seeds the per-step order of the other tasks",
+                    range="[0, 2147483647]"))
 class GradVac(GradientBalancing):
     """GradVac, "Gradient Vaccine" (Wang, Tsvetkov, Firat & Cao, ICLR 2021).
 
@@ -376,7 +378,8 @@ class DBMTL(GradientBalancing):
 @register_weighting("graddrop")
 @arguments(leak=Arg(float, "fraction of a dropped gradient that is kept (the paper's 0)",
                    range="[0, 1]"),
-           seed=Arg(int, "seeds the per-element draws"))
+           seed=Arg(int, "seeds the per-element draws",
+                    range="[0, 2147483647]"))
 class GradDrop(Weighting):
     """GradDrop, "Just Pick a Sign" (Chen, Ngiam, Huang, Luong, Kretzschmar, Chai &
     Anguelov, NeurIPS 2020).

@@ -130,7 +130,8 @@ class DynamicWeightAverage(Weighting):
 
 
 @register_weighting("rlw")
-@arguments(seed=Arg(int, "seeds the per-step weight draws"))
+@arguments(seed=Arg(int, "seeds the per-step weight draws",
+                    range="[0, 2147483647]"))
 class RandomLossWeighting(Weighting):
     """Random Loss Weighting (Lin, Ye, Xu, Shi & Zhang, arXiv:2111.10603, 2021).
 
