@@ -49,11 +49,6 @@ class SharedStructure:
     variables: list
     representation: list
 
-    def representation_model(self, model):
-        """A model sharing `model`'s weights that returns (outputs dict, representation list)."""
-        return keras.Model(model.input, [model.output, list(self.representation)],
-                           name=f"{model.name}_with_representation")
-
 
 def _producer(tensor):
     """(operation, node) that produced a KerasTensor of a functional graph.

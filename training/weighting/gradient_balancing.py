@@ -95,8 +95,12 @@ class PCGrad(GradientBalancing):
         self.seed = int(seed)
 
     def solve(self, gram, info):
+        return tf.reduce_sum(self.projections(gram, info), axis=0)
+
+    def projections(self, gram, info):
+        """[T, T]: row i is task i's projected gradient as a combination of g_1..g_T."""
         n = self.num_tasks
-        coeffs = tf.eye(n)  # row i: projected g_i as a combination of g_1..g_T
+        coeffs = tf.eye(n)
         rows = []
         for i in range(n):
             c = coeffs[i]
@@ -110,7 +114,7 @@ class PCGrad(GradientBalancing):
                 conflict = tf.logical_and(dot < 0.0, tf.not_equal(j, i))
                 c = c - tf.where(conflict, dot / norm2, 0.0) * e
             rows.append(c)
-        return tf.add_n(rows)
+        return tf.stack(rows)
 
 
 @register_weighting("mgda_ub")
