@@ -205,7 +205,9 @@ class Arg:
         value = self._typed(value, self.type, where)
         if self.type is list:
             if self.length is not None and len(value) not in Interval.parse(self.length):
-                raise ArgumentError(f"{where}: {len(value)} items; valid: {self.valid()}")
+                count = len(value)
+                raise ArgumentError(f"{where}: {count} item{'' if count == 1 else 's'}; valid: "
+                                    f"{self.valid()}")
             if self.item is not None:
                 value = [self._element(v, f"{where}[{i}]") for i, v in enumerate(value)]
         elif self.type is dict:
@@ -322,8 +324,8 @@ def _signature(obj):
 def arguments(rules=None, **declared):
     """Decorator declaring the keyword arguments of a function or class (its `__init__`).
 
-    Each keyword is a parameter with a default (taken from the signature into the
-    `Arg`); the default itself must be valid. `rules`: {argument: expression} that
+    Each keyword is a parameter, with a default (taken from the signature into the
+    `Arg`, and valid itself) or without one (then the config must give it). `rules`: {argument: expression} that
     must hold between arguments (see `Declaration`). Sets `obj.declared_arguments`,
     a `Declaration` in signature order. An empty `@arguments()` declares "takes none".
     """
@@ -335,8 +337,9 @@ def arguments(rules=None, **declared):
         for arg_name, param in params.items():
             if arg_name not in declared:
                 continue
-            if param.default is inspect.Parameter.empty:
-                raise TypeError(f"{name}: declared argument {arg_name!r} has no default")
+            if param.default is inspect.Parameter.empty:  # required: the config must give it
+                out[arg_name] = dataclasses.replace(declared[arg_name], default=REQUIRED)
+                continue
             arg = dataclasses.replace(declared[arg_name], default=param.default)
             arg.check(_plain(param.default), f"{name}({arg_name}=...) default")
             out[arg_name] = arg
@@ -344,7 +347,8 @@ def arguments(rules=None, **declared):
         if unknown:
             raise TypeError(f"{name}: declares {unknown}, which it does not take")
         declaration = Declaration(out, rules)
-        check(declaration, {}, f"{name} defaults")  # the rules hold for the defaults
+        if rules:
+            check(declaration, {}, f"{name} defaults")  # the rules hold for the defaults
         obj.declared_arguments = declaration
         return obj
 
@@ -439,6 +443,10 @@ def check(declaration, args, key, what=None):
             raise ArgumentError(f"{key}.{name}: unknown argument{owner}; valid: "
                                 f"{', '.join(declaration) or '(none)'}")
         out[name] = declaration[name].check(value, f"{key}.{name}")
+    missing = [n for n, a in declaration.items() if a.default is REQUIRED and n not in out]
+    if missing:
+        raise ArgumentError(f"{key}.{missing[0]}: required{' by ' + what if what else ''}; "
+                            f"valid: {declaration[missing[0]].valid()}")
     rules = getattr(declaration, "rules", {})
     if rules:
         values = {n: _plain(a.default) for n, a in declaration.items()}
@@ -498,6 +506,10 @@ def markdown(declaration):
     for name, arg in declaration.items():
         cells = [f"`{name}`", arg.valid(), f"`{_default_text(arg)}`", arg.doc]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    missing = [n for n, a in declaration.items() if a.default is REQUIRED and n not in out]
+    if missing:
+        raise ArgumentError(f"{key}.{missing[0]}: required{' by ' + what if what else ''}; "
+                            f"valid: {declaration[missing[0]].valid()}")
     rules = getattr(declaration, "rules", {})
     if rules:
         rows.append("")

@@ -31,7 +31,7 @@ import glob
 import math
 import os
 
-from utils.arguments import Arg, Declaration
+from utils.arguments import REQUIRED, Arg, Declaration
 
 # What a declaration may name: the Arg constructor, the types, and constants.
 _NAMES = {"Arg": Arg, "int": int, "float": float, "bool": bool, "str": str, "list": list,
@@ -76,6 +76,11 @@ def _defaults(function):
     return out
 
 
+def _parameters(function):
+    args = function.args
+    return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
 def _signature_of(node):
     if isinstance(node, ast.ClassDef):
         return next((n for n in node.body if isinstance(n, ast.FunctionDef)
@@ -91,14 +96,15 @@ def _declaration(node, call, where):
     keywords = {k.arg: k.value for k in call.keywords if k.arg != "rules"}
     rules = next((_value(k.value, f"{where}.rules") for k in call.keywords
                   if k.arg == "rules"), None)
-    order = [n for n in defaults if n in keywords] + [n for n in keywords if n not in defaults]
+    params = _parameters(function) if function is not None else []
+    order = [n for n in params if n in keywords] + [n for n in keywords if n not in params]
     for name in order:
-        if name not in defaults:
-            raise DeclarationError(f"{where}: declares {name!r}, which has no default in "
-                                   "its signature")
+        if name not in params:
+            raise DeclarationError(f"{where}: declares {name!r}, which it does not take")
         arg = _value(keywords[name], f"{where}.{name}")
-        out[name] = dataclasses.replace(arg, default=_value(defaults[name],
-                                                            f"{where}({name}=...)"))
+        default = _value(defaults[name], f"{where}({name}=...)") if name in defaults else \
+            REQUIRED
+        out[name] = dataclasses.replace(arg, default=default)
     return Declaration(out, rules)
 
 

@@ -69,9 +69,11 @@ def test_entropy_penalty():
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"num_experts": 4, "num_nonzeros": 5}, r"model.args.num_nonzeros: must be in 1..num_experts"),
-    ({"num_experts": 1, "num_nonzeros": 1}, "model.args.num_experts: DSelect-k selects among"),
-    ({"gamma": 0.0}, "model.args.gamma: must be > 0"),
+    ({"num_experts": 4, "num_nonzeros": 5},
+     r"model.args.num_nonzeros: 5 breaks num_nonzeros <= num_experts \(num_experts is 4\)"),
+    ({"num_experts": 1, "num_nonzeros": 1},
+     "model.args.num_experts: 1 is out of range; valid: an integer >= 2"),
+    ({"gamma": 0.0}, "model.args.gamma: 0.0 is out of range; valid: a number > 0"),
 ])
 def test_config_errors(args, message):
     with pytest.raises(ValueError, match=message):

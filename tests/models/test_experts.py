@@ -49,9 +49,11 @@ def test_cgc_is_one_level_ple():
 
 
 @pytest.mark.parametrize("architecture, args, message", [
-    ("mmoe", {"num_experts": 0}, "num_experts must be >= 1"),
-    ("cgc", {"num_shared_experts": 0, "num_task_experts": 0}, "at least one expert"),
-    ("mmoe", {"shared_encoder": True, "expert_units": []}, "need at least one layer"),
+    ("mmoe", {"num_experts": 0}, "model.args.num_experts: 0 is out of range"),
+    ("cgc", {"num_shared_experts": 0, "num_task_experts": 0},
+     "breaks num_shared_experts \\+ num_task_experts >= 1"),
+    ("mmoe", {"shared_encoder": True, "expert_units": []},
+     "model.args.expert_units: \\[\\] breaks len\\(expert_units\\) >= 1 or not shared_encoder"),
 ])
 def test_bad_expert_args(architecture, args, message):
     with pytest.raises(ValueError, match=message):

@@ -77,7 +77,8 @@ def test_esmm_extra_task_gets_its_own_network():
      r"model.args.ctcvr_task: 'purchase' is not one of the tasks \(click, conversion, "
      r"click_conversion\)"),
     ("esmm", {"cvr_task": "click"}, "model.args: esmm needs distinct tasks"),
-    ("aitm", {"funnel": ["click"]}, "model.args.funnel: needs at least two step tasks"),
+    ("aitm", {"funnel": ["click"]}, r"model.args.funnel: 1 item; valid: a list of strings "
+                                    r"\(at least 2 items\)"),
     ("aitm", {"funnel": ["click", "conversion", "checkout"]},
      r"model.args.funnel\[2\]: 'checkout' is not one of the tasks"),
     ("aitm", {"cvr_task": "click_conversion"}, "model.args.cvr_task: 'click_conversion' is a "

@@ -24,7 +24,8 @@ def test_default_levels_follow_task_order():
 @pytest.mark.parametrize("levels, message", [
     ({"digit": 1}, "missing: \\['big', 'tags', 'value'\\]"),
     ({"digit": 1, "big": 1, "tags": 1, "value": 1, "colour": 2}, "unknown: \\['colour'\\]"),
-    ({"digit": 0, "big": 1, "tags": 1, "value": 1}, "levels start at 1"),
+    ({"digit": 0, "big": 1, "tags": 1, "value": 1},
+     "model.args.task_levels.digit: 0 is out of range; valid: a mapping to integers >= 1"),
 ])
 def test_bad_task_levels(levels, message):
     with pytest.raises(ValueError, match=message):

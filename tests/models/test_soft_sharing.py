@@ -69,6 +69,6 @@ def test_trace_norm_penalty_is_the_nuclear_norm_of_each_weight_stack():
 
 def test_unknown_penalty_kind_lists_the_valid_ones():
     import pytest
-    with pytest.raises(ValueError, match="penalty_kind: unknown value 'l1'; valid values: l2, "
+    with pytest.raises(ValueError, match="penalty_kind: unknown value 'l1'; valid: l2, "
                                          "trace_norm"):
         build("soft_sharing", {"penalty_kind": "l1"})
