@@ -31,6 +31,7 @@ Example (offline, with random mock examples):
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task
+from utils.arguments import Arg, arguments
 
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).
 CELEB_A_ATTRIBUTES = (
@@ -67,6 +68,9 @@ def check_resize(resize):
 
 
 @register_dataset("celeb_a")
+@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
+                      item=int, range="[1, inf)", length="[2, 2]", null=True),
+           cache=Arg(bool, "keep decoded examples in memory"))
 def celeb_a(resize=(64, 64), cache: bool = False):
     """CelebA's 40 binary attributes; images resized to `resize` inside the model."""
     tasks = tuple(Task(attribute_task_name(a), "binary", label_key=f"attributes/{a}")
@@ -78,6 +82,9 @@ def celeb_a(resize=(64, 64), cache: bool = False):
 
 
 @register_dataset("smallnorb")
+@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
+                      item=int, range="[1, inf)", length="[2, 2]", null=True),
+           cache=Arg(bool, "keep decoded examples in memory"))
 def smallnorb(resize=None, cache: bool = True):
     """smallNORB: category, instance, elevation, azimuth, lighting (left camera image)."""
     tasks = (
@@ -96,6 +103,9 @@ def smallnorb(resize=None, cache: bool = True):
 
 
 @register_dataset("shapes3d")
+@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
+                      item=int, range="[1, inf)", length="[2, 2]", null=True),
+           cache=Arg(bool, "keep decoded examples in memory"))
 def shapes3d(resize=None, cache: bool = False):
     """3D Shapes: hues, scale and shape as classes; orientation (degrees) as regression."""
     tasks = (
@@ -114,6 +124,9 @@ def shapes3d(resize=None, cache: bool = False):
 
 
 @register_dataset("dsprites")
+@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
+                      item=int, range="[1, inf)", length="[2, 2]", null=True),
+           cache=Arg(bool, "keep decoded examples in memory"))
 def dsprites(resize=None, cache: bool = False):
     """dSprites: shape, scale, orientation as classes; x and y position as regression.
 

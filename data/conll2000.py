@@ -51,6 +51,7 @@ from data.inputs import InputSpec
 from data.offline_builder import OfflineBuilder
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
+from utils.arguments import Arg, arguments
 
 # Every tag of the corpus (train and test), the PTB tags in sorted order.
 POS_TAGS = ("#", "$", "''", "(", ")", ",", ".", ":", "CC", "CD", "DT", "EX", "FW", "IN", "JJ",
@@ -266,6 +267,19 @@ def _join_tokens(example):
 
 
 @register_dataset("conll2000")
+@arguments(path=Arg(str, "a directory or the NLTK zip; null: download", null=True),
+           input=Arg(str, "text (the sentence, split in the model) or tokens",
+                     choices=("text", "tokens")),
+           min_count=Arg(int, "training occurrences a token needs to be in the vocabulary",
+                         range="[1, inf)"),
+           lowercase=Arg(bool, "lower-case tokens before the lookup"),
+           embedding_dim=Arg(int, "width of the token embedding", range="[1, inf)"),
+           char_features=Arg(int, "width of a per-token character CNN (0: words only)",
+                             range="[0, inf)"),
+           validation_fraction=Arg(float, "share of the training sentences held out",
+                                   range="(0, 1)"),
+           data_dir=Arg(str, "where the prepared corpus is kept; null: the TFDS data dir",
+                        null=True))
 def conll2000(path: Optional[str] = None, input: str = "text", min_count: int = 2,
               lowercase: bool = False, embedding_dim: int = 64, char_features: int = 0,
               validation_fraction: float = 0.1, data_dir: Optional[str] = None):

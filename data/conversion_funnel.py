@@ -62,6 +62,7 @@ from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
+from utils.arguments import Arg, arguments
 
 TASKS = (Task("click", "binary"), Task("conversion", "binary"),
          Task("click_conversion", "binary"))
@@ -242,6 +243,24 @@ class ConversionFunnel(OfflineBuilder):
 
 
 @register_dataset("conversion_funnel")
+@arguments(num_items=Arg(int, "items; null: 500", range="[1, inf)", null=True),
+           user_dim=Arg(int, "user feature width; null: 8", range="[1, inf)", null=True),
+           ctr=Arg(float, "mean click rate; null: 0.1", range="(0, 1)", null=True),
+           cvr=Arg(float, "mean conversion rate of clicks; null: 0.2", range="(0, 1)", null=True),
+           selection=Arg(float, "strength of the clickbait selection bias; null: 1",
+                         range="[0, inf)", null=True),
+           entire_space_test=Arg(bool,
+                                 "test split with every impression's conversion outcome; null: "
+                                 "true",
+                                 null=True),
+           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
+                          range="[1, inf)", null=True),
+           validation_size=Arg(int,
+                               "examples (composites) in the validation split; null: the config's",
+                               range="[1, inf)", null=True),
+           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
+                         range="[1, inf)", null=True),
+           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
 def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = None,
                       cvr: float = None, selection: float = None,
                       entire_space_test: bool = None, train_size: int = None,

@@ -64,6 +64,7 @@ from data.csv_writer import ExampleEncoder, ShardWriter
 from data.inputs import inputs_to_config
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import tasks_to_config
+from utils.arguments import Arg, arguments
 
 # The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
 CACHE_MAX_CELLS = 20_000_000
@@ -249,6 +250,31 @@ def make_config(options, data_dir=None):
 
 
 @register_dataset("csv")
+@arguments(train=Arg((str, list), "training file(s): a path, a glob, or a list of them", item=str),
+           labels=Arg(dict, "label column -> a kind, or {kind, column, classes, positive...}"),
+           validation=Arg((str, list), "validation file(s); null: split from train", item=str,
+                          null=True),
+           test=Arg((str, list), "test file(s); null: split from train", item=str, null=True),
+           features=Arg(list, "the feature columns; null: every other column", item=str,
+                        null=True),
+           exclude=Arg(list, "columns that are neither features nor labels", item=str, null=True),
+           feature_types=Arg(dict, "column -> numeric or categorical (else inferred)", item=str,
+                             choices=("numeric", "categorical"), null=True),
+           header=Arg(bool, "the files start with a header line; null: detect", null=True),
+           column_names=Arg(list, "names of headerless files' columns", item=str, null=True),
+           delimiter=Arg(str, "the field separator; null: detect", null=True),
+           split=Arg(dict, "fractions held out of train when a split has no files", item=float,
+                     range="[0, 1)", null=True),
+           seed=Arg(int, "seeds the held-out split", range="[0, 2147483647]"),
+           na_values=Arg(list, "cells read as missing (replaces the default list)", item=str,
+                         null=True),
+           extra_na_values=Arg(list, "cells read as missing too", item=str, null=True),
+           strip_whitespace=Arg(bool, "strip spaces around cells"),
+           min_frequency=Arg(int, "occurrences a category needs to be in the vocabulary",
+                             range="[1, inf)"),
+           multilabel_separator=Arg(str, "separates a multilabel cell's classes"),
+           multilabel_none=Arg(str, "a multilabel cell with no class"),
+           data_dir=Arg(str, "where the schema is cached; give data.data_dir's", null=True))
 def csv_dataset(train, labels, validation=None, test=None, features=None, exclude=None,
                 feature_types=None, header=None, column_names=None, delimiter=None, split=None,
                 seed=0, na_values=None, extra_na_values=None, strip_whitespace=True,

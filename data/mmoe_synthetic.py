@@ -43,6 +43,7 @@ from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
+from utils.arguments import Arg, arguments
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))
 NOISE_STD = 0.1  # variance 0.01
@@ -158,6 +159,23 @@ class MmoeSynthetic(OfflineBuilder):
 
 
 @register_dataset("mmoe_synthetic")
+@arguments(correlation=Arg(float, "the cosine of the two tasks' weight vectors", range="[-1, 1]"),
+           dim=Arg(int, "input features; null: 100", range="[2, inf)", null=True),
+           scale=Arg(float, "scale of the weight vectors; null: 1", range="(0, inf)", null=True),
+           num_sines=Arg(int, "sine terms of each task; null: 10", range="[0, inf)", null=True),
+           sine_std=Arg(float, "standard deviation of the sines' parameters; null: 1",
+                        range="[0, inf)", null=True),
+           sines=Arg(str, "random (learnable) or reference (the paper's) sine terms; null: random",
+                     choices=("random", "reference"), null=True),
+           noise_std=Arg(float, "label noise; null: 0.1", range="[0, inf)", null=True),
+           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
+                          range="[1, inf)", null=True),
+           validation_size=Arg(int,
+                               "examples (composites) in the validation split; null: the config's",
+                               range="[1, inf)", null=True),
+           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
+                         range="[1, inf)", null=True),
+           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
                    num_sines: int = None, sine_std: float = None, sines: str = None,
                    noise_std: float = None, train_size: int = None,

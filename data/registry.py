@@ -13,11 +13,11 @@ Example:
 """
 
 import dataclasses
-import inspect
 from typing import Callable, Dict, Optional, Tuple
 
 from data.inputs import InputSpec
 from data.tasks import Task
+from utils.arguments import check_arguments
 from utils.registry import Registry
 
 
@@ -83,18 +83,8 @@ def list_datasets():
 
 
 def get_dataset(name: str, **options) -> DatasetSpec:
-    """Returns the spec of dataset `name`; unknown names list the known ones."""
+    """Returns the spec of dataset `name`; unknown names list the known ones, and the
+    options are checked against what the dataset declares (`python train.py --list NAME`)."""
     factory = DATASETS.get(name)
-    params = inspect.signature(factory).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(options) - set(params))
-        if unknown:
-            raise ValueError(f"data.options: unknown option(s) {unknown} for dataset {name!r}; "
-                             f"valid options: {', '.join(params) or '(none)'}")
-    missing = [p.name for p in params.values()
-               if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-               and p.name not in options]
-    if missing:
-        raise ValueError(f"data.options: dataset {name!r} needs option(s) {missing}; "
-                         f"valid options: {', '.join(params)}")
+    options = check_arguments(factory, options, "data.options", what=f"dataset {name!r}")
     return factory(**options)

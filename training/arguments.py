@@ -6,6 +6,7 @@
 | `model.encoder_args`   | `model.encoder`      | `models/encoders.py`        |
 | `train.weighting_args` | `train.weighting`    | `training/weighting/*.py`   |
 | `train.optimizer_args` | `train.optimizer`    | `training/optimizers.py`    |
+| `data.options`         | `data.name`          | `data/*.py`                 |
 
 Each registered thing declares its arguments with `utils.arguments.arguments` where
 it is defined. `check_config_arguments` runs inside `load_config`: an unknown name
@@ -89,6 +90,8 @@ SECTIONS = (
     Section("train.optimizer_args", "train.optimizer", "optimizer", "optimizers",
             ("training/optimizers.py",), "register_optimizer", "training.optimizers:OPTIMIZERS",
             ("learning_rate",)),
+    Section("data.options", "data.name", "dataset", "datasets", ("data/*.py",),
+            "register_dataset", "data.registry:DATASETS"),
 )
 
 

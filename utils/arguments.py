@@ -506,10 +506,6 @@ def markdown(declaration):
     for name, arg in declaration.items():
         cells = [f"`{name}`", arg.valid(), f"`{_default_text(arg)}`", arg.doc]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    missing = [n for n, a in declaration.items() if a.default is REQUIRED and n not in out]
-    if missing:
-        raise ArgumentError(f"{key}.{missing[0]}: required{' by ' + what if what else ''}; "
-                            f"valid: {declaration[missing[0]].valid()}")
     rules = getattr(declaration, "rules", {})
     if rules:
         rows.append("")

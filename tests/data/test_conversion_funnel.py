@@ -88,8 +88,8 @@ def test_small_build(data_dir):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("ctr", 1.5, r"data.options.ctr: must be in \(0, 1\)"),
-    ("num_items", 0, "data.options.num_items: must be at least 1"),
+    ("ctr", 1.5, r"data.options.ctr: 1.5 is out of range; valid: a number in \(0, 1\)"),
+    ("num_items", 0, "data.options.num_items: 0 is out of range; valid: an integer >= 1"),
 ])
 def test_bad_options(option, value, message):
     with pytest.raises(ValueError, match=message):

@@ -136,8 +136,10 @@ def test_errors_name_file_line_column(tmp_path, files):
           labels={"y": "binary"})
     error(r"data.options.labels.plan: unknown kind 'category'; valid kinds: binary, multiclass, multilabel",
           train=train, labels={"plan": "category"})
-    error(r"data.options.feature_types.Age: unknown type 'int'; valid types: numeric, categorical",
-          train=train, labels={"plan": "multiclass"}, feature_types={"Age": "int"})
+    with pytest.raises(ValueError, match=r"data.options.feature_types.Age: unknown value 'int'; "
+                                         r"valid: numeric, categorical"):
+        data.get_dataset("csv", train=train, labels={"plan": "multiclass"},
+                         feature_types={"Age": "int"})
     error(r"feature column 'nope' \(data.options.features\) not found", train=train,
           labels={"plan": "multiclass"}, features=["nope"])
     error(r"binary label needs 2 distinct values; found 3", train=train,
@@ -146,7 +148,7 @@ def test_errors_name_file_line_column(tmp_path, files):
     error(rf"{v2}, line 2, column 'plan': unknown class 'gold'", train=train, validation=v2,
           labels={"plan": {"kind": "multiclass", "classes": ["basic", "plus", "pro"]}})
     error(r"file not found", train=str(tmp_path / "missing.csv"), labels={"y": "binary"})
-    with pytest.raises(ValueError, match=r"needs option\(s\) \['train', 'labels'\]"):
+    with pytest.raises(ValueError, match=r"data.options.train: required by dataset 'csv'"):
         data.get_dataset("csv")
 
 

@@ -242,7 +242,9 @@ def test_option_errors_name_the_key_and_the_valid_values(shards, tmp_path):
     error(r"data.options.features: 'marital' is the source of a label", features=["age",
                                                                                    "marital"])
     error(r"column 'height' \(data.options.exclude\) not found", exclude=["height"])
-    error(r"data.options.split.validation: must be in \[0, 1\)", split={"validation": 1.5})
+    with pytest.raises(ValueError, match=r"data.options.split.validation: 1.5 is out of range; "
+                                         r"valid: a mapping to numbers in \[0, 1\)"):
+        get(tmp_path, **dict(OPTIONS, train=shards, split={"validation": 1.5}))
 
 
 def test_na_values_replace_and_extra_na_values_add(tmp_path):

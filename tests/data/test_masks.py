@@ -65,7 +65,7 @@ def test_unknown_dataset_lists_known_ones():
 
 
 def test_unknown_option_names_valid_options():
-    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\].*image_size"):
+    with pytest.raises(ValueError, match=r"data.options.colour: unknown argument.*valid: config, image_size"):
         data.get_dataset("multi_attribute_shapes", colour=1)
 
 

