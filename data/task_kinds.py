@@ -51,6 +51,7 @@ import math
 import numpy as np
 
 from data.tasks import TASK_KINDS, Task
+from utils.arguments import Arg, Declaration, check
 
 
 def _tf():
@@ -143,28 +144,18 @@ class _KindBase(Task):
         return metric not in ("loss", "rmse", "mae")
 
     # `train.loss_options` a kind's loss takes (imbalance: pos_weight, class_weights,
-    # focal_gamma); none by default.
-    loss_option_names = ()
+    # focal_gamma), declared (`python train.py --list <kind>`); none by default.
+    loss_options = Declaration()
 
     def check_loss_options(self, options):
         """Raises ValueError naming the key when `options` do not fit this task."""
         where = f"train.loss_options.{self.name}"
-        if not isinstance(options, dict):
-            raise ValueError(f"{where}: expected a mapping, got {options!r}")
-        unknown = sorted(set(options) - set(self.loss_option_names))
-        if unknown:
-            raise ValueError(f"{where}: unknown option(s) {unknown} for a {self.kind} task; "
-                             f"valid: {', '.join(self.loss_option_names) or '(none)'}")
-        for key, value in options.items():
-            values = value if isinstance(value, (list, tuple)) else [value]
-            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     and v >= 0 for v in values):
-                raise ValueError(f"{where}.{key}: expected numbers >= 0, got {value!r}")
-            width = {"class_weights": self.num_outputs,
-                     "pos_weight": self.num_outputs}.get(key)
-            if isinstance(value, (list, tuple)) and width and len(value) != width:
-                raise ValueError(f"{where}.{key}: expected {width} values (one per class), "
-                                 f"got {len(value)}")
+        check(self.loss_options, options, where, what=f"a {self.kind} task")
+        for key in ("class_weights", "pos_weight"):
+            value = options.get(key)
+            if isinstance(value, (list, tuple)) and len(value) != self.num_outputs:
+                raise ValueError(f"{where}.{key}: {len(value)} values; valid: "
+                                 f"{self.num_outputs} (one per class)")
 
     # Kendall et al.'s likelihood scale of the loss in uncertainty weighting:
     # exp(-s) L for a classification (softmax/sigmoid) likelihood, 0.5 exp(-s) L for a
@@ -247,7 +238,11 @@ class BinaryTask(_OneUnit, _ClassTask):
         raw = tf.cast(tf.reshape(raw, [1]), tf.float32)
         return tf.maximum(raw, 0.0), tf.cast(raw[0] >= 0, tf.float32)
 
-    loss_option_names = ("pos_weight", "focal_gamma")
+    loss_options = Declaration({
+        "pos_weight": Arg((float, list), "multiplies the positive term (a number, or one per "
+                          "label)", item=float, range="[0, inf)", null=True, default=None),
+        "focal_gamma": Arg(float, "the focal loss's gamma: (1 - p_t)^gamma focuses on hard "
+                           "examples (0: plain)", range="[0, inf)", null=True, default=None)})
 
     def per_example_loss(self, y_true, logits, options=None):
         return sigmoid_loss(y_true, logits, options)
@@ -329,7 +324,11 @@ class MulticlassTask(_ClassTask):
         raw = tf.cast(raw, tf.int64)
         return tf.maximum(raw, 0), tf.cast(raw >= 0, tf.float32)
 
-    loss_option_names = ("class_weights", "focal_gamma")
+    loss_options = Declaration({
+        "class_weights": Arg(list, "one weight per class, multiplying its examples' loss",
+                             item=float, range="[0, inf)", null=True, default=None),
+        "focal_gamma": Arg(float, "the focal loss's gamma: (1 - p_t)^gamma focuses on hard "
+                           "examples (0: plain)", range="[0, inf)", null=True, default=None)})
 
     def per_example_loss(self, y_true, logits, options=None):
         """Softmax cross-entropy; `class_weights` (one per class) multiplies each example's
@@ -411,7 +410,11 @@ class MultilabelTask(_ClassTask):
         raw = tf.cast(raw, tf.float32)
         return tf.maximum(raw, 0.0), tf.cast(tf.reduce_all(raw >= 0), tf.float32)
 
-    loss_option_names = ("pos_weight", "focal_gamma")
+    loss_options = Declaration({
+        "pos_weight": Arg((float, list), "multiplies the positive term (a number, or one per "
+                          "label)", item=float, range="[0, inf)", null=True, default=None),
+        "focal_gamma": Arg(float, "the focal loss's gamma: (1 - p_t)^gamma focuses on hard "
+                           "examples (0: plain)", range="[0, inf)", null=True, default=None)})
 
     def per_example_loss(self, y_true, logits, options=None):
         return sigmoid_loss(y_true, logits, options)

@@ -8,6 +8,10 @@
 | `train.optimizer_args` | `train.optimizer`    | `training/optimizers.py`    |
 | `data.options`         | `data.name`          | `data/*.py`                 |
 
+Task kinds declare the options of their loss (`train.loss_options.<task>`) as a
+`loss_options` class attribute; they are checked once the dataset's tasks are known
+(`training.setup.TrainSetup`), before any data or model work.
+
 Each registered thing declares its arguments with `utils.arguments.arguments` where
 it is defined. `check_config_arguments` runs inside `load_config`: an unknown name
 lists the known ones; a bad argument fails with `<full key>: <what is wrong>; valid:
@@ -134,16 +138,27 @@ def find(name):
     return [(s, declarations(s, name)) for s in SECTIONS if name in static_declarations(s)]
 
 
+def task_kinds():
+    """{kind: its loss options' declaration} (`train.loss_options.<task>`; the kinds are
+    known once a dataset's tasks are, so these are checked when the experiment starts)."""
+    from data.tasks import TASK_KINDS
+    return {name: cls.loss_options for name, cls in TASK_KINDS.items()}
+
+
 def describe(name):
     """The arguments of registered thing `name` as text (`python train.py --list NAME`)."""
     found = find(name)
-    if not found:
-        known = sorted({n for s in SECTIONS for n in static_declarations(s)})
+    kinds = task_kinds()
+    if not found and name not in kinds:
+        known = sorted({n for s in SECTIONS for n in static_declarations(s)} | set(kinds))
         raise ArgumentError(f"--list: nothing registered as {name!r}; known: {', '.join(known)}")
     blocks = []
     for section, declaration in found:
         blocks.append("\n".join([f"{section.kind} {name} ({section.name_key}: {name}; "
                                  f"arguments in {section.key})"] + text(declaration)))
+    if name in kinds:
+        blocks.append("\n".join([f"task kind {name} (loss options in "
+                                 f"train.loss_options.<task>)"] + text(kinds[name])))
     return "\n\n".join(blocks)
 
 
@@ -156,4 +171,7 @@ def markdown():
                      f"`{section.key}`)\n")
         for name in sorted(static_declarations(section)):
             parts.append(f"### `{name}`\n\n{declaration_markdown(declarations(section, name))}")
+    parts.append("## Task kinds (loss options in `train.loss_options.<task>`)\n")
+    for name, declaration in sorted(task_kinds().items()):
+        parts.append(f"### `{name}`\n\n{declaration_markdown(declaration)}")
     return "\n".join(parts)

@@ -78,11 +78,12 @@ def test_imbalance_options_weigh_positives_classes_and_hard_examples():
 
 
 @pytest.mark.parametrize("task, options, message", [
-    (CASES[0][0], {"class_weights": [1, 2]}, "unknown option(s) ['class_weights'] for a binary "
+    (CASES[0][0], {"class_weights": [1, 2]}, "class_weights: unknown argument of a binary "
                                              "task; valid: pos_weight, focal_gamma"),
-    (CASES[1][0], {"class_weights": [1, 2]}, "expected 3 values (one per class), got 2"),
+    (CASES[1][0], {"class_weights": [1, 2]}, "class_weights: 2 values; valid: 3 (one per class)"),
     (CASES[3][0], {"pos_weight": 2}, "valid: (none)"),
-    (CASES[0][0], {"pos_weight": -1}, "pos_weight: expected numbers >= 0"),
+    (CASES[0][0], {"pos_weight": -1}, "pos_weight: -1.0 is out of range; valid: a number >= 0"),
+    (CASES[0][0], {"focal_gamma": "high"}, "focal_gamma: expected a number, got 'high'"),
 ])
 def test_bad_loss_options_name_the_key(task, options, message):
     with pytest.raises(ValueError) as e:

@@ -152,6 +152,8 @@ def test_fuzz_unknown_arguments_are_config_errors_listing_the_valid(case, arg):
      "train.optimizer_args.momentum: 1.5 is out of range; valid: a number in [0, 1)"),
     (["train.optimizer_args.momentum=0.9"],
      "train.optimizer_args.momentum: unknown argument of optimizer 'adam'; valid: beta_1"),
+    (["data.options.train_size=0"],
+     "data.options.train_size: 0 is out of range; valid: an integer >= 1, or null"),
 ])
 def test_bad_arguments_exit_2_before_tensorflow_is_imported(override, message):
     args = [sys.executable, "-X", "importtime", "train.py", "--config", "configs/tiny.yaml"]
@@ -178,6 +180,9 @@ def test_list_name_prints_the_arguments(capsys):
     assert "weight_decay: a number >= 0; default 0.004" in capsys.readouterr().out
     assert train.main(["--list", "nope"]) == 2
     assert "nothing registered as 'nope'; known: adam, adamw, aitm" in capsys.readouterr().err
+    assert train.main(["--list", "multiclass"]) == 0
+    assert "class_weights: a list of numbers >= 0, or null; default null" in \
+        capsys.readouterr().out
     assert train.main(["--list", "config"]) == 0
     out = capsys.readouterr().out
     assert "train.weighting_args: default {}\n    its arguments (e.g. {c: 0.4} for cagrad)" in out
@@ -190,6 +195,7 @@ def test_the_markdown_reference_has_every_registered_thing():
         for name in static_declarations(section):
             assert f"### `{name}`" in text
     assert "| `c` | a number >= 0 | `0.4` | radius of the ball" in text
+    assert "### `binary`" in text and "| `focal_gamma` |" in text
     assert describe("cagrad").splitlines()[1] == "  c: a number >= 0; default 0.4"
 
 

@@ -73,7 +73,12 @@ def test_bad_names_fail_before_any_work_naming_the_valid_ones(capsys, tmp_path, 
     ("data.auxiliary_tasks=[bogus]", "data.auxiliary_tasks: ['bogus'] are not among the tasks"),
     ("data.auxiliary_tasks=[left,right,same_digit]", "every task is auxiliary"),
     ("train.loss_options={left: {pos_weight: 2}}",
-     "train.loss_options.left: unknown option(s) ['pos_weight'] for a multiclass task"),
+     "train.loss_options.left.pos_weight: unknown argument of a multiclass task; valid: "
+     "class_weights, focal_gamma"),
+    ("train.loss_options={left: {focal_gamma: -1}}",
+     "train.loss_options.left.focal_gamma: -1.0 is out of range; valid: a number >= 0, or null"),
+    ("train.loss_options={left: {class_weights: [1, 2]}}",
+     "train.loss_options.left.class_weights: 2 values; valid: 10 (one per class)"),
 ])
 def test_bad_values_are_config_errors_naming_the_key(capsys, tmp_path, override, message):
     assert train.main(["--config", "configs/tiny.yaml", "--set", override,
