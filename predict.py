@@ -3,7 +3,7 @@
     # an image file (PNG/JPEG), resized to the model's input shape read from its metadata
     python predict.py --protocol rest --port 8501 --model_name multi_mnist --image digit.png
     # N test examples of a TFDS dataset, printed beside their true labels
-    python predict.py --protocol grpc --port 8500 --model_name multi_mnist \
+    python predict.py --protocol grpc --port 8500 --model_name multi_mnist \\
         --dataset multi_mnist --data_dir tfds_data --num_examples 4
 
 The work is done by `run_predict`, usable from other scripts and tests.

@@ -10,7 +10,7 @@
     python train.py --config configs/tiny.yaml --output runs/tiny --baselines  # + single-task models
     python train.py --list                            # datasets, architectures, methods by name
 
-Multi-worker (one process per worker, the cluster in TF_CONFIG; see README, Training):
+Multi-worker (one process per worker, the cluster in TF_CONFIG; see docs/guide/training.md):
 
     TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]},
                 "task": {"type": "worker", "index": 0}}' \\

@@ -1,7 +1,7 @@
 """`csv`: your own CSV/TSV file(s) as a multi-task TFDS dataset.
 
 A config names the files and the labels with their task kinds; everything else is
-optional (README, "Your own CSV/TSV", lists every option):
+optional (docs/guide/csv.md lists every option):
 
     data:
       name: csv

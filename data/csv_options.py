@@ -135,7 +135,7 @@ def _strings(value, key):
 
 @dataclasses.dataclass(frozen=True)
 class CsvOptions:
-    """The `data.options` of `data.name: csv`, checked (see README, "Your own CSV/TSV").
+    """The `data.options` of `data.name: csv`, checked (see docs/guide/csv.md).
 
     Args:
         train: tuple of str. Training file(s): paths, globs or lists in the config.

@@ -60,7 +60,7 @@ class DataConfig:
     data_dir: Optional[str] = _field(None, doc="TFDS data_dir; default $TFDS_DATA_DIR or ./tfds_data")
     max_train_examples: Optional[int] = _field(None, minimum=1, doc="first N training examples")
     max_eval_examples: Optional[int] = _field(None, minimum=1, doc="first N validation/test examples")
-    shuffle_buffer: int = _field(10000, minimum=1)
+    shuffle_buffer: int = _field(10000, minimum=1, doc="examples in the training shuffle buffer")
 
 
 @dataclasses.dataclass
@@ -69,7 +69,7 @@ class ModelConfig:
 
     architecture: str = _field("shared_bottom", doc="a registered architecture")
     encoder: str = _field("cnn", doc="a registered encoder")
-    encoder_args: dict = _field({}, free_form=True)
+    encoder_args: dict = _field({}, free_form=True, doc="the encoder's arguments")
     args: dict = _field({}, free_form=True, doc="the architecture's arguments")
 
 
@@ -77,11 +77,12 @@ class ModelConfig:
 class TrainConfig:
     """`train:` the optimisation, the weighting method, checkpoints and stopping."""
 
-    epochs: int = _field(3, minimum=1)
-    batch_size: int = _field(128, minimum=1)
+    epochs: int = _field(3, minimum=1, doc="passes over the training split")
+    batch_size: int = _field(128, minimum=1, doc="the global batch (over all replicas)")
     optimizer: str = _field("adam", doc="`python train.py --list`")
-    learning_rate: float = _field(1e-3, greater_than=0)
-    seed: int = _field(42)
+    learning_rate: float = _field(1e-3, greater_than=0, doc="the optimizer's learning rate")
+    seed: int = _field(42,
+                       doc="seeds the weights and the data order (epoch k shuffles with seed + k)")
     weighting: str = _field("equal", doc="a method: `python train.py --list`")
     weighting_args: dict = _field({}, free_form=True, doc="its arguments (e.g. {c: 0.4} for cagrad)")
     gradient_on: Optional[str] = _field(
@@ -89,7 +90,8 @@ class TrainConfig:
         doc="where methods that use per-task gradients take them; default representation")
     task_weights: dict = _field({}, free_form=True, doc="per-task weights (weighting: static)")
     monitor: str = _field("val_loss", doc="val_loss or val_<task>_<metric>")
-    monitor_mode: str = _field("auto", choices=("auto", "min", "max"))
+    monitor_mode: str = _field("auto", choices=("auto", "min", "max"),
+                              doc="auto = max for accuracy/auc/f1, else min")
     early_stopping_patience: int = _field(0, minimum=0, doc="0 = off")
     primary_metrics: dict = _field({}, free_form=True,
                                    doc="per task, the metric Δm and studies rank by")
