@@ -11,8 +11,9 @@ and the path to `nav:` in `mkdocs.yml`; `tests/docs/test_site.py` builds the sit
 
 Example:
 >>> page = config_page()
->>> print(next(line for line in page.splitlines() if line.startswith("| `train.epochs`")))
-| `train.epochs` | integer | `3` | >= 1 | passes over the training split |
+>>> row = next(line for line in page.splitlines() if line.startswith("| `train.epochs`"))
+>>> row.startswith("| `train.epochs` | integer | `3` | >= 1 | ")   # key, type, default, range, doc
+True
 >>> text("val_<task>_<metric>, or `val_<task>_<metric>`")
 'val_&lt;task&gt;_&lt;metric&gt;, or `val_<task>_<metric>`'
 >>> print(table(["a", "b"], [["x|y", "z"]]))
