@@ -13,10 +13,11 @@ row format, disarms it (SIGUSR2) and prints:
 
 - every project file (under the repository, outside .venv and this script) a Python function
   of which was entered while the request was served, in the order first entered;
-- the calls from a core module into a protocol module (core: `serving/core/`, or in the flat
-  layout before issue 18 the files listed in `_FLAT_CORE`; protocol: every other `serving/`
-  file except the shared ones in `_SHARED`). Only direct calls count (the caller's frame is in
-  the core file): a Future's done-callback runs from the standard library, not from the core.
+- the calls from a core module into a transport or protocol module (core: `serving/core/`;
+  transport: `serving/transport/`; protocol: the other packages of `serving/`; in the flat
+  layout before issue 18, the files listed in `_FLAT_CORE` and `_FLAT_TRANSPORT`, the rest
+  protocol, except the shared modules in `_SHARED`). Only direct calls count (the caller's frame
+  is in the core file): a Future's done-callback runs from the standard library, not the core.
 
 The model input is read from the metadata endpoint, so any single-image-input model works.
 Exit code 1 when `--max_files` is given and a configuration passes through more files.
@@ -40,6 +41,7 @@ SERVE_PY = os.path.join(ROOT, "serve.py")
 # The core of the flat serving/ layout (before issue 18), for comparing layouts.
 _FLAT_CORE = {"inference.py", "model_manager.py", "servable.py", "batching.py", "warmup.py",
               "metrics.py", "examples.py", "tensor_proto.py"}
+_FLAT_TRANSPORT = {"http_server.py", "aio.py", "json_limits.py"}
 # Shared modules: neither core nor protocol.
 _SHARED = {"errors.py", "flags.py", "server.py", "workers.py", "client.py", "testing.py",
            "protos.py", "__init__.py"}
@@ -179,15 +181,17 @@ def trace(model_name, base_path, batching, tmp):
 
 
 def layer(path):
-    """'core', 'protocol' or 'shared' of a project file (other files: 'other')."""
+    """'core', 'transport', 'protocol' or 'shared' of a project file ('other' outside serving/)."""
     parts = path.split(os.sep)
     if parts[0] != "serving":
         return "other"
     if len(parts) > 2:
-        return "core" if parts[1] == "core" else "protocol"
+        return parts[1] if parts[1] in ("core", "transport") else "protocol"
     if parts[1] in _SHARED:
         return "shared"
-    return "core" if parts[1] in _FLAT_CORE else "protocol"
+    if parts[1] in _FLAT_CORE:
+        return "core"
+    return "transport" if parts[1] in _FLAT_TRANSPORT else "protocol"
 
 
 def report(name, doc):
@@ -195,9 +199,9 @@ def report(name, doc):
     print(f"\n{name}: one REST predict passed through {len(files)} project files")
     for i, f in enumerate(files, 1):
         print(f"  {i:2d}. {f}  [{layer(f)}]")
-    back = {e: n for e, n in doc["edges"].items()
-            if layer(e.split(" -> ")[0]) == "core" and layer(e.split(" -> ")[1]) == "protocol"}
-    print(f"  calls from the core into a protocol module: {len(back)}")
+    back = {e: n for e, n in doc["edges"].items() if layer(e.split(" -> ")[0]) == "core"
+            and layer(e.split(" -> ")[1]) in ("transport", "protocol")}
+    print(f"  calls from the core into a transport or protocol module: {len(back)}")
     for e, n in sorted(back.items()):
         print(f"    {e} ({n}x)")
     return len(files)

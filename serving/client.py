@@ -154,7 +154,7 @@ class GrpcClient:
                 output_filter=()):
         from tensorflow_serving.apis import predict_pb2
 
-        from serving.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+        from serving.core.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
         req = predict_pb2.PredictRequest(output_filter=list(output_filter))
         self._spec(req.model_spec, model, signature, version, label)

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD
+from serving.core.servable import CLASSIFY_METHOD, REGRESS_METHOD
 
 IMAGE_SPEC = tf.TensorSpec([None, 28, 28, 1], tf.uint8, name="image")
 EXAMPLES_SPEC = tf.TensorSpec([None], tf.string, name="examples")

@@ -148,7 +148,7 @@ def test_openapi_document_is_served_and_valid(rest):
     status, doc = rest.get("/v1/openapi.json")
     assert status == 200
     validate(doc)
-    with open("serving/openapi.yaml") as f:
+    with open("serving/rest_v1/openapi.yaml") as f:
         assert yaml.safe_load(f) == doc
     assert "/v1/models/{name}:predict" in doc["paths"]
 

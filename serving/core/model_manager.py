@@ -11,7 +11,7 @@ takes for a request to finish on the version it started on.
 Example:
     >>> import tempfile
     >>> from serving import protos
-    >>> from serving.model_manager import ModelManager
+    >>> from serving.core.model_manager import ModelManager
     >>> from serving.testing import write_toy_saved_model
     >>> base = tempfile.mkdtemp()
     >>> _ = write_toy_saved_model(base, 1); _ = write_toy_saved_model(base, 2)
@@ -31,9 +31,9 @@ import time
 
 from tensorflow_serving.apis import get_model_status_pb2
 
-from serving import warmup
+from serving.core import warmup
+from serving.core.servable import DEFAULT_MAX_EXAMPLES, Servable
 from serving.errors import ServingError, invalid_argument, not_found
-from serving.servable import DEFAULT_MAX_EXAMPLES, Servable
 
 log = logging.getLogger(__name__)
 State = get_model_status_pb2.ModelVersionStatus.State
@@ -102,7 +102,7 @@ class ModelManager:
     Args:
         batch_options: optional BatchOptions; enables batching in every loaded version.
         enable_warmup: bool. Replay assets.extra/tf_serving_warmup_requests at load.
-        metrics: optional serving.metrics.Metrics.
+        metrics: optional serving.core.metrics.Metrics.
         max_num_load_retries: int. Extra attempts for a version that failed to load.
         load_retry_interval_s: float. Pause between attempts.
         max_examples: int. Most examples per request (see Servable); 0: no limit.
@@ -158,10 +158,6 @@ class ModelManager:
                         self._models[name] = ManagedModel(config=mc)
                     self._models[name].labels = dict(mc.version_labels)
             self._reconcile_all()
-
-    def model_names(self):
-        with self._lock:
-            return sorted(self._models)
 
     # ------------------------------------------------------------------ polling
     def poll_once(self):
@@ -311,8 +307,15 @@ class ModelManager:
             rec.state = State.END
 
     # ------------------------------------------------------------------ lookup
-    def resolve(self, name, version=None, label=None):
-        """The Servable for a request; raises ServingError with TF Serving's messages."""
+    def resolve(self, name, version=None, label=None, info=None):
+        """The Servable for a request (the first step of every operation on a model); raises
+        ServingError with TF Serving's messages. `info` (a dict, for metrics) gets "version"."""
+        servable = self._lookup(name, version, label)
+        if info is not None:
+            info["version"] = servable.version
+        return servable
+
+    def _lookup(self, name, version, label):
         if version is not None and label:
             raise invalid_argument(
                 f"Both model version ({version}) and model version label ({label}) cannot be "
@@ -356,15 +359,3 @@ class ModelManager:
             return bool(self._models) and all(
                 any(r.servable is not None for r in m.versions.values())
                 for m in self._models.values())
-
-    def wait_until_available(self, timeout_s=60):
-        """Blocks until every configured model has an AVAILABLE version (or the timeout)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                ready = all(any(r.servable is not None for r in m.versions.values())
-                            for m in self._models.values())
-            if ready:
-                return True
-            time.sleep(0.05)
-        return False

@@ -10,7 +10,7 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 from tests.serving.conftest import image_batch
-from tests.serving.test_grpc import predict_request
+from tests.serving.grpc_v1.test_grpc import predict_request
 
 OUTPUTS = ["brightness", "digit", "digit_class", "is_even"]
 

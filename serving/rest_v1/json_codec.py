@@ -5,7 +5,7 @@ requests, `{"b64": ...}` for binary strings, outputs whose name ends in `_bytes`
 as `{"b64": ...}`, NaN/Infinity accepted and written, numbers checked against the signature's
 dtype (a string sent to a float input is an error, not a silent cast). `PredictBody` reads a
 body once: the signature name at once (the model is resolved next), the tensors when the
-signature's dtypes are known; image-like integer arrays go through serving/json_ints.py.
+signature's dtypes are known; image-like integer arrays go through serving/rest_v1/json_ints.py.
 
 One addition to TF Serving's rules, for models that answer per token (text taggers): when
 the signature has an output `sequence_length` ([batch] ints), a row-format answer keeps
@@ -17,7 +17,7 @@ Columnar answers stay tensors (padded, with `sequence_length` to read them).
 Example:
     >>> import numpy as np
     >>> from tensorflow.core.framework import types_pb2
-    >>> from serving.rest_json import PredictBody, json_to_ndarray, outputs_to_json
+    >>> from serving.rest_v1.json_codec import PredictBody, json_to_ndarray, outputs_to_json
     >>> json_to_ndarray([[0.5, 1]], types_pb2.DT_FLOAT).dtype
     dtype('float32')
     >>> body = PredictBody(b'{"instances": [[1, 2]]}')
@@ -34,25 +34,26 @@ import json
 import numpy as np
 from tensorflow.core.framework import types_pb2
 
-from serving import json_ints, json_limits
+from serving.core.tensor_proto import NUMPY_DTYPES, dtype_name
 from serving.errors import invalid_argument, unimplemented
-from serving.tensor_proto import dtype_name, numpy_dtype
+from serving.rest_v1 import json_ints
+from serving.transport.http_server import MAX_DEPTH, scan
 
 
 def parse_object(body, scanned=False):
     """The JSON object of a request body; TF Serving's messages for anything else.
 
-    The body is first scanned for its nesting depth (serving/json_limits.py) unless the caller
-    did (`scanned`)."""
+    The body is first scanned for its nesting depth (`serving.transport.http_server.scan`)
+    unless the caller did (`scanned`)."""
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")
     if not scanned:
-        json_limits.scan(body)
+        scan(body)
     try:
         doc = json.loads(body)
     except RecursionError:  # not reached after the scan; kept so that it can never be a 500
         raise invalid_argument(
-            f"JSON Parse error: nesting deeper than {json_limits.MAX_DEPTH} levels") from None
+            f"JSON Parse error: nesting deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as e:
         raise invalid_argument(f"JSON Parse error: {e.msg} at offset: {e.pos}") from None
     except UnicodeDecodeError as e:
@@ -82,7 +83,7 @@ class PredictBody:
 
     def __init__(self, body):
         self._body = body
-        self._bools = json_limits.scan(body).has_bools  # raises first when nested too deep
+        self._bools = scan(body).has_bools  # raises first when nested too deep
         self._dense = json_ints.loads(body)
         if self._dense is not None and isinstance(self._dense.get("signature_name", ""), str):
             self._doc = None
@@ -197,7 +198,7 @@ def json_to_ndarray(value, dtype_enum, may_hold_bools=True):
             return arr.reshape(shape)
         except ValueError:
             raise _not_dense(value) from None
-    target = numpy_dtype(dtype_enum)
+    target = NUMPY_DTYPES[dtype_enum]
     try:
         arr = np.asarray(value)
     except ValueError:  # ragged nesting: numpy refuses inhomogeneous lists

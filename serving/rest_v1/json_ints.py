@@ -6,12 +6,12 @@ operations and `np.fromstring`, and only the small rest of the document goes thr
 `json.loads`. Anything unusual (whitespace other than ", ", backslashes, negative numbers,
 floats, empty or ragged arrays, 19+ digit numbers, a literal anywhere but where a predict body
 puts its tensors, a dtype or shape the signature does not take) makes a function here return
-None: "not mine". The ordinary reader (serving/rest_json.py) then reads the whole body, so
-answers and error messages are the same either way.
+None: "not mine". The ordinary reader (serving/rest_v1/json_codec.py) then reads the whole body,
+so answers and error messages are the same either way.
 
 Example:
     >>> from tensorflow.core.framework import types_pb2
-    >>> from serving import json_ints
+    >>> from serving.rest_v1 import json_ints
     >>> image = "[" + ", ".join(["[1, 2, 3]"] * 30) + "]"
     >>> doc = json_ints.loads(('{"inputs": {"x": %s}}' % image).encode())
     >>> inputs, fmt = json_ints.predict_inputs(doc, {"x": types_pb2.DT_UINT8})
@@ -25,7 +25,7 @@ import json
 
 import numpy as np
 
-from serving.tensor_proto import numpy_dtype
+from serving.core.tensor_proto import NUMPY_DTYPES
 
 # Bytes that may occur in an integer array literal; a run of 64+ of them starting with "[" is
 # a candidate (found with bytes.translate/find: C speed, no per-character regex steps).
@@ -180,7 +180,7 @@ def _as_dtype(value, dtype_enum):
         arr = value.array
     else:
         return None
-    target = numpy_dtype(dtype_enum)
+    target = NUMPY_DTYPES[dtype_enum]
     if target.kind == "f":
         return arr.astype(target)
     if target.kind not in "iu":

@@ -3,7 +3,7 @@ tensor extension, and gRPC `InferTensorContents` / raw contents, to and from num
 
 Example:
     >>> import numpy as np
-    >>> from serving.kserve_tensors import from_json, to_json
+    >>> from serving.kserve_v2.tensors import from_json, to_json
     >>> a = from_json({"name": "x", "datatype": "UINT8", "shape": [1, 2], "data": [3, 4]})
     >>> a.dtype.name, a.shape
     ('uint8', (1, 2))

@@ -2,7 +2,7 @@
 
 Example:
     >>> import numpy as np
-    >>> from serving.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+    >>> from serving.core.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
     >>> proto = ndarray_to_tensor_proto(np.array([[1, 2]], np.uint8))
     >>> tensor_proto_to_ndarray(proto).tolist()
     [[1, 2]]
@@ -19,15 +19,27 @@ from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 
 from serving.errors import invalid_argument
 
-_NUMPY_OF = {}  # DataType enum -> numpy dtype (cached: tf.as_dtype is not free)
 _ENUM_OF = {}  # numpy dtype -> DataType enum
+
+
+def _numpy_dtypes():
+    table = {}
+    for dtype_enum in types_pb2.DataType.values():
+        try:
+            table[dtype_enum] = np.dtype(tf.dtypes.as_dtype(dtype_enum).as_numpy_dtype)
+        except (TypeError, KeyError):  # DT_INVALID, resources and variants: no numpy type
+            pass
+    return table
+
+
+# DataType enum -> numpy dtype (object for DT_STRING), built once: `tf.as_dtype` is not free,
+# and the request path reads this table directly rather than calling `numpy_dtype`.
+NUMPY_DTYPES = _numpy_dtypes()
 
 
 def numpy_dtype(dtype_enum):
     """numpy dtype for a `tensorflow.DataType` enum value (object for DT_STRING)."""
-    if dtype_enum not in _NUMPY_OF:
-        _NUMPY_OF[dtype_enum] = np.dtype(tf.dtypes.as_dtype(dtype_enum).as_numpy_dtype)
-    return _NUMPY_OF[dtype_enum]
+    return NUMPY_DTYPES[dtype_enum]
 
 
 def dtype_name(dtype_enum):
@@ -102,7 +114,7 @@ def tensor_proto_to_ndarray(proto):
     for d in shape:
         size *= d  # a Python int: no overflow
     if proto.tensor_content and proto.dtype != types_pb2.DT_STRING:
-        dtype = numpy_dtype(proto.dtype)
+        dtype = NUMPY_DTYPES[proto.dtype]
         if len(proto.tensor_content) != size * dtype.itemsize:
             raise _parse_error(f"tensor_content holds {len(proto.tensor_content)} bytes; shape "
                                f"{shape} of {dtype.name} needs {size * dtype.itemsize}")

@@ -7,8 +7,8 @@ the other half, for exporters and tests.
 Example:
     >>> import numpy as np, tempfile, tensorflow as tf
     >>> from tensorflow_serving.apis import predict_pb2
-    >>> from serving import warmup
-    >>> from serving.servable import Servable
+    >>> from serving.core import warmup
+    >>> from serving.core.servable import Servable
     >>> from serving.testing import write_toy_saved_model
     >>> path = write_toy_saved_model(tempfile.mkdtemp(), version=1)
     >>> req = predict_pb2.PredictRequest()
@@ -24,8 +24,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                      prediction_log_pb2, regression_pb2)
 
-from serving.examples import serialized_examples
-from serving.tensor_proto import tensor_proto_to_ndarray
+from serving.core.examples import serialized_examples
+from serving.core.tensor_proto import tensor_proto_to_ndarray
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000  # TF Serving's limit
@@ -71,9 +71,9 @@ def run_warmup(servable):
         if kind == "predict_log":
             req = log.predict_log.request
             inputs = {k: tensor_proto_to_ndarray(v) for k, v in req.inputs.items()}
-            _, future = servable.start(req.model_spec.signature_name, lambda _dtypes: inputs,
-                                       list(req.output_filter))
-            future.result()
+            output_filter = list(req.output_filter)
+            sig_name, _ = servable.predict_signature(req.model_spec.signature_name, output_filter)
+            servable.predict(sig_name, inputs, output_filter)
         elif kind == "classify_log":
             req = log.classify_log.request
             servable.classify(req.model_spec.signature_name,

@@ -11,7 +11,7 @@ with the binary tensor extension (`Inference-Header-Content-Length`, `binary_dat
 are `{"error": "<message>"}` with the status of the canonical code.
 
 Example:
-    >>> from serving.kserve_rest import parse_v2_path
+    >>> from serving.kserve_v2.rest_api import parse_v2_path
     >>> parse_v2_path("POST", "/v2/models/mnist/versions/2/infer")
     ('infer', 'mnist', '2')
     >>> parse_v2_path("GET", "/v2/health/ready")
@@ -23,9 +23,9 @@ import re
 import time
 import urllib.parse
 
-from serving import json_limits, kserve_tensors
 from serving.errors import error_from_exception, invalid_argument
-from serving.kserve import KServeService
+from serving.kserve_v2 import tensors
+from serving.transport.http_server import scan
 
 _MODEL_RE = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?(?:/(ready|infer))?")
 _HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -61,10 +61,10 @@ def _split_binary(body, headers):
 def decode_inputs(doc, binary, may_hold_bools=True):
     """{input name: ndarray} of an infer request document (and its binary tail)."""
     inputs, pos = {}, 0
-    tensors = doc.get("inputs")
-    if not isinstance(tensors, list) or not tensors:
+    items = doc.get("inputs")
+    if not isinstance(items, list) or not items:
         raise invalid_argument("An infer request needs a non-empty 'inputs' list")
-    for tensor in tensors:
+    for tensor in items:
         if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
             raise invalid_argument("Each entry of 'inputs' must be an object with a 'name' string")
         params = tensor.get("parameters")
@@ -75,11 +75,11 @@ def decode_inputs(doc, binary, may_hold_bools=True):
                     pos + size > len(binary):
                 raise invalid_argument(f"Input '{name}': binary_data_size {size} does not fit the "
                                        "binary data of the request")
-            arr = kserve_tensors.from_bytes(binary[pos:pos + size], tensor.get("datatype"),
-                                            tensor.get("shape"), name)
+            arr = tensors.from_bytes(binary[pos:pos + size], tensor.get("datatype"),
+                                     tensor.get("shape"), name)
             pos += size
         else:
-            arr = kserve_tensors.from_json(tensor, may_hold_bools)
+            arr = tensors.from_json(tensor, may_hold_bools)
         if tensor["name"] in inputs:
             raise invalid_argument(f"Input '{tensor['name']}' is given twice")
         inputs[tensor["name"]] = arr
@@ -111,8 +111,8 @@ class KServeRestApi:
     """Answers /v2 requests; `handle` returns (status, content type, body, extra headers).
 
     Args:
-        kserve: serving.kserve.KServeService.
-        metrics: optional serving.metrics.Metrics.
+        kserve: serving.kserve_v2.service.KServeService.
+        metrics: optional serving.core.metrics.Metrics.
     """
 
     def __init__(self, kserve, metrics=None):
@@ -149,7 +149,7 @@ class KServeRestApi:
 
     async def _infer(self, name, version, body, headers, info):
         text, binary = _split_binary(body, headers)
-        bools = json_limits.scan(bytes(text)).has_bools
+        bools = scan(bytes(text)).has_bools
         try:
             doc = json.loads(bytes(text))
         except (ValueError, UnicodeDecodeError) as e:
@@ -171,13 +171,13 @@ class KServeRestApi:
         for out_name in (n for n, _ in wanted) if wanted else sorted(outputs):
             arr = outputs[out_name]
             if binary_of[out_name]:
-                raw = kserve_tensors.to_bytes(arr)
+                raw = tensors.to_bytes(arr)
                 response["outputs"].append({
-                    "name": out_name, "datatype": kserve_tensors.datatype_of(arr),
+                    "name": out_name, "datatype": tensors.datatype_of(arr),
                     "shape": list(arr.shape), "parameters": {"binary_data_size": len(raw)}})
                 blobs.append(raw)
             else:
-                response["outputs"].append(kserve_tensors.to_json(out_name, arr))
+                response["outputs"].append(tensors.to_json(out_name, arr))
         head = json.dumps(response).encode()
         if not blobs:
             return 200, "application/json", head, {}

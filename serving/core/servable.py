@@ -4,15 +4,23 @@ A `Servable` is immutable once loaded; the model manager hands the same object t
 request that resolved to that version, so a request that started on a version finishes on
 it even if a newer version replaces it meanwhile (the old object lives until its last user).
 
+A Predict, whatever its protocol, takes the same steps: `ModelManager.resolve` gives the
+Servable, `predict_signature` the signature and its input dtypes (the protocol decodes its
+tensors with them), then `start` (a Future of the outputs) or `predict` (waited for) runs it.
+The protocol calls the core at each step; the core never calls back into a protocol.
+
 Example:
-    >>> from serving.servable import Servable
+    >>> from serving.core.servable import Servable
     >>> from serving.testing import write_toy_saved_model
     >>> import tempfile, numpy as np
     >>> path = write_toy_saved_model(tempfile.mkdtemp(), version=1)
     >>> s = Servable("toy", 1, path)
-    >>> sig, future = s.start("", lambda dtypes: {"image": np.zeros([2, 28, 28, 1], np.uint8)})
-    >>> sig, sorted(future.result())
-    ('serving_default', ['brightness', 'digit', 'digit_class', 'is_even'])
+    >>> sig, dtypes = s.predict_signature("")
+    >>> sig, dtypes
+    ('serving_default', {'image': 4})
+    >>> outputs = s.predict(sig, {"image": np.zeros([2, 28, 28, 1], np.uint8)}, ["digit"])
+    >>> sorted(outputs), outputs["digit"].shape
+    (['digit'], (2, 10))
 """
 
 import concurrent.futures
@@ -25,8 +33,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
-from serving.tensor_proto import dtype_name, numpy_dtype
-from serving.batching import BatchScheduler
+from serving.core.batching import BatchScheduler
+from serving.core.tensor_proto import NUMPY_DTYPES, dtype_name
 from serving.errors import ServingError, failed_precondition, internal, invalid_argument
 
 log = logging.getLogger(__name__)
@@ -156,7 +164,7 @@ class Servable:
         checked = {}
         for name, arr in inputs.items():
             info = sig.inputs[name]
-            want = numpy_dtype(info.dtype)
+            want = NUMPY_DTYPES[info.dtype]
             if arr.dtype != want:
                 if want == object and arr.dtype.kind in "SU":
                     arr = arr.astype(object)
@@ -182,19 +190,33 @@ class Servable:
                 f"The request holds {count} examples; this server takes at most "
                 f"{self.max_examples} per request (--max_examples_per_request)")
 
-    def start(self, signature_name, decode_inputs, output_filter=(), executor=None):
-        """Starts a Predict: (signature name, concurrent Future of all its outputs).
-
-        The signature is looked up once; `decode_inputs({input name: DataType})` turns the
-        request's tensors into {input name: ndarray}, which are checked against the signature
-        once. Argument errors raise here, before anything is queued. The model runs in the
-        batcher when the signature has one; otherwise on `executor` when given (the
-        asynchronous servers must not block their event loop), else right here.
-        """
+    def predict_signature(self, signature_name, output_filter=(), info=None):
+        """The first step of a Predict: (signature name, {input name: DataType}) of the
+        signature called `signature_name` ('' means serving_default), its method and the
+        request's `output_filter` checked. `info` (a dict, for metrics) gets "signature"."""
         name, sig = self.signature(signature_name)
         self._check_output_filter(sig, output_filter)
-        inputs = self._check_inputs(sig, decode_inputs(self._input_dtypes[name]))
-        return name, self._submit(name, inputs, executor)
+        if info is not None:
+            info["signature"] = name
+        return name, self._input_dtypes[name]
+
+    def start(self, signature_name, inputs, executor=None):
+        """Starts a Predict on {input name: ndarray} (decoded with `predict_signature`'s
+        dtypes): the inputs are checked against the signature, argument errors raise here
+        before anything is queued; returns a concurrent Future of all the outputs. The model
+        runs in the batcher when the signature has one; otherwise on `executor` when given (the
+        asynchronous servers must not block their event loop), else right here."""
+        inputs = self._check_inputs(self.signature_defs[signature_name], inputs)
+        return self._submit(signature_name, inputs, executor)
+
+    def predict(self, signature_name, inputs, output_filter=(), timeout_s=None):
+        """`start`, waited for in this thread: the outputs named in `output_filter` (all when
+        it is empty); DEADLINE_EXCEEDED after `timeout_s`."""
+        try:
+            outputs = self.start(signature_name, inputs).result(timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded") from None
+        return filter_outputs(outputs, output_filter)
 
     def _submit(self, sig_name, inputs, executor=None):
         scheduler = self._schedulers.get(sig_name)
@@ -208,13 +230,6 @@ class Servable:
         except Exception as e:  # noqa: BLE001 - delivered to the caller
             future.set_exception(e)
         return future
-
-    def _run(self, sig_name, sig, inputs, timeout_s=None):
-        """Runs a signature on unchecked inputs and waits for its outputs."""
-        try:
-            return self._submit(sig_name, self._check_inputs(sig, inputs)).result(timeout_s)
-        except concurrent.futures.TimeoutError:
-            raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded") from None
 
     @staticmethod
     def _check_output_filter(sig, output_filter):
@@ -241,7 +256,7 @@ class Servable:
         self._check_examples(len(serialized))
         arr = np.empty(len(serialized), dtype=object)
         arr[:] = serialized
-        return name, sig, self._run(name, sig, {input_name: arr}, timeout_s)
+        return name, sig, self.predict(name, {input_name: arr}, (), timeout_s)
 
     def classify(self, signature_name, serialized, timeout_s=None):
         """Returns (signature name, ClassificationResult) for serialized tf.Examples."""

@@ -7,16 +7,18 @@ The message and servicer classes are the ones tritonclient ships (Triton's proto
 superset of KServe's, same package and names), so the reference client talks to it unchanged.
 
 Example:
-    >>> from serving.kserve_grpc import GRPCInferenceServicer
+    >>> from serving.kserve_v2.grpc_servicer import GRPCInferenceServicer, servicers
     >>> GRPCInferenceServicer.__mro__[2].__name__
     'GRPCInferenceServiceServicer'
+    >>> [type(s).__name__ for _, s in servicers(kserve=None)]
+    ['GRPCInferenceServicer']
 """
 
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
-from serving import kserve_tensors
 from serving.errors import invalid_argument
-from serving.grpc_service import _Base
+from serving.kserve_v2 import tensors
+from serving.transport.grpc_server import RpcServicer
 
 
 def _inputs(request):
@@ -27,16 +29,16 @@ def _inputs(request):
     for i, tensor in enumerate(request.inputs):
         if tensor.name in inputs:
             raise invalid_argument(f"Input '{tensor.name}' is given twice")
-        inputs[tensor.name] = (kserve_tensors.from_bytes(raw[i], tensor.datatype,
-                                                         list(tensor.shape), tensor.name)
-                               if raw else kserve_tensors.from_contents(tensor, tensor.name))
+        inputs[tensor.name] = (tensors.from_bytes(raw[i], tensor.datatype,
+                                                  list(tensor.shape), tensor.name)
+                               if raw else tensors.from_contents(tensor, tensor.name))
     if not inputs:
         raise invalid_argument("An infer request needs at least one input")
     return inputs
 
 
-class GRPCInferenceServicer(_Base, service_pb2_grpc.GRPCInferenceServiceServicer):
-    """v2 RPCs on a serving.kserve.KServeService (`service`)."""
+class GRPCInferenceServicer(RpcServicer, service_pb2_grpc.GRPCInferenceServiceServicer):
+    """v2 RPCs on a serving.kserve_v2.service.KServeService (`service`)."""
 
     def ServerLive(self, request, context):  # noqa: N802 - gRPC method names
         return service_pb2.ServerLiveResponse(live=True)
@@ -74,9 +76,16 @@ class GRPCInferenceServicer(_Base, service_pb2_grpc.GRPCInferenceServiceServicer
                 model_name=request.model_name, model_version=str(servable.version), id=request.id)
             for name in wanted or sorted(outputs):
                 arr = outputs[name]
-                response.outputs.add(name=name, datatype=kserve_tensors.datatype_of(arr),
+                response.outputs.add(name=name, datatype=tensors.datatype_of(arr),
                                      shape=list(arr.shape))
-                response.raw_output_contents.append(kserve_tensors.to_bytes(arr))
+                response.raw_output_contents.append(tensors.to_bytes(arr))
             return response
 
         return self._run("v2_infer", request.model_name, context, run)
+
+
+def servicers(kserve, metrics=None):
+    """[(add_*_to_server, servicer)] of the v2 service on `kserve` (a KServeService), for
+    serving.transport.grpc_server.make_grpc_server."""
+    return [(service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
+             GRPCInferenceServicer(kserve, metrics))]

@@ -1,11 +1,12 @@
-"""tf.Example requests: the JSON of REST classify/regress bodies -> `Input` protos, and `Input`
-protos (from REST, gRPC or a warmup file) -> the serialized examples a signature takes.
+"""tf.Example requests of REST classify/regress bodies: their JSON -> `Input` protos (which
+`serving.core.examples.serialized_examples` turns into what a signature takes).
 
 The typing rules are TF Serving's: a JSON integer is an int64 feature, a float a float feature,
 a string or `{"b64": ...}` a bytes feature; one feature holds one kind.
 
 Example:
-    >>> from serving.examples import examples_from_json, serialized_examples
+    >>> from serving.core.examples import serialized_examples
+    >>> from serving.rest_v1.examples_json import examples_from_json
     >>> request_input = examples_from_json({"context": {"city": "paris"},
     ...                                     "examples": [{"age": 30}, {"age": 50.5}]})
     >>> len(serialized_examples(request_input))
@@ -20,7 +21,7 @@ from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import input_pb2
 
 from serving.errors import invalid_argument
-from serving.rest_json import is_b64, json_type
+from serving.rest_v1.json_codec import is_b64, json_type
 
 
 def _add_feature_value(name, value, feature):
@@ -93,19 +94,3 @@ def examples_from_json(body):
         target.examples.add().CopyFrom(example_from_json(obj))
     return request_input
 
-
-def serialized_examples(request_input):
-    """`Input` proto -> list of serialized tf.Example, context merged into each example."""
-    kind = request_input.WhichOneof("kind")
-    if kind == "example_list":
-        out = [e.SerializeToString() for e in request_input.example_list.examples]
-    elif kind == "example_list_with_context":
-        # Concatenated serializations parse as a merge: the example's own features win.
-        ctx = request_input.example_list_with_context.context.SerializeToString()
-        out = [ctx + e.SerializeToString()
-               for e in request_input.example_list_with_context.examples]
-    else:
-        out = []
-    if not out:
-        raise invalid_argument("Input is empty.")
-    return out

@@ -1,20 +1,21 @@
 """The Open Inference Protocol (KServe v2) operations over our models, for its REST and gRPC
-front ends (serving/kserve_rest.py, serving/kserve_grpc.py).
+front ends (serving/kserve_v2/rest_api.py, serving/kserve_v2/grpc_servicer.py).
 
 A model is served through its `serving_default` signature (or the request parameter
 `signature_name`): the signature's inputs and outputs are the model's tensors, so every
 per-task output keeps its name. Versions are strings in this protocol ("" = the latest).
-Inference goes through the same `InferenceService.start_predict` path as TF Serving's Predict.
+Inference takes the same steps as TF Serving's Predict (serving/core/servable.py).
 
 Example:
-    >>> from serving.kserve import parse_version
+    >>> from serving.kserve_v2.service import parse_version
     >>> parse_version(""), parse_version("3")
     (None, 3)
 """
 
+from serving.core.servable import DEFAULT_SIGNATURE, filter_outputs
 from serving.errors import ServingError, invalid_argument
-from serving.kserve_tensors import DATATYPE_OF_ENUM
-from serving.servable import DEFAULT_SIGNATURE
+from serving.kserve_v2.tensors import DATATYPE_OF_ENUM
+from serving.transport.http_server import await_future
 
 SERVER_NAME = "mtl-zoo"
 SERVER_VERSION = "1.0"
@@ -44,7 +45,7 @@ class KServeService:
     """v2 operations on an InferenceService.
 
     Args:
-        service: serving.inference.InferenceService.
+        service: serving.core.inference.InferenceService.
     """
 
     def __init__(self, service):
@@ -71,21 +72,25 @@ class KServeService:
         return {"name": name, "versions": versions, "platform": PLATFORM,
                 "inputs": _tensor_metadata(sig.inputs), "outputs": _tensor_metadata(sig.outputs)}
 
-    def _args(self, name, version, inputs, output_names, signature_name, info):
+    def _signature(self, name, version, output_names, signature_name, info):
+        """(servable, signature name) of an infer request: the first steps of a Predict."""
         if len(set(output_names)) != len(output_names):
             raise invalid_argument("An output is requested twice")
-        return ((name, parse_version(version), None), signature_name, lambda _dtypes: inputs,
-                list(output_names), info)
+        servable = self.manager.resolve(name, parse_version(version), None, info)
+        sig_name, _ = servable.predict_signature(signature_name, output_names, info)
+        return servable, sig_name
 
     async def infer(self, name, version, inputs, output_names=(), signature_name="", info=None):
         """Runs the model on {input name: ndarray}; returns (servable, {output: ndarray})."""
-        servable, _, outputs = await self.service.predict_async(
-            *self._args(name, version, inputs, output_names, signature_name, info))
-        return servable, outputs
+        output_names = list(output_names)
+        servable, sig_name = self._signature(name, version, output_names, signature_name, info)
+        future = servable.start(sig_name, inputs, self.service.model_executor)
+        outputs = await await_future(future, self.service.timeout_s)
+        return servable, filter_outputs(outputs, output_names)
 
     def infer_blocking(self, name, version, inputs, output_names=(), signature_name="",
                        info=None):
         """`infer` waited for in this thread (the gRPC server's threads)."""
-        servable, _, outputs = self.service.predict(
-            *self._args(name, version, inputs, output_names, signature_name, info))
-        return servable, outputs
+        output_names = list(output_names)
+        servable, sig_name = self._signature(name, version, output_names, signature_name, info)
+        return servable, servable.predict(sig_name, inputs, output_names, self.service.timeout_s)

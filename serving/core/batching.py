@@ -9,7 +9,7 @@ a request larger than `max_batch_size` runs on its own, unbatched.
 
 Example:
     >>> import numpy as np
-    >>> from serving.batching import BatchOptions, BatchScheduler
+    >>> from serving.core.batching import BatchOptions, BatchScheduler
     >>> double = lambda inputs: {"y": inputs["x"] * 2}
     >>> scheduler = BatchScheduler(double, BatchOptions(max_batch_size=8, timeout_s=0.001))
     >>> scheduler.submit({"x": np.array([1.0, 2.0])}).result()["y"].tolist()

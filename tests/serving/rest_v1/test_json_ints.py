@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from tensorflow.core.framework import types_pb2
 
-from serving import json_ints
+from serving.rest_v1 import json_ints
 from serving.errors import ServingError
-from serving.rest_json import predict_inputs_from_json
+from serving.rest_v1.json_codec import predict_inputs_from_json
 
 IMAGE = np.random.RandomState(0).randint(0, 256, [1, 28, 28, 1])
 DTYPES = [types_pb2.DT_UINT8, types_pb2.DT_INT64, types_pb2.DT_FLOAT]

@@ -4,7 +4,7 @@ Names follow TF Serving's `:tensorflow:serving:` prefix. Each server owns its re
 several servers in one process (tests) do not mix their numbers.
 
 Example:
-    >>> from serving.metrics import Metrics
+    >>> from serving.core.metrics import Metrics
     >>> m = Metrics()
     >>> m.request("rest", "predict", "mnist", 1, "serving_default", "OK", 0.002)
     >>> m.batch_size("mnist", 1, "serving_default", 8)

@@ -1,4 +1,4 @@
-"""The REST API (TF Serving's api_rest.md) on an asyncio HTTP/1.1 server (aiohttp).
+"""TF Serving's REST API (its api_rest.md), answered on serving/transport/http_server.py.
 
 Routes (case-insensitive, as TF Serving's regexes):
     GET  /v1/models/{name}[/versions/{v}|/labels/{l}]            model status
@@ -9,7 +9,7 @@ Routes (case-insensitive, as TF Serving's regexes):
 Every error is `{"error": "<message>"}` with the HTTP status of its canonical code.
 
 Example:
-    >>> from serving.rest import parse_model_path
+    >>> from serving.rest_v1.api import parse_model_path
     >>> parse_model_path("POST", "/v1/models/mnist/labels/stable:predict")
     ('mnist', None, 'stable', 'predict')
     >>> parse_model_path("GET", "/v1/models/mnist/versions/3/metadata")
@@ -27,10 +27,11 @@ from google.protobuf import json_format
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, regression_pb2)
 
-from serving import rest_json
+from serving.core.inference import SIGNATURE_DEF_FIELD
 from serving.errors import error_from_exception, invalid_argument
-from serving.examples import examples_from_json
-from serving.inference import SIGNATURE_DEF_FIELD
+from serving.rest_v1 import json_codec
+from serving.rest_v1.examples_json import examples_from_json
+from serving.transport.http_server import await_future
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,13 @@ def _proto_json(message):
 
 
 class RestApi:
-    """Answers REST requests with an InferenceService; protocol-free so tests can call it.
+    """Answers REST requests with an InferenceService; free of HTTP so tests can call it.
 
     Args:
-        service: serving.inference.InferenceService.
-        metrics: optional serving.metrics.Metrics.
+        service: serving.core.inference.InferenceService.
+        metrics: optional serving.core.metrics.Metrics.
         metrics_path: str or None. Where Prometheus metrics are served.
-        v2: optional serving.kserve_rest.KServeRestApi answering the /v2 paths.
+        v2: optional serving.kserve_v2.rest_api.KServeRestApi answering the /v2 paths.
     """
 
     def __init__(self, service, metrics=None, metrics_path=None, v2=None):
@@ -147,13 +148,18 @@ class RestApi:
 
     # ------------------------------------------------------------------ verbs
     async def _predict(self, target, body, info):
-        request = rest_json.PredictBody(body)
-        servable, sig_name, outputs = await self.service.predict_async(
-            target, request.signature_name, request.inputs, (), info)
-        return request.answer(outputs, servable.signature_defs.get(sig_name))
+        """The steps of a Predict (serving/core/servable.py), the model call awaited on the
+        event loop."""
+        request = json_codec.PredictBody(body)
+        servable = self.service.manager.resolve(*target, info=info)
+        sig_name, input_dtypes = servable.predict_signature(request.signature_name, (), info)
+        future = servable.start(sig_name, request.inputs(input_dtypes),
+                                self.service.model_executor)
+        outputs = await await_future(future, self.service.timeout_s)
+        return request.answer(outputs, servable.signature_defs[sig_name])
 
     def _fill(self, request, name, version, label, body):
-        doc = rest_json.parse_object(body)
+        doc = json_codec.parse_object(body)
         spec = request.model_spec
         spec.name = name
         if version is not None:
