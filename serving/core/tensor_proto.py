@@ -15,7 +15,7 @@ Example:
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
 
 from serving.errors import invalid_argument
 
@@ -32,14 +32,9 @@ def _numpy_dtypes():
     return table
 
 
-# DataType enum -> numpy dtype (object for DT_STRING), built once: `tf.as_dtype` is not free,
-# and the request path reads this table directly rather than calling `numpy_dtype`.
+# DataType enum -> numpy dtype (object for DT_STRING), built once: `tf.as_dtype` is not free
+# on the request path.
 NUMPY_DTYPES = _numpy_dtypes()
-
-
-def numpy_dtype(dtype_enum):
-    """numpy dtype for a `tensorflow.DataType` enum value (object for DT_STRING)."""
-    return NUMPY_DTYPES[dtype_enum]
 
 
 def dtype_name(dtype_enum):
