@@ -183,21 +183,26 @@ def _not_dense(value):
         "is not a dense tensor")
 
 
+def _strings_to_ndarray(value):
+    """Strings and {"b64": ...} objects (nested lists of them) -> object array of bytes."""
+    shape = _shape_of(value)
+    leaves = []
+    _decode_string_leaves(value, leaves)
+    arr = np.empty(len(leaves), dtype=object)
+    arr[:] = leaves
+    try:
+        return arr.reshape(shape)
+    except ValueError:
+        raise _not_dense(value) from None
+
+
 def json_to_ndarray(value, dtype_enum, may_hold_bools=True):
     """A JSON value (scalar or nested lists) -> numpy array of the signature's dtype.
 
     `may_hold_bools=False` (the body has no `true`/`false`) skips the search for booleans among
     numbers, which numpy would read as 0 and 1."""
     if dtype_enum == types_pb2.DT_STRING:
-        shape = _shape_of(value)
-        leaves = []
-        _decode_string_leaves(value, leaves)
-        arr = np.empty(len(leaves), dtype=object)
-        arr[:] = leaves
-        try:
-            return arr.reshape(shape)
-        except ValueError:
-            raise _not_dense(value) from None
+        return _strings_to_ndarray(value)
     target = NUMPY_DTYPES[dtype_enum]
     try:
         arr = np.asarray(value)
