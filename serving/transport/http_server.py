@@ -127,7 +127,6 @@ class HttpServer:
         self.max_body_bytes = max_body_bytes
         self._loop_thread = (loop_thread or EventLoopThread("rest-loop")).acquire()
         self._http = self._listener = None
-        self.host = host
         self.port = self._loop_thread.run(self._bind(host, port, reuse_port), timeout=30)
 
     async def _bind(self, host, port, reuse_port):
