@@ -21,6 +21,10 @@
   `:regress` work (their outputs are TF Serving's fixed `classes`/`scores` and
   `outputs`: classify already answers with class names; no `<task>_label` there);
   token tasks have neither (one class list or value per example does not fit tags);
+- `tasks` (predict): `tf_example`'s answer with each output named
+  `<task>.<kind>.<output>`, so that a client reading the model's metadata alone
+  (GetModelMetadata, `GET /v1/models/<name>/metadata`) knows which outputs belong to
+  which task and its kind (serving/client.py, predict.py);
 - `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
   replays at load.
 
@@ -117,6 +121,22 @@ SIGNATURE_METHODS = {"classify": CLASSIFY_METHOD, "regress": REGRESS_METHOD}
 def task_signature_name(task):
     """`classify_<task>` / `regress_<task>`, or None when the kind has no such signature."""
     return f"{task.signature_method}_{task.name}" if task.signature_method else None
+
+
+def tasks_signature(model, serve_examples):
+    """The `tasks` signature (see above) around `serve_examples` (`tf_example`'s function)."""
+    heads = serve_examples.structured_outputs
+    aliases = {}
+    for task in served_tasks(model):  # a task's output names, from its outputs for one example
+        one = tf.zeros([1 if d is None else d for d in heads[task.name].shape])
+        aliases.update({f"{task.name}.{task.kind}.{name}": name
+                        for name in task.serving_outputs(one)})
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def tasks(examples):
+        outputs = serve_examples(examples=examples)
+        return {alias: outputs[name] for alias, name in aliases.items()}
+    return tasks.get_concrete_function()
 
 
 def next_version(export_base):
@@ -223,6 +243,7 @@ def export_saved_model(model, export_base, version=None, model_name=None):
 
     signatures = {"serving_default": serve.get_concrete_function(),
                   "tf_example": serve_examples.get_concrete_function()}
+    signatures["tasks"] = tasks_signature(model, signatures["tf_example"])
     methods = {}
     for task in served_tasks(model):
         name = task_signature_name(task)
