@@ -7,5 +7,4 @@ on first use.
 """
 
 from data.registry import DatasetSpec, get_dataset, list_datasets, register_dataset  # noqa: F401
-from data.tasks import Task, select_tasks  # noqa: F401
 from data.inputs import InputSpec  # noqa: F401

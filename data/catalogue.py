@@ -30,7 +30,7 @@ Example (offline, with random mock examples):
 
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task
+from tasks import Task
 
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).
 CELEB_A_ATTRIBUTES = (

@@ -8,7 +8,7 @@ section 20 as test data (2,012 sentences, 47,377 tokens), one token per line as
 
 - `pos`: the Penn Treebank part-of-speech tag of each token (44 tags);
 - `chunk`: its chunk tag, `B-X` / `I-X` for the 11 chunk types X, or `O` (23 tags),
-  scored by chunk F1 as conlleval computes it (`data/text_spans.py`).
+  scored by chunk F1 as conlleval computes it (`tasks/spans.py`).
 
 The input is the raw sentence (`text`, tokens joined by single spaces; the model
 splits it again, `models/text_preprocessing.py`), or with `input: tokens` the token
@@ -50,7 +50,7 @@ import tensorflow_datasets as tfds
 from data.inputs import InputSpec
 from data.offline_builder import OfflineBuilder
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from tasks import Task, tasks_to_config
 
 # Every tag of the corpus (train and test), the PTB tags in sorted order.
 POS_TAGS = ("#", "$", "''", "(", ")", ",", ".", ":", "CC", "CD", "DT", "EX", "FW", "IN", "JJ",

@@ -63,7 +63,7 @@ from data.csv_schema import CsvSchema, load_or_analyze
 from data.csv_writer import ExampleEncoder, ShardWriter
 from data.inputs import inputs_to_config
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import tasks_to_config
+from tasks import tasks_to_config
 
 # The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
 CACHE_MAX_CELLS = 20_000_000

@@ -19,7 +19,7 @@ Rules:
   `min_frequency` times, by frequency (others share one out-of-vocabulary bucket),
   missing -> "", imputed with the most frequent value;
 - labels: a missing cell is a missing label, never a negative; classes come from the
-  cells of every file (unless given); each kind reads its cells (`data/task_kinds.py`).
+  cells of every file (unless given); each kind reads its cells (`tasks/`).
 
 Run `python -m data.csv_schema FILE ... [--labels YAML] [--set key=value]` (or
 `--config configs/x.yaml` for a config's `data.options`) to print the report without
@@ -52,7 +52,7 @@ from data.csv_cells import SPLIT_CODES, Cells
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_reader import CsvFile
 from data.inputs import InputSpec, inputs_from_config, inputs_to_config
-from data.tasks import TASK_KINDS, Task, tasks_from_config, tasks_to_config
+from tasks import TASK_KINDS, Task, tasks_from_config, tasks_to_config
 
 # Distinct numbers remembered per numeric column (for the report and the hint).
 MAX_DISTINCT = 10_000

@@ -42,7 +42,7 @@ import tensorflow_datasets as tfds
 from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from tasks import Task, tasks_to_config
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))
 NOISE_STD = 0.1  # variance 0.01

@@ -34,7 +34,7 @@ import tensorflow_datasets as tfds
 from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from tasks import Task, tasks_to_config
 
 SHAPES = ("circle", "square", "triangle", "diamond")
 COLORS = {"red": (230, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 235),

@@ -36,7 +36,7 @@ import tensorflow_datasets as tfds
 from data.offline_builder import OfflineBuilder
 from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task
+from tasks import Task
 
 CANVAS = 36
 SIZE = 28

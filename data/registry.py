@@ -17,7 +17,7 @@ import inspect
 from typing import Callable, Dict, Optional, Tuple
 
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 from utils.registry import Registry
 
 

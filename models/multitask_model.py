@@ -8,7 +8,7 @@ Its constructor arguments are its config, so it round-trips through `.keras` fil
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> model = models.MultiTaskModel(
 ...     tasks=[Task("left", "multiclass", [str(d) for d in range(10)]).to_config(),
@@ -23,7 +23,7 @@ Example:
 import keras
 
 from data.inputs import inputs_from_config
-from data.tasks import tasks_from_config
+from tasks import tasks_from_config
 from models.encoders import make_encoder
 from models.preprocessing import model_inputs, preprocess
 from models.registry import check_architecture_args, get_architecture

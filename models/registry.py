@@ -5,7 +5,7 @@ An architecture is a function
     fn(features, tasks, make_encoder, **args) -> (towers, probes)
 
 - `features`: the preprocessed input tensor (an image or a feature vector);
-- `tasks`: tuple of `data.tasks.Task`;
+- `tasks`: tuple of `tasks.Task`;
 - `make_encoder(name)`: builds a NEW configured encoder (fresh weights) each call;
 - returns `towers`, a dict task name -> the tensor that task's head reads, and
   `probes`, a dict of extra named tensors (e.g. gate weights) that are not

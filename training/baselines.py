@@ -18,7 +18,7 @@ average. The baselines are the `single_task` architecture of the same config
 one model per task, trained with the same data, optimizer, epochs and seed.
 
 Example:
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.baselines import delta_m
 >>> tasks = [Task("a", "binary"), Task("b", "regression")]
 >>> report = delta_m({"a": {"auc": 0.9}, "b": {"rmse": 1.0}},

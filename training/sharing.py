@@ -17,7 +17,7 @@ representation is then those layers' outputs that feed a layer not in the list.
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> from training.sharing import find_shared
 >>> m = models.MultiTaskModel(

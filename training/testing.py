@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")
 CLASSES = {"multiclass": ("a", "b", "c"), "multilabel": ("p", "q", "r")}

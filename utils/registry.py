@@ -3,9 +3,9 @@ architectures, encoders, weighting methods, optimizers.
 
 A `Registry` maps snake_case names to objects. `register` refuses a name taken by
 another object; `get` on an unknown name raises a `ValueError` that names the
-config key and lists the known names. A registry may be given a `loader`, run on
-first lookup, that imports the modules whose decorators fill it (so importing
-the package that owns the registry stays cheap).
+config key and lists the known names. A registry of built-in entries is given them
+as an explicit table (`entries`) by the module that imports each implementation,
+so no implementation imports the registry to register itself (no import circle).
 
 Example:
 >>> from utils.registry import Registry
@@ -31,14 +31,17 @@ class Registry:
         plural: str or None. Plural of `kind` (default `kind + "s"`).
         loader: callable or None. Called once, before the first lookup, to import
             the modules that register the built-in entries.
+        entries: dict or None. The built-in entries, name -> object.
     """
 
-    def __init__(self, kind, key=None, plural=None, loader=None):
+    def __init__(self, kind, key=None, plural=None, loader=None, entries=None):
         self.kind = kind
         self.key = key
         self.plural = plural or f"{kind}s"
         self._loader = loader
         self._entries = {}
+        for name, obj in (entries or {}).items():
+            self.register(name, obj)
 
     def _load(self):
         if self._loader is not None:

@@ -43,7 +43,7 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "click_conversion")],

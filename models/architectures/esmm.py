@@ -45,7 +45,7 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "conversion", "click_conversion")],
@@ -65,6 +65,7 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.registry import register_architecture
+from tasks import BinaryTask
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -104,7 +105,7 @@ def funnel_tasks(tasks, arch, **names):
             raise ValueError(f"model.args.{arg}: {name!r} is not one of the tasks "
                              f"({', '.join(by_name)}); {arch} needs it (set data.tasks or "
                              f"model.args.{arg})")
-        if by_name[name].kind != "binary":
+        if not isinstance(by_name[name], BinaryTask):
             raise ValueError(f"model.args.{arg}: task {name!r} is {by_name[name].kind}; {arch} "
                              "needs a binary task")
         out[arg] = by_name[name]

@@ -21,7 +21,7 @@ Probes: `gate_<task>`, [batch, num_experts] softmax weights of experts `expert_<
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],

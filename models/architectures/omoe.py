@@ -19,7 +19,7 @@ tasks), so gate diagnostics read it like MMoE's.
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "regression").to_config(), Task("b", "regression").to_config()],

@@ -26,7 +26,7 @@ named `level<l>_<task>_expert_<i>` and `level<l>_shared_expert_<i>`.
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],

@@ -10,7 +10,7 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config()],

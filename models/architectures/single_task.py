@@ -15,7 +15,7 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from data.inputs import InputSpec
 >>> from models.architectures.single_task import single_task_config
 >>> mtl = {"architecture": "mmoe", "encoder": "mlp", "encoder_args": {"units": [8]},

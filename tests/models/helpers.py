@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import models
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 from models.export import export_saved_model, sample_inputs
 from models.inspection import gate_experts, mean_gate_weights
 from models.text_preprocessing import text_outputs

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import models
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 from models import export as exporter
 
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 from models.architectures.aitm import Calibrator, ConditionalLogit
 from models.architectures.esmm import ProductLogit
 from tests.models.helpers import build, make_batch

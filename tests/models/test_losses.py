@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.tasks import Task
+from tasks import Task
 from models.losses import masked_task_loss
 
 # Logits (values for regression).

@@ -11,7 +11,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from data.inputs import InputSpec
-from data.tasks import Task
+from tasks import Task
 from models.export import export_saved_model
 from tests.models.helpers import build, run_architecture_test, served_like_keras
 
