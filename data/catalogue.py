@@ -28,8 +28,8 @@ Example (offline, with random mock examples):
 ['azimuth', 'category', 'elevation', 'instance', 'lighting']
 """
 
-from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
+from inputs import InputSpec
 from tasks import Task
 
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).

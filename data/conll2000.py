@@ -11,7 +11,7 @@ section 20 as test data (2,012 sentences, 47,377 tokens), one token per line as
   scored by chunk F1 as conlleval computes it (`tasks/spans.py`).
 
 The input is the raw sentence (`text`, tokens joined by single spaces; the model
-splits it again, `models/text_preprocessing.py`), or with `input: tokens` the token
+splits it again, `inputs/text.py`), or with `input: tokens` the token
 list. The vocabulary is the training sentences' tokens seen at least `min_count`
 times; rarer ones train the out-of-vocabulary embedding that unseen test words get.
 The corpus has no validation split: the last `validation_fraction` of the training
@@ -47,9 +47,9 @@ from typing import Optional
 
 import tensorflow_datasets as tfds
 
-from data.inputs import InputSpec
 from data.offline_builder import OfflineBuilder
 from data.registry import DatasetSpec, register_dataset
+from inputs import InputSpec
 from tasks import Task, tasks_to_config
 
 # Every tag of the corpus (train and test), the PTB tags in sorted order.

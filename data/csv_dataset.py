@@ -55,14 +55,14 @@ import time
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.offline_builder import OfflineBuilder
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_reader import CsvFile
 from data.csv_schema import CsvSchema, load_or_analyze
 from data.csv_writer import ExampleEncoder, ShardWriter
-from data.inputs import inputs_to_config
+from data.offline_builder import OfflineBuilder
 from data.registry import DatasetSpec, register_dataset
+from inputs import inputs_to_config
 from tasks import tasks_to_config
 
 # The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
@@ -82,9 +82,7 @@ class CsvConfig(tfds.core.BuilderConfig):
 
 def stored_features(schema):
     """{feature name: (dtype, shape)} of the stored examples: inputs, then labels."""
-    out = {}
-    for spec in schema.inputs:
-        out[spec.name] = ("float32", ()) if spec.kind == "numeric" else ("string", ())
+    out = {spec.name: spec.stored_feature for spec in schema.inputs}
     for task in schema.tasks:
         out[task.name] = (task.label_dtype, tuple(task.label_shape))
     return out
@@ -95,17 +93,11 @@ def block_columns(schema, options, cells, file, offset, batch):
     out = {}
     for spec in schema.inputs:
         column = schema.columns[spec.name]
-        if spec.kind == "numeric":
-            x, bad, _ = cells.numbers(batch.column(column))
-            if bad.size:
-                raise CsvError(f"{file.where(offset + int(bad[0]), column)}: numeric feature "
-                               f"{batch.column(column)[int(bad[0])].as_py()!r} is not a number")
-            out[spec.name] = x.astype(np.float32)
-        else:
-            values, missing = cells.text(batch.column(column))
-            text = values.to_numpy(zero_copy_only=False).astype(object)
-            text[missing] = ""
-            out[spec.name] = text
+        try:  # each kind stores its cells (numbers: NaN when missing; text: "")
+            out[spec.name] = spec.stored_values(cells, batch.column(column),
+                                                lambda i: file.where(offset + i, column))
+        except ValueError as e:
+            raise CsvError(str(e)) from None
     specs = {s.name: s for s in options.label_specs()}
     for task in schema.tasks:
         spec = specs[task.name]

@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 from data.csv_cells import SPLIT_CODES, Cells
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_reader import CsvFile
-from data.inputs import InputSpec, inputs_from_config, inputs_to_config
+from inputs import InputSpec, inputs_from_config, inputs_to_config
 from tasks import TASK_KINDS, Task, tasks_from_config, tasks_to_config
 
 # Distinct numbers remembered per numeric column (for the report and the hint).

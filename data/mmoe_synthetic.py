@@ -40,8 +40,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
 from data.registry import DatasetSpec, register_dataset
+from inputs import InputSpec
 from tasks import Task, tasks_to_config
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))

@@ -16,7 +16,7 @@ import dataclasses
 import inspect
 from typing import Callable, Dict, Optional, Tuple
 
-from data.inputs import InputSpec
+from inputs import InputSpec
 from tasks import Task
 from utils.registry import Registry
 

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data.inputs import InputSpec
+from inputs import InputSpec
 from tasks import Task
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")

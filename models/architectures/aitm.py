@@ -44,7 +44,7 @@ Probes: none.
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "click_conversion")],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],

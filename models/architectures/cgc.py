@@ -26,7 +26,7 @@ experts `<task>_expert_<i>` then `shared_expert_<i>`.
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -36,8 +36,8 @@ Example:
 ['a_expert_0', 'shared_expert_0']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from models.architectures.blocks import dense_stack
+from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from models.registry import register_architecture
 
 

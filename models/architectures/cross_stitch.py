@@ -28,7 +28,7 @@ Args (`model.args`):
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],

@@ -45,7 +45,7 @@ Probes: `gate_<task>`, [batch, num_experts] weights of experts `expert_<i>`
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],

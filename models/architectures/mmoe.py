@@ -22,7 +22,7 @@ Probes: `gate_<task>`, [batch, num_experts] softmax weights of experts `expert_<
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -32,8 +32,8 @@ Example:
 ['gate_a', 'gate_b']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.architectures.blocks import dense_stack
+from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.registry import register_architecture
 
 

@@ -20,7 +20,7 @@ tasks), so gate diagnostics read it like MMoE's.
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "regression").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],

@@ -16,7 +16,7 @@ Args (`model.args`):
 Example:
 >>> import models
 >>> from tasks import Task
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> from models.architectures.single_task import single_task_config
 >>> mtl = {"architecture": "mmoe", "encoder": "mlp", "encoder_args": {"units": [8]},
 ...        "args": {"num_experts": 2, "tower_units": [4]}}

@@ -38,8 +38,8 @@ def test_task_returns_the_kind_class_and_round_trips():
 
 
 def test_the_layers_import_without_tensorflow_and_models_without_the_builders():
-    code = ("import sys, tasks, data, data.csv_schema\n"
-            "assert 'tensorflow' not in sys.modules, 'tasks or data imported TensorFlow'\n"
+    code = ("import sys, tasks, inputs, data, data.csv_schema\n"
+            "assert 'tensorflow' not in sys.modules, 'tasks, inputs or data imported TensorFlow'\n"
             "tasks.Task('a', 'token_multiclass', ('O', 'B-NP')).metric_names\n"
             "assert 'tensorflow' not in sys.modules, 'a kind imported TensorFlow'\n"
             "import models\n"

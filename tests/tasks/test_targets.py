@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import models
-from data.inputs import InputSpec
+from inputs import InputSpec
 from tasks import Task
 
 
