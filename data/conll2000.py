@@ -48,7 +48,7 @@ from typing import Optional
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.registry import DatasetSpec, register_dataset
+from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
 
@@ -265,7 +265,6 @@ def _join_tokens(example):
             "pos": example["pos"], "chunk": example["chunk"]}
 
 
-@register_dataset("conll2000")
 def conll2000(path: Optional[str] = None, input: str = "text", min_count: int = 2,
               lowercase: bool = False, embedding_dim: int = 64, char_features: int = 0,
               validation_fraction: float = 0.1, data_dir: Optional[str] = None):

@@ -59,7 +59,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.registry import DatasetSpec, register_dataset
+from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
 
@@ -241,7 +241,6 @@ class ConversionFunnel(OfflineBuilder):
             yield i, {k: v[i] for k, v in arrays.items()}
 
 
-@register_dataset("conversion_funnel")
 def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = None,
                       cvr: float = None, selection: float = None,
                       entire_space_test: bool = None, train_size: int = None,

@@ -61,7 +61,7 @@ from data.csv_reader import CsvFile
 from data.csv_schema import CsvSchema, load_or_analyze
 from data.csv_writer import ExampleEncoder, ShardWriter
 from data.offline_builder import OfflineBuilder
-from data.registry import DatasetSpec, register_dataset
+from data.dataset_spec import DatasetSpec
 from inputs import inputs_to_config
 from tasks import tasks_to_config
 
@@ -240,7 +240,6 @@ def make_config(options, data_dir=None):
                      description=f"CSV dataset from {', '.join(options.train[:3])}")
 
 
-@register_dataset("csv")
 def csv_dataset(train, labels, validation=None, test=None, features=None, exclude=None,
                 feature_types=None, header=None, column_names=None, delimiter=None, split=None,
                 seed=0, na_values=None, extra_na_values=None, strip_whitespace=True,

@@ -38,7 +38,6 @@ Example:
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
-from models.registry import register_architecture
 
 
 def extraction_network(features, tasks, make_encoder, num_levels, num_shared_experts,
@@ -100,7 +99,6 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
     return towers, probes
 
 
-@register_architecture("cgc")
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """CGC: shared and task-specific experts, one gate per task (see the module docstring)."""

@@ -64,7 +64,6 @@ import keras
 from keras import ops
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 from tasks import BinaryTask
 
 
@@ -124,7 +123,6 @@ def network_inputs(features, make_encoder, shared_encoder, names):
     return {n: make_encoder(f"encoder_{n}")(features) for n in names}
 
 
-@register_architecture("esmm")
 def esmm(features, tasks, make_encoder, ctr_task="click", ctcvr_task="click_conversion",
          cvr_task: Optional[str] = "conversion", shared_encoder=False, tower_units=(64,)):
     """ESMM: pCTCVR = pCTR x pCVR trained on every impression (see the module docstring)."""

@@ -47,7 +47,6 @@ from typing import Optional, Sequence, Union
 import keras
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 
 
 def resolve_levels(tasks, task_levels):
@@ -66,7 +65,6 @@ def resolve_levels(tasks, task_levels):
     return levels
 
 
-@register_architecture("hierarchical")
 def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
                  level_units: Union[int, Sequence[int]] = 64, tower_units=(32,),
                  level_encoders: bool = False):

@@ -34,10 +34,8 @@ Example:
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, shared_experts
-from models.registry import register_architecture
 
 
-@register_architecture("mmoe")
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""

@@ -32,10 +32,8 @@ Example:
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, GateProbe, shared_experts
-from models.registry import register_architecture
 
 
-@register_architecture("omoe")
 def omoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """OMoE: shared experts, one softmax gate for all tasks (see the module docstring)."""

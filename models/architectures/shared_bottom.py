@@ -21,10 +21,8 @@ Example:
 """
 
 from models.architectures.blocks import towers_on
-from models.registry import register_architecture
 
 
-@register_architecture("shared_bottom")
 def shared_bottom(features, tasks, make_encoder, tower_units=(64,)):
     """Hard sharing. Args: tower_units: list of int, the dense layers of each task tower."""
     shared = make_encoder("shared_encoder")(features)
