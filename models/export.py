@@ -158,9 +158,24 @@ def export_saved_model(model, export_base, version=None, model_name=None):
 
     module = tf.Module()
     module.model = model
-    signature = input_signature(specs)
+    signatures, methods = serving_signatures(model, specs)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
+    try:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        set_method_names(tmp, methods)
+        write_warmup(tmp, model_name, specs)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
 
-    @tf.function(input_signature=[signature])
+
+def serving_signatures(model, specs):
+    """({signature name: concrete function}, {signature name: TF Serving method}) of an
+    export: `serving_default`, `tf_example`, and each served task's classify or regress."""
+
+    @tf.function(input_signature=[input_signature(specs)])
     def serve(inputs):
         return task_outputs(model, inputs)
 
@@ -183,14 +198,4 @@ def export_saved_model(model, export_base, version=None, model_name=None):
                          input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
         signatures[name] = fn.get_concrete_function()
         methods[name] = SIGNATURE_METHODS[task.signature_method]
-
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
-    try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        set_method_names(tmp, methods)
-        write_warmup(tmp, model_name, specs)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return signatures, methods
