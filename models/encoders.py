@@ -25,7 +25,6 @@ Example:
 (None, 32)
 """
 
-import inspect
 from typing import Optional
 
 import keras
@@ -46,12 +45,6 @@ def register_encoder(name):
 
 def list_encoders():
     return ENCODERS.names()
-
-
-def encoder_args(encoder):
-    """The argument names encoder `encoder` takes (besides the input shape and name)."""
-    fn = ENCODERS.get(encoder)
-    return [p for p in inspect.signature(fn).parameters if p not in ("input_shape", "model_name")]
 
 
 def make_encoder(encoder, input_shape, name="encoder", args=None, **kwargs):

@@ -92,16 +92,23 @@ def tasks_from_config(configs) -> Tuple[TaskKind, ...]:
 
 
 def monitor_names(tasks: Sequence[TaskKind]) -> list:
-    """Every metric a run can monitor: `val_loss`, and `val_<task>_<metric>` for each task's
-    `loss` and `metric_names`."""
-    return ["val_loss"] + [f"val_{t.name}_{m}" for t in tasks for m in ("loss",) + tuple(
-        t.metric_names)]
+    """Every metric a run can monitor: `val_loss`, `loss`, and `val_<task>_<metric>` and
+    `train_<task>_<metric>` for each task's `loss` and `metric_names`."""
+    names = ["val_loss", "loss"]
+    for task in tasks:
+        metrics = ("loss",) + tuple(task.metric_names)
+        names += [f"val_{task.name}_{m}" for m in metrics]
+        names += [f"train_{task.name}_{m}" for m in metrics]
+    return names
 
 
 def higher_is_better(monitor: str, tasks: Sequence[TaskKind]) -> bool:
-    """Whether a higher value of `monitor` (`val_loss`, `val_<task>_<metric>`; `val_` may be
-    left out) is better, as the task's kind says; an unknown name lists the valid ones."""
-    key = monitor[len("val_"):] if monitor.startswith("val_") else monitor
+    """Whether a higher value of `monitor` (one of `monitor_names(tasks)`; a bare
+    `<task>_<metric>` too) is better, as the task's kind says: the direction of early
+    stopping and of the best checkpoint. An unknown name lists the valid ones."""
+    key = monitor
+    for prefix in ("val_", "train_"):
+        key = key[len(prefix):] if key.startswith(prefix) else key
     if key == "loss":
         return False
     for task in sorted(tasks, key=lambda t: -len(t.name)):  # `a_b_loss`: task a_b before a

@@ -79,9 +79,13 @@ def test_the_monitor_direction_comes_from_the_task():
     assert higher_is_better("val_a_b_rmse", tasks) is False  # task a_b, not a's metric b_rmse
     assert higher_is_better("c_accuracy", tasks) is True
     assert higher_is_better("val_c_loss", tasks) is False
-    assert "val_a_b_mae" in monitor_names(tasks)
+    assert higher_is_better("train_a_accuracy", tasks) is True
+    assert higher_is_better("loss", tasks) is False
+    for monitor in monitor_names(tasks):
+        higher_is_better(monitor, tasks)  # every listed name has a direction
+    assert "val_a_b_mae" in monitor_names(tasks) and "train_c_accuracy" in monitor_names(tasks)
     with pytest.raises(ValueError, match=r"train.monitor: unknown metric 'val_a_rmse'; "
-                                         r"valid: val_loss, val_a_loss, val_a_accuracy"):
+                                         r"valid: val_loss, loss, val_a_loss, val_a_accuracy"):
         higher_is_better("val_a_rmse", tasks)
 
 
