@@ -33,9 +33,10 @@ Apache Beam support instead, one file per work item (DirectRunner here; Dataflow
 Flink or Spark for data beyond one machine), and gives the same examples.
 
 Features are stored as the training rows saw them (numbers with NaN for missing
-cells; text stripped when `strip_whitespace`, "" when missing), and the model repeats
-the imputation, stripping, normalisation and vocabulary lookup in its own layers
-(`models/preprocessing.py`), so the exported model takes the file's raw cells.
+cells; text stripped when `strip_whitespace`, "" when missing; each input kind's
+`stored_values`), and the model repeats the imputation, stripping, normalisation and
+vocabulary lookup in its own layers (each input kind's `preprocess`, `inputs/`), so the
+exported model takes the file's raw cells.
 
 Example:
 >>> import data

@@ -149,7 +149,7 @@ def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
                       units: Optional[int] = None, backbone_args: Optional[dict] = None):
     """Any `keras.applications` backbone, adapted to small images.
 
-    The image (0-1 floats, as `models.preprocessing` makes them) gets three
+    The image (0-1 floats, as the image input kind makes them) gets three
     channels when it has one, is resized up to the backbone's minimum size, is
     mapped to `x * pixel_scale + pixel_offset` and runs through the backbone
     without its classifier, pooled to one vector.
