@@ -72,6 +72,15 @@ def test_metric_names_are_known_without_building_the_metrics(task):
     assert task.metric_higher_is_better("loss") is False
 
 
+@pytest.mark.parametrize("task, activation, width", [
+    (EXAMPLES[2], "softmax", 4), (EXAMPLES[0], "sigmoid", 1), (EXAMPLES[3], "sigmoid", 2),
+    (EXAMPLES[4], "linear", 1), (EXAMPLES[5], "softmax", 3)])
+def test_head_per_kind(task, activation, width):
+    logits, output = task.make_head()
+    assert logits.name == f"{task.name}_logits" and logits.units == width
+    assert output.name == task.name and output.activation.__name__ == activation
+
+
 def test_the_monitor_direction_comes_from_the_task():
     tasks = (Task("a", "binary"), Task("a_b", "regression"), Task("c", "multiclass", ("x", "y")))
     assert higher_is_better("val_loss", tasks) is False
