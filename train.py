@@ -56,7 +56,7 @@ def parse_args(argv=None):
 def list_names():
     import data
     import models
-    from data.tasks import list_kinds
+    from tasks import list_kinds
     from training.optimizers import list_optimizers
     from training.weighting import WEIGHTINGS, list_weightings
 

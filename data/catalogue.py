@@ -28,9 +28,9 @@ Example (offline, with random mock examples):
 ['azimuth', 'category', 'elevation', 'instance', 'lighting']
 """
 
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task
 
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).
 CELEB_A_ATTRIBUTES = (
@@ -66,7 +66,6 @@ def check_resize(resize):
     return resize
 
 
-@register_dataset("celeb_a")
 def celeb_a(resize=(64, 64), cache: bool = False):
     """CelebA's 40 binary attributes; images resized to `resize` inside the model."""
     tasks = tuple(Task(attribute_task_name(a), "binary", label_key=f"attributes/{a}")
@@ -77,7 +76,6 @@ def celeb_a(resize=(64, 64), cache: bool = False):
                        cache=cache, description="CelebA faces, 40 binary attributes (TFDS).")
 
 
-@register_dataset("smallnorb")
 def smallnorb(resize=None, cache: bool = True):
     """smallNORB: category, instance, elevation, azimuth, lighting (left camera image)."""
     tasks = (
@@ -95,7 +93,6 @@ def smallnorb(resize=None, cache: bool = True):
                        cache=cache, description="smallNORB toys: 5 factors (TFDS).")
 
 
-@register_dataset("shapes3d")
 def shapes3d(resize=None, cache: bool = False):
     """3D Shapes: hues, scale and shape as classes; orientation (degrees) as regression."""
     tasks = (
@@ -113,7 +110,6 @@ def shapes3d(resize=None, cache: bool = False):
                        description="3D Shapes: 6 factors (TFDS).")
 
 
-@register_dataset("dsprites")
 def dsprites(resize=None, cache: bool = False):
     """dSprites: shape, scale, orientation as classes; x and y position as regression.
 

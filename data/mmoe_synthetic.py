@@ -40,9 +40,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))
 NOISE_STD = 0.1  # variance 0.01
@@ -157,7 +157,6 @@ class MmoeSynthetic(OfflineBuilder):
             yield i, {"x": x[i], "y1": y1[i], "y2": y2[i]}
 
 
-@register_dataset("mmoe_synthetic")
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
                    num_sines: int = None, sine_std: float = None, sines: str = None,
                    noise_std: float = None, train_size: int = None,

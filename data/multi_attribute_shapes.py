@@ -32,9 +32,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 
 SHAPES = ("circle", "square", "triangle", "diamond")
 COLORS = {"red": (230, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 235),
@@ -190,7 +190,6 @@ class MultiAttributeShapes(OfflineBuilder):
             yield i, {"image": image, **drop_labels(labels, drop_rng, p.missing_fraction)}
 
 
-@register_dataset("multi_attribute_shapes")
 def multi_attribute_shapes(config: str = "small", image_size: int = None, train_size: int = None,
                            validation_size: int = None, test_size: int = None,
                            missing_fraction: float = None, seed: int = None):

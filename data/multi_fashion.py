@@ -13,14 +13,13 @@ Its source is TFDS `fashion_mnist`, which is downloaded into the same
 offline. Without internet, tests build it from `tfds.testing.mock_data`.
 
 Example (needs internet once, for `fashion_mnist`):
->>> import data.builders, tensorflow_datasets as tfds
+>>> import data.registry, tensorflow_datasets as tfds
 >>> ds = tfds.load("multi_fashion", split="test[:4]", data_dir="tfds_data")  # doctest: +SKIP
 >>> sorted(next(iter(ds)).keys())  # doctest: +SKIP
 ['image', 'left', 'right', 'same_item']
 """
 
 from data.multi_mnist import MultiDigitBuilder, MultiDigitConfig, digit_spec
-from data.registry import register_dataset
 
 FASHION_CLASSES = ("t_shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                    "sneaker", "bag", "ankle_boot")
@@ -39,7 +38,6 @@ class MultiFashion(MultiDigitBuilder):
     ]
 
 
-@register_dataset("multi_fashion")
 def multi_fashion(config: str = "fashion_mnist", train_size: int = None,
                   validation_size: int = None, test_size: int = None):
     """Spec of `multi_fashion`; sizes default to 60,000 / 10,000 / 10,000 composites."""

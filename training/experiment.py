@@ -17,9 +17,9 @@ import tensorflow as tf
 import data
 import models
 from data import pipeline
-from data.tasks import select_tasks
 from models.encoders import check_encoder_args
 from models.registry import check_architecture_args
+from tasks import select_tasks
 from training.config import save_config
 from training.optimizers import OPTIMIZERS, make_optimizer
 from training.trainer import GRADIENT_ON, Trainer

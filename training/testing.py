@@ -21,8 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
+from tasks import Task
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")
 CLASSES = {"multiclass": ("a", "b", "c"), "multilabel": ("p", "q", "r")}

@@ -27,8 +27,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -43,7 +43,6 @@ import numpy as np
 from keras import ops
 
 from models.encoders import encoder_stages
-from models.registry import register_architecture
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -91,7 +90,6 @@ class CrossStitch(keras.layers.Layer):
                 "lr_multiplier": self.lr_multiplier}
 
 
-@register_architecture("cross_stitch")
 def cross_stitch(features, tasks, make_encoder, tower_units=(64,), self_weight=0.9,
                  lr_multiplier=1.0):
     """Cross-stitch: per-task networks linked by learned mixing units (see the module docstring)."""

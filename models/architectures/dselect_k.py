@@ -44,8 +44,8 @@ Probes: `gate_<task>`, [batch, num_experts] weights of experts `expert_<i>`
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -63,7 +63,6 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, shared_experts
-from models.registry import register_architecture
 
 EPSILON = 1e-6  # inside the entropy's log, as in the reference
 
@@ -167,7 +166,6 @@ class DSelectKGate(keras.layers.Layer):
                 "per_example": self.per_example, "entropy_reg": self.entropy_reg}
 
 
-@register_architecture("dselect_k")
 def dselect_k(features, tasks, make_encoder, num_experts=4, num_nonzeros=2, gamma=1.0,
               per_example=True, entropy_reg=0.0, expert_units=(64,), shared_encoder=False,
               tower_units=(32,)):

@@ -45,8 +45,8 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "conversion", "click_conversion")],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -64,7 +64,7 @@ import keras
 from keras import ops
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
+from tasks import BinaryTask
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -104,7 +104,7 @@ def funnel_tasks(tasks, arch, **names):
             raise ValueError(f"model.args.{arg}: {name!r} is not one of the tasks "
                              f"({', '.join(by_name)}); {arch} needs it (set data.tasks or "
                              f"model.args.{arg})")
-        if by_name[name].kind != "binary":
+        if not isinstance(by_name[name], BinaryTask):
             raise ValueError(f"model.args.{arg}: task {name!r} is {by_name[name].kind}; {arch} "
                              "needs a binary task")
         out[arg] = by_name[name]
@@ -123,7 +123,6 @@ def network_inputs(features, make_encoder, shared_encoder, names):
     return {n: make_encoder(f"encoder_{n}")(features) for n in names}
 
 
-@register_architecture("esmm")
 def esmm(features, tasks, make_encoder, ctr_task="click", ctcvr_task="click_conversion",
          cvr_task: Optional[str] = "conversion", shared_encoder=False, tower_units=(64,)):
     """ESMM: pCTCVR = pCTR x pCVR trained on every impression (see the module docstring)."""

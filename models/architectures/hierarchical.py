@@ -31,8 +31,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -47,7 +47,6 @@ from typing import Optional, Sequence, Union
 import keras
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 
 
 def resolve_levels(tasks, task_levels):
@@ -66,7 +65,6 @@ def resolve_levels(tasks, task_levels):
     return levels
 
 
-@register_architecture("hierarchical")
 def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
                  level_units: Union[int, Sequence[int]] = 64, tower_units=(32,),
                  level_encoders: bool = False):

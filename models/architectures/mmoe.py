@@ -21,8 +21,8 @@ Probes: `gate_<task>`, [batch, num_experts] softmax weights of experts `expert_<
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -32,12 +32,10 @@ Example:
 ['gate_a', 'gate_b']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
+from models.architectures.experts import ExpertMixture, Gate, shared_experts
 
 
-@register_architecture("mmoe")
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""

@@ -19,8 +19,8 @@ tasks), so gate diagnostics read it like MMoE's.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "regression").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -32,10 +32,8 @@ Example:
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, GateProbe, shared_experts
-from models.registry import register_architecture
 
 
-@register_architecture("omoe")
 def omoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """OMoE: shared experts, one softmax gate for all tasks (see the module docstring)."""

@@ -26,8 +26,8 @@ named `level<l>_<task>_expert_<i>` and `level<l>_shared_expert_<i>`.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -38,10 +38,8 @@ Example:
 """
 
 from models.architectures.cgc import extraction_network
-from models.registry import register_architecture
 
 
-@register_architecture("ple")
 def ple(features, tasks, make_encoder, num_levels=2, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """PLE: stacked CGC levels with shared gates between them (see the module docstring)."""

@@ -10,8 +10,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config()],
 ...     inputs=[InputSpec("x", "numeric").to_config()],
@@ -21,10 +21,8 @@ Example:
 """
 
 from models.architectures.blocks import towers_on
-from models.registry import register_architecture
 
 
-@register_architecture("shared_bottom")
 def shared_bottom(features, tasks, make_encoder, tower_units=(64,)):
     """Hard sharing. Args: tower_units: list of int, the dense layers of each task tower."""
     shared = make_encoder("shared_encoder")(features)

@@ -34,8 +34,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -50,7 +50,6 @@ import keras
 from keras import ops
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 
 
 @keras.saving.register_keras_serializable(package="mtl_zoo")
@@ -123,7 +122,6 @@ class SoftSharing(keras.layers.Layer):
                 "networks": [keras.saving.serialize_keras_object(n) for n in self.networks]}
 
 
-@register_architecture("soft_sharing")
 def soft_sharing(features, tasks, make_encoder, penalty=1e-3, tower_units=(64,),
                  identical_init=False, penalty_kind="l2"):
     """Soft sharing: one network per task, L2-tied (see the module docstring)."""

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 import models
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
 from models import export as exporter
+from tasks import Task
 
 
 def tiny_model():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.tasks import Task
+from tasks import Task
 from training.weighting import StepInfo, list_weightings, make_weighting
 
 TASKS2 = (Task("a", "binary"), Task("b", "regression"))

@@ -1,42 +1,22 @@
-"""Text inputs inside the graph: a sentence (or its tokens) -> masked token embeddings.
+"""Keras layers of the text input kind: whitespace tokenising, lower-casing, the token id
+lookup and a character CNN per token, all inside the graph (a client sends a sentence).
 
-A `text` input (`data.inputs.InputSpec`, kind `text`) arrives as raw UTF-8: a sentence
-per example (shape `()`), split on whitespace inside the model (`Tokenize`), or its
-tokens already split (shape `(None,)`, padded with ""). The tokens are lower-cased
-when the spec says so, looked up in the training vocabulary (`StringLookup`: "" is
-the padding id 0, every unknown token shares one out-of-vocabulary id) and embedded
-with `mask_zero`, so padding carries a Keras mask that the text encoders (BiLSTM,
-Transformer) respect. With `char_features` > 0, each token also gets a character CNN
-feature (`CharCNN`: its characters hashed, embedded, convolved, max-pooled; Ma & Hovy,
-2016), concatenated to the word embedding, so an out-of-vocabulary word keeps its
-spelling (suffixes, capitals, digits). Everything is in the exported graph: a client
-sends a sentence.
-
-Whitespace is the tokeniser because tagged corpora come tokenised (CoNLL-2000's
-tokens never hold a space): a served sentence must be spaced as the corpus is
-(`He reckons the current account deficit will narrow to only # 1.8 billion .`); a
-smarter splitter in the graph would cut training tokens such as `U.S.` apart from
-their tags.
-
-`text_outputs` gives the served `tokens` (the split sentence, padded with "") and
-`sequence_length` (tokens per example), so an answer can be read per token and its
-padding trimmed (our REST server trims row-format answers with it).
+`Tokenize`, `Lowercase` and `CharCNN` are registered (`mtl_zoo>...`) for `.keras` files;
+`split_tokens` and `token_lengths` also give the served `tokens` and `sequence_length`.
 
 Example:
 >>> import tensorflow as tf
->>> from data.inputs import InputSpec
+>>> from inputs import InputSpec
 >>> spec = InputSpec("text", "text", dtype="string", vocabulary=("the", "deficit"))
 >>> Tokenize()(tf.constant(["the deficit will narrow", "the"])).numpy().tolist()
 [[b'the', b'deficit', b'will', b'narrow'], [b'the', b'', b'', b'']]
->>> ids = TokenIds(spec)(tf.constant(["the deficit will narrow", "the"]))
+>>> tokens, ids = tokens_and_ids(spec, tf.constant(["the deficit will narrow", "the"]))
 >>> ids.numpy().tolist()  # 0 padding, 1 out of vocabulary, 2.. the vocabulary
 [[2, 3, 1, 1], [2, 0, 0, 0]]
 """
 
 import keras
 import tensorflow as tf
-
-DEFAULT_EMBEDDING_DIM = 64
 
 
 def split_tokens(sentences):
@@ -139,61 +119,13 @@ class CharCNN(keras.layers.Layer):
                 "buckets": self.buckets, "width": self.width, "max_chars": self.max_chars}
 
 
-def _token_layers(spec, name):
-    """(tokenize or None, lowercase or None, lookup) of a text spec."""
-    tokenize = Tokenize(name=f"{name}_tokenize") if not spec.shape else None
-    lower = Lowercase(name=f"{name}_lowercase") if spec.lowercase else None
+def tokens_and_ids(spec, x):
+    """A text input's raw sentences or tokens `x` -> (tokens: [batch, T] strings padded with
+    "", ids: [batch, T] vocabulary ids: 0 padding, 1 out of vocabulary, 2.. the vocabulary),
+    through new layers named after the input (`<name>_tokenize`, `_lowercase`, `_lookup`)."""
+    tokenize = Tokenize(name=f"{spec.name}_tokenize") if not spec.shape else None
+    lower = Lowercase(name=f"{spec.name}_lowercase") if spec.lowercase else None
     lookup = keras.layers.StringLookup(vocabulary=list(spec.vocabulary), mask_token="",
-                                       num_oov_indices=1, name=f"{name}_lookup")
-    return tokenize, lower, lookup
-
-
-def TokenIds(spec, name=None):  # noqa: N802 - a layer factory, read like a layer
-    """The spec's token lookup as one callable: sentence or tokens -> [batch, tokens] ids
-    (0 padding, 1 out of vocabulary, 2.. the vocabulary)."""
-    tokenize, lower, lookup = _token_layers(spec, name or spec.name)
-
-    def ids(x):
-        tokens = tokenize(x) if tokenize is not None else x
-        return lookup(lower(tokens) if lower is not None else tokens)
-    return ids
-
-
-def check_text_spec(spec):
-    if spec.dtype != "string":
-        raise ValueError(f"Input {spec.name!r} (text): dtype must be 'string'; got {spec.dtype!r}")
-    if tuple(spec.shape) not in ((), (None,)):
-        raise ValueError(f"Input {spec.name!r} (text): shape must be () for a sentence or "
-                         f"(None,) for its tokens; got {spec.shape}")
-    if not spec.vocabulary:
-        raise ValueError(f"Input {spec.name!r} (text): needs a vocabulary (from the training "
-                         "split)")
-    if "" in spec.vocabulary:
-        raise ValueError(f"Input {spec.name!r} (text): the empty token is padding; remove it "
-                         "from the vocabulary")
-
-
-def preprocess_text(x, spec):
-    """Raw sentences or tokens -> [batch, tokens, embedding_dim (+ char_features)] features
-    with a padding mask (Keras `mask_zero`)."""
-    check_text_spec(spec)
-    tokenize, lower, lookup = _token_layers(spec, spec.name)
+                                       num_oov_indices=1, name=f"{spec.name}_lookup")
     tokens = tokenize(x) if tokenize is not None else x
-    ids = lookup(lower(tokens) if lower is not None else tokens)
-    dim = int(spec.embedding_dim or DEFAULT_EMBEDDING_DIM)
-    # +2: id 0 is padding (masked), id 1 the out-of-vocabulary bucket.
-    words = keras.layers.Embedding(len(spec.vocabulary) + 2, dim, mask_zero=True,
-                                   name=f"{spec.name}_embed")(ids)
-    if not spec.char_features:
-        return words
-    # Characters of the tokens as written (capitals are a strong tag cue, even when the
-    # word lookup is lower-cased); the word embedding's padding mask carries through.
-    chars = CharCNN(filters=spec.char_features, name=f"{spec.name}_chars")(tokens)
-    return keras.layers.Concatenate(name=f"{spec.name}_features")([words, chars])
-
-
-def text_outputs(spec, x):
-    """The served `tokens` ([batch, tokens] strings, padded with "") and `sequence_length`
-    ([batch] int64) of a text input's raw values `x`."""
-    tokens = split_tokens(x) if not spec.shape else tf.convert_to_tensor(x)
-    return {"tokens": tokens, "sequence_length": token_lengths(tokens)}
+    return tokens, lookup(lower(tokens) if lower is not None else tokens)

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from data.conll2000 import CHUNK_TAGS
-from data.tasks import Task
-from data.text_spans import BioScheme, chunk_counts, chunk_counts_tf, chunks, span_scores
+from tasks import Task
+from tasks.span_metric import chunk_counts_tf
+from tasks.spans import BioScheme, chunk_counts, chunks, span_scores
 
 TAGS = ("O", "B-NP", "I-NP", "B-VP", "I-VP", "B-PP", "I-PP")
 SCHEME = BioScheme(TAGS)

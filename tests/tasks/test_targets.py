@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import models
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
+from tasks import Task
 
 
 def test_target_statistics_round_trip_and_checks():

@@ -9,14 +9,14 @@ chunk has the same first token, last token and type; precision = correct / predi
 chunks, recall = correct / gold chunks, F1 their harmonic mean (conlleval prints
 these times 100; we keep fractions, like accuracy).
 
-Two implementations of the same counts: `chunk_counts` (numpy, per sentence, the
-reference, tested against a hand-worked example) and `chunk_counts_tf` (TensorFlow,
-vectorised over a padded batch, what the streaming `SpanMetric` runs in the training
-graph; tested equal to the reference). Tokens outside `valid` (padding, a missing
-label) count as `O` in both gold and prediction.
+Two implementations of the same counts: `chunk_counts` here (numpy, per sentence, the
+reference, tested against a hand-worked example) and `chunk_counts_tf` in
+`tasks/span_metric.py` (TensorFlow, vectorised over a padded batch, what the streaming
+`SpanMetric` runs in the training graph; tested equal to the reference). Tokens outside
+`valid` (padding, a missing label) count as `O` in both gold and prediction.
 
 Example:
->>> from data.text_spans import BioScheme, chunk_counts, span_scores
+>>> from tasks.spans import BioScheme, chunk_counts, span_scores
 >>> scheme = BioScheme(("O", "B-NP", "I-NP", "B-VP"))
 >>> gold = [[1, 2, 3, 0]]        # [NP He reckons] [VP the] O
 >>> pred = [[1, 2, 0, 2]]        # [NP He reckons] O [NP ...]: an I after O opens a chunk
@@ -110,81 +110,3 @@ def span_scores(correct, predicted, gold):
     recall = correct / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
-
-
-def _chunk_ends_tf(scheme, tags, valid):
-    """Per token of a padded batch: whether a chunk starts there, its type and, at a start,
-    the index of the chunk's last token."""
-    import tensorflow as tf
-
-    tags = tf.cast(tags, tf.int64)
-    begin = tf.gather(tf.constant(scheme.begins), tags) & valid
-    inside = (begin | tf.gather(tf.constant(scheme.insides), tags)) & valid
-    kind = tf.where(inside, tf.gather(tf.constant(scheme.type_ids), tags), -1)
-    prev_kind = tf.pad(kind[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
-    # A chunk starts at a B, or wherever the type differs from the previous token's
-    # (an I after O or after another type), as conlleval's startOfChunk.
-    start = inside & (begin | tf.not_equal(prev_kind, kind))
-    # Chunk k of row b (k counts starts) gets segment id b * T + k; its last token is the
-    # largest position carrying that id.
-    length = tf.shape(tags, out_type=tf.int64)[1]
-    rows = tf.range(tf.shape(tags, out_type=tf.int64)[0])[:, None]
-    ids = rows * length + tf.cumsum(tf.cast(start, tf.int64), axis=1) - 1
-    positions = tf.broadcast_to(tf.range(length)[None, :], tf.shape(tags, out_type=tf.int64))
-    ids = tf.where(inside, ids, tf.size(tags, out_type=tf.int64))  # outside: a spare segment
-    last = tf.math.unsorted_segment_max(positions, ids, tf.size(tags, out_type=tf.int64) + 1)
-    return start, kind, tf.gather(last, ids)
-
-
-def chunk_counts_tf(scheme, gold, pred, valid):
-    """`chunk_counts` on a padded batch in TensorFlow: [B, T] gold and predicted tag ids,
-    [B, T] `valid` (bool) -> (correct, predicted, gold) as float32 scalars."""
-    import tensorflow as tf
-
-    valid = tf.cast(valid, tf.bool)
-    g_start, g_kind, g_last = _chunk_ends_tf(scheme, gold, valid)
-    p_start, p_kind, p_last = _chunk_ends_tf(scheme, pred, valid)
-    correct = g_start & p_start & tf.equal(g_kind, p_kind) & tf.equal(g_last, p_last)
-
-    def count(x):
-        return tf.reduce_sum(tf.cast(x, tf.float32))
-    return count(correct), count(p_start), count(g_start)
-
-
-def _keras():
-    import keras
-    return keras
-
-
-def make_span_metric(scheme, which, name):
-    """A streaming Keras metric of chunk `which` (precision, recall or f1) for `scheme`.
-
-    It sums chunk counts over batches (`update_state(y_true [B, T] ids, y_pred [B, T, C]
-    probabilities, sample_weight [B, T] mask)`), so the epoch's value is the corpus-level
-    score conlleval gives, not a mean of per-batch scores."""
-    keras = _keras()
-
-    class SpanMetric(keras.metrics.Metric):
-        def __init__(self):
-            super().__init__(name=name)
-            self.counts = self.add_variable(shape=(3,), initializer="zeros", name="counts")
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            import tensorflow as tf
-
-            pred = tf.argmax(y_pred, axis=-1)
-            gold = tf.reshape(tf.cast(y_true, tf.int64), tf.shape(pred))
-            valid = tf.ones_like(pred, tf.bool) if sample_weight is None else \
-                tf.reshape(sample_weight, tf.shape(pred)) > 0
-            self.counts.assign_add(tf.stack(chunk_counts_tf(scheme, gold, pred, valid)))
-
-        def result(self):
-            import tensorflow as tf
-
-            correct, predicted, gold = tf.unstack(self.counts)
-            precision = tf.math.divide_no_nan(correct, predicted)
-            recall = tf.math.divide_no_nan(correct, gold)
-            return {"precision": precision, "recall": recall,
-                    "f1": tf.math.divide_no_nan(2 * precision * recall, precision + recall)}[which]
-
-    return SpanMetric()
