@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast venv lint bench clean
+.PHONY: demo test test-fast venv docs lint bench clean
 
 # Creates .venv and installs the pinned requirements; reinstalls when requirements.txt changes.
 venv: $(STAMP)
@@ -26,6 +26,11 @@ test: venv
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
 
+# The documentation site (docs/, mkdocs.yml) into site/ (ignored): open site/index.html. Strict:
+# a broken link or anchor, or a page missing from the nav, fails (never add -q: it hides them).
+docs: venv
+	$(PY) -m mkdocs build --strict
+
 lint: venv
 	$(VENV)/bin/hadolint Dockerfile
 
@@ -36,4 +41,4 @@ bench: venv
 	$(PY) bench/serving_costs.py
 
 clean:
-	rm -rf runs exported .pytest_cache
+	rm -rf runs exported site .pytest_cache

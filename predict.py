@@ -3,10 +3,12 @@
     # an image file (PNG/JPEG), resized to the model's input shape read from its metadata
     python predict.py --protocol rest --port 8501 --model_name multi_mnist --image digit.png
     # N test examples of a TFDS dataset, printed beside their true labels
-    python predict.py --protocol grpc --port 8500 --model_name multi_mnist \
+    python predict.py --protocol grpc --port 8500 --model_name multi_mnist \\
         --dataset multi_mnist --data_dir tfds_data --num_examples 4
 
-The work is done by `run_predict`, usable from other scripts and tests.
+What the answer means is read from the model's metadata (serving/client.py): the input shape
+an image is resized to, and each task's kind, which says how its answer reads. The work is done
+by `serving.client.run_predict` and `format_rows`, usable from other scripts and tests.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import sys
 
 import numpy as np
 
-from serving.client import make_client
+from serving.client import format_rows, make_client, run_predict
 
 
 def load_image(path, dtype, shape):
@@ -37,68 +39,6 @@ def load_tfds_examples(dataset, data_dir, split, num_examples):
     return [dict(ex) for ex in tfds.as_numpy(ds.take(num_examples))]
 
 
-def summarize(value):
-    """A short human reading of one head's answer for one example."""
-    value = np.asarray(value)
-    if value.ndim == 1 and value.size > 1:
-        top = int(np.argmax(value))
-        return f"{top} (p={float(value[top]):.2f})"
-    return f"{value.item():.3f}" if value.dtype.kind == "f" else str(value.item())
-
-
-def prediction(value):
-    """The predicted label of one head's answer: class id, 0/1 for a probability, or the value."""
-    value = np.asarray(value)
-    if value.ndim == 1 and value.size > 1:
-        return int(np.argmax(value))
-    if value.dtype.kind == "f" and 0.0 <= value.item() <= 1.0:
-        return int(value.item() >= 0.5)
-    return value.item()
-
-
-def run_predict(client, model_name, examples, signature="serving_default", version=None,
-                labels=None):
-    """Sends `examples` (a dict of batched arrays) in one request.
-
-    Returns a list with, per example, {"outputs": {head: value}, "labels": {head: true value}}
-    where true labels are the `labels` entries named like an output.
-    """
-    outputs = client.predict(model_name, examples, signature, version)
-    n = len(next(iter(examples.values())))
-    rows = []
-    for i in range(n):
-        row = {"outputs": {k: v[i] for k, v in sorted(outputs.items())}, "labels": {}}
-        for k in row["outputs"]:
-            if labels and k in labels:
-                row["labels"][k] = labels[k][i]
-        rows.append(row)
-    return rows
-
-
-def format_rows(rows):
-    """One line per example: every head's answer, beside the true label when known.
-
-    `<head>_class` and `<head>_label` (class name) outputs are folded into their probability
-    head."""
-    lines = []
-    for i, row in enumerate(rows):
-        heads = [h for h in row["outputs"]
-                 if not any(h.endswith(suffix) and h[:-len(suffix)] in row["outputs"]
-                            for suffix in ("_class", "_label"))]
-        cells = []
-        for head in heads:
-            value = row["outputs"][head]
-            cell = f"{head}={summarize(value)}"
-            label_key = head if head in row["labels"] else f"{head}_class"
-            if label_key in row["labels"]:
-                true = np.asarray(row["labels"][label_key])
-                mark = "ok" if np.array_equal(np.asarray(prediction(value)), true) else "MISS"
-                cell += f" true={true.tolist()} {mark}"
-            cells.append(cell)
-        lines.append(f"example {i}: " + " | ".join(cells))
-    return "\n".join(lines)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--protocol", choices=["rest", "grpc"], default="rest")
@@ -118,7 +58,8 @@ def main(argv=None):
 
     port = args.port or (8501 if args.protocol == "rest" else 8500)
     client = make_client(args.protocol, args.host, port)
-    spec = client.input_spec(args.model_name, args.signature_name, args.model_version)
+    info = client.describe(args.model_name, args.signature_name, args.model_version)
+    spec = info.inputs
     labels = None
     if args.image:
         if len(spec) != 1:
@@ -134,7 +75,7 @@ def main(argv=None):
             object if spec[k][0] == "string" else spec[k][0]) for k in spec}
         labels = {k: np.stack([r[k] for r in records]) for k in records[0] if k not in spec}
     rows = run_predict(client, args.model_name, examples, args.signature_name,
-                       args.model_version, labels)
+                       args.model_version, labels, info.tasks)
     print(f"{args.protocol.upper()} {args.host}:{port} model {args.model_name} "
           f"signature {args.signature_name}:")
     print(format_rows(rows))

@@ -1,6 +1,6 @@
 """Serve exported SavedModels over TF Serving's REST and gRPC APIs.
 
-Same flag spelling as tensorflow_model_server (see serving/flags.py and README, Serving):
+Same flag spelling as tensorflow_model_server (see serving/flags.py and docs/guide/serving.md):
 
     python serve.py --port=8500 --rest_api_port=8501 \
         --model_name=multi_mnist --model_base_path=$PWD/exported/multi_mnist

@@ -12,7 +12,7 @@
     python train.py --list mmoe                       # one of them: its arguments, their meaning
     python train.py --list config                     # every config key and its meaning
 
-Multi-worker (one process per worker, the cluster in TF_CONFIG; see README, Training):
+Multi-worker (one process per worker, the cluster in TF_CONFIG; see docs/guide/training.md):
 
     TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]},
                 "task": {"type": "worker", "index": 0}}' \\
@@ -61,7 +61,7 @@ def parse_args(argv=None):
 def list_names():
     import data
     import models
-    from data.tasks import list_kinds
+    from tasks import list_kinds
     from training.optimizers import list_optimizers
     from training.weighting import WEIGHTINGS, list_weightings
 

@@ -61,7 +61,7 @@ def protocol_loads(image, tmp):
     from tensorflow_serving.apis import predict_pb2
     from tritonclient.grpc import service_pb2
 
-    from serving.tensor_proto import ndarray_to_tensor_proto
+    from serving.core.tensor_proto import ndarray_to_tensor_proto
 
     script_file = os.path.join(tmp, "post.lua")
     with open(script_file, "w") as f:

@@ -38,7 +38,7 @@ def median_us(fn, repeats=7, number=200):
 def main():
     import tensorflow as tf
 
-    from serving.json_ints import loads as loads_with_dense_ints
+    from serving.rest_v1.json_ints import loads as loads_with_dense_ints
     from serving.testing import write_cnn_saved_model
 
     image = np.random.default_rng(0).integers(0, 256, (1, 28, 28, 1)).astype(np.uint8)
@@ -52,8 +52,8 @@ def main():
     # Big bodies: the time each one holds the REST event loop, per MB of body.
     from tensorflow.core.framework import types_pb2
 
-    from serving.json_limits import scan
-    from serving.rest_json import PredictBody
+    from serving.transport.http_server import scan
+    from serving.rest_v1.json_codec import PredictBody
 
     rng = np.random.default_rng(0)
     bodies = {

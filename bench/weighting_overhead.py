@@ -33,7 +33,7 @@ def build_case(num_tasks, batch_size, seed=0):
     import tensorflow as tf
 
     import models
-    from data.inputs import InputSpec
+    from inputs import InputSpec
     from training.testing import synthetic_problem
 
     p = synthetic_problem(num_tasks=num_tasks, num_examples=batch_size, seed=seed)

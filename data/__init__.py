@@ -1,11 +1,22 @@
 """Multi-task datasets as TFDS builders, and the `tf.data` pipelines that feed models.
 
-Importing this package is cheap (no TensorFlow, no TFDS): it gives the registry
-(`get_dataset`, `list_datasets`), `Task` and `InputSpec`. The builders are
-imported, and registered with TFDS, by `data.builders`, which the registry loads
-on first use.
+Importing this package is cheap (no TensorFlow, no TFDS): `data.get_dataset` and
+`data.list_datasets` import the registry (`data/registry.py`, which imports every dataset
+module and so registers their TFDS builders) on first use. Datasets declare their tasks
+and inputs with the layers below (`tasks.Task`, `inputs.InputSpec`).
+
+Example:
+>>> import data
+>>> "csv" in data.list_datasets()
+True
 """
 
-from data.registry import DatasetSpec, get_dataset, list_datasets, register_dataset  # noqa: F401
-from data.tasks import Task, select_tasks  # noqa: F401
-from data.inputs import InputSpec  # noqa: F401
+_REGISTRY_NAMES = ("get_dataset", "list_datasets", "DATASETS")
+
+
+def __getattr__(name):
+    # The registry imports TFDS and every builder: only when a dataset is asked for.
+    if name in _REGISTRY_NAMES:
+        from data import registry
+        return getattr(registry, name)
+    raise AttributeError(f"module 'data' has no attribute {name!r}")

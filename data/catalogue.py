@@ -28,9 +28,9 @@ Example (offline, with random mock examples):
 ['azimuth', 'category', 'elevation', 'instance', 'lighting']
 """
 
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).
@@ -67,7 +67,6 @@ def check_resize(resize):
     return resize
 
 
-@register_dataset("celeb_a")
 @arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
                       item=int, range="[1, inf)", length="[2, 2]", null=True),
            cache=Arg(bool, "keep decoded examples in memory"))
@@ -81,7 +80,6 @@ def celeb_a(resize=(64, 64), cache: bool = False):
                        cache=cache, description="CelebA faces, 40 binary attributes (TFDS).")
 
 
-@register_dataset("smallnorb")
 @arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
                       item=int, range="[1, inf)", length="[2, 2]", null=True),
            cache=Arg(bool, "keep decoded examples in memory"))
@@ -102,7 +100,6 @@ def smallnorb(resize=None, cache: bool = True):
                        cache=cache, description="smallNORB toys: 5 factors (TFDS).")
 
 
-@register_dataset("shapes3d")
 @arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
                       item=int, range="[1, inf)", length="[2, 2]", null=True),
            cache=Arg(bool, "keep decoded examples in memory"))
@@ -123,7 +120,6 @@ def shapes3d(resize=None, cache: bool = False):
                        description="3D Shapes: 6 factors (TFDS).")
 
 
-@register_dataset("dsprites")
 @arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
                       item=int, range="[1, inf)", length="[2, 2]", null=True),
            cache=Arg(bool, "keep decoded examples in memory"))

@@ -8,10 +8,10 @@ section 20 as test data (2,012 sentences, 47,377 tokens), one token per line as
 
 - `pos`: the Penn Treebank part-of-speech tag of each token (44 tags);
 - `chunk`: its chunk tag, `B-X` / `I-X` for the 11 chunk types X, or `O` (23 tags),
-  scored by chunk F1 as conlleval computes it (`data/text_spans.py`).
+  scored by chunk F1 as conlleval computes it (`tasks/spans.py`).
 
 The input is the raw sentence (`text`, tokens joined by single spaces; the model
-splits it again, `models/text_preprocessing.py`), or with `input: tokens` the token
+splits it again, `inputs/text.py`), or with `input: tokens` the token
 list. The vocabulary is the training sentences' tokens seen at least `min_count`
 times; rarer ones train the out-of-vocabulary embedding that unseen test words get.
 The corpus has no validation split: the last `validation_fraction` of the training
@@ -47,10 +47,10 @@ from typing import Optional
 
 import tensorflow_datasets as tfds
 
-from data.inputs import InputSpec
 from data.offline_builder import OfflineBuilder
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
 
 # Every tag of the corpus (train and test), the PTB tags in sorted order.
@@ -266,7 +266,6 @@ def _join_tokens(example):
             "pos": example["pos"], "chunk": example["chunk"]}
 
 
-@register_dataset("conll2000")
 @arguments(path=Arg(str, "a directory or the NLTK zip; null: download", null=True),
            input=Arg(str, "text (the sentence, split in the model) or tokens",
                      choices=("text", "tokens")),

@@ -59,9 +59,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
 
 TASKS = (Task("click", "binary"), Task("conversion", "binary"),
@@ -242,7 +242,6 @@ class ConversionFunnel(OfflineBuilder):
             yield i, {k: v[i] for k, v in arrays.items()}
 
 
-@register_dataset("conversion_funnel")
 @arguments(num_items=Arg(int, "items; null: 500", range="[1, inf)", null=True),
            user_dim=Arg(int, "user feature width; null: 8", range="[1, inf)", null=True),
            ctr=Arg(float, "mean click rate; null: 0.1", range="(0, 1)", null=True),
@@ -295,37 +294,3 @@ def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = 
                        description="Synthetic impression -> click -> conversion log with "
                                    "sample selection bias (ESMM, AITM).")
 
-
-def entire_space_metrics(pcvr, split):
-    """How well predicted post-click conversion probabilities `pcvr` (one per impression of
-    a generated split, in order) match the truth, on all impressions and on the clicked
-    and not clicked ones:
-
-    - `auc_*`: ROC AUC against the potential outcomes (the `conversion` labels of an
-      entire-space test split), exact;
-    - `bias_*`: mean(pcvr) - mean(true cvr): the calibration error a naive model shows
-      where it saw no training rows;
-    - `kl`: mean KL divergence from the true Bernoulli(cvr) to Bernoulli(pcvr), in nats
-      (0 for the truth itself; the log loss against the true probabilities minus their
-      entropy).
-
-    Example:
-    >>> split = generate_split(FunnelParams(num_items=20, train_size=64, test_size=400), 2)
-    >>> truth = entire_space_metrics(split["cvr_probability"], split)
-    >>> truth["bias_all"], truth["kl"]
-    (0.0, 0.0)
-    """
-    from utils.ranking import roc_auc
-    p = np.clip(np.asarray(pcvr, np.float64).reshape(-1), 1e-7, 1 - 1e-7)
-    q = np.clip(np.asarray(split["cvr_probability"], np.float64), 1e-7, 1 - 1e-7)
-    labels, clicked = np.asarray(split["conversion"]), np.asarray(split["click"]) == 1
-    out = {}
-    for name, rows in (("all", np.ones_like(clicked)), ("clicked", clicked),
-                       ("unclicked", ~clicked)):
-        known = rows & (labels >= 0)
-        out[f"auc_{name}"] = roc_auc(labels[known], p[known]) if known.any() else float("nan")
-        out[f"bias_{name}"] = round(float(np.mean(p[rows] - q[rows])), 12) if rows.any() \
-            else float("nan")
-    kl = q * np.log(q / p) + (1 - q) * np.log((1 - q) / (1 - p))
-    out["kl"] = round(float(kl.mean()), 12)
-    return out

@@ -6,8 +6,8 @@ loop over rows):
 - text: leading/trailing ASCII whitespace is stripped when `strip_whitespace` is on
   (`pyarrow.compute.ascii_trim_whitespace`: space, \\t, \\n, \\v, \\f, \\r, the characters
   `tf.strings.strip` strips in the exported model); a cell is missing when, stripped,
-  it is "" or one of the `na_values`/`extra_na_values` (the model's `Impute` layer
-  tests the same);
+  it is "" or one of the `na_values`/`extra_na_values` (the model's `Impute` layer,
+  `inputs/layers.py`, tests the same);
 - numbers: stripped cells parsed as float64 (`1`, `-2.5`, `1e3`; `inf`/`nan` are not
   numbers); missing -> NaN;
 - labels: each distinct cell of a block goes once through its task kind's

@@ -1,7 +1,7 @@
 """`csv`: your own CSV/TSV file(s) as a multi-task TFDS dataset.
 
 A config names the files and the labels with their task kinds; everything else is
-optional (README, "Your own CSV/TSV", lists every option):
+optional (docs/guide/csv.md lists every option):
 
     data:
       name: csv
@@ -33,9 +33,10 @@ Apache Beam support instead, one file per work item (DirectRunner here; Dataflow
 Flink or Spark for data beyond one machine), and gives the same examples.
 
 Features are stored as the training rows saw them (numbers with NaN for missing
-cells; text stripped when `strip_whitespace`, "" when missing), and the model repeats
-the imputation, stripping, normalisation and vocabulary lookup in its own layers
-(`models/preprocessing.py`), so the exported model takes the file's raw cells.
+cells; text stripped when `strip_whitespace`, "" when missing; each input kind's
+`stored_values`), and the model repeats the imputation, stripping, normalisation and
+vocabulary lookup in its own layers (each input kind's `preprocess`, `inputs/`), so the
+exported model takes the file's raw cells.
 
 Example:
 >>> import data
@@ -55,15 +56,15 @@ import time
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.offline_builder import OfflineBuilder
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_reader import CsvFile
 from data.csv_schema import CsvSchema, load_or_analyze
 from data.csv_writer import ExampleEncoder, ShardWriter
-from data.inputs import inputs_to_config
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import tasks_to_config
+from data.offline_builder import OfflineBuilder
+from data.dataset_spec import DatasetSpec
+from inputs import inputs_to_config
+from tasks import tasks_to_config
 from utils.arguments import Arg, arguments
 
 # The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
@@ -83,9 +84,7 @@ class CsvConfig(tfds.core.BuilderConfig):
 
 def stored_features(schema):
     """{feature name: (dtype, shape)} of the stored examples: inputs, then labels."""
-    out = {}
-    for spec in schema.inputs:
-        out[spec.name] = ("float32", ()) if spec.kind == "numeric" else ("string", ())
+    out = {spec.name: spec.stored_feature for spec in schema.inputs}
     for task in schema.tasks:
         out[task.name] = (task.label_dtype, tuple(task.label_shape))
     return out
@@ -96,17 +95,11 @@ def block_columns(schema, options, cells, file, offset, batch):
     out = {}
     for spec in schema.inputs:
         column = schema.columns[spec.name]
-        if spec.kind == "numeric":
-            x, bad, _ = cells.numbers(batch.column(column))
-            if bad.size:
-                raise CsvError(f"{file.where(offset + int(bad[0]), column)}: numeric feature "
-                               f"{batch.column(column)[int(bad[0])].as_py()!r} is not a number")
-            out[spec.name] = x.astype(np.float32)
-        else:
-            values, missing = cells.text(batch.column(column))
-            text = values.to_numpy(zero_copy_only=False).astype(object)
-            text[missing] = ""
-            out[spec.name] = text
+        try:  # each kind stores its cells (numbers: NaN when missing; text: "")
+            out[spec.name] = spec.stored_values(cells, batch.column(column),
+                                                lambda i: file.where(offset + i, column))
+        except ValueError as e:
+            raise CsvError(str(e)) from None
     specs = {s.name: s for s in options.label_specs()}
     for task in schema.tasks:
         spec = specs[task.name]
@@ -249,7 +242,6 @@ def make_config(options, data_dir=None):
                      description=f"CSV dataset from {', '.join(options.train[:3])}")
 
 
-@register_dataset("csv")
 @arguments(train=Arg((str, list), "training file(s): a path, a glob, or a list of them", item=str),
            labels=Arg(dict, "label column -> a kind, or {kind, column, classes, positive...}"),
            validation=Arg((str, list), "validation file(s); null: split from train", item=str,

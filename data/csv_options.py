@@ -25,7 +25,7 @@ import os
 import re
 from typing import Dict, Optional, Tuple
 
-from data.tasks import TASK_KINDS, list_kinds
+from tasks import TASK_KINDS, list_kinds
 
 FEATURE_TYPES = ("numeric", "categorical")
 DEFAULT_NA = ("", "NA", "N/A", "NaN", "nan", "null")
@@ -54,7 +54,7 @@ class LabelSpec:
         name: str. The task's name (an identifier of the entry's key).
         key: str. The entry's key as written in the config.
         column: str. The source column (default: the key).
-        kind: str. A task kind (`data.tasks.list_kinds()`).
+        kind: str. A task kind (`tasks.list_kinds()`).
         classes: tuple of str or None. Given class names; else inferred from the cells.
         kind_options: dict. The kind's own options (its `label_options`, e.g. binary's
             `positive`: the cells that make the label 1).
@@ -135,7 +135,7 @@ def _strings(value, key):
 
 @dataclasses.dataclass(frozen=True)
 class CsvOptions:
-    """The `data.options` of `data.name: csv`, checked (see README, "Your own CSV/TSV").
+    """The `data.options` of `data.name: csv`, checked (see docs/guide/csv.md).
 
     Args:
         train: tuple of str. Training file(s): paths, globs or lists in the config.

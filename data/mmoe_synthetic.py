@@ -40,9 +40,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))
@@ -158,7 +158,6 @@ class MmoeSynthetic(OfflineBuilder):
             yield i, {"x": x[i], "y1": y1[i], "y2": y2[i]}
 
 
-@register_dataset("mmoe_synthetic")
 @arguments(correlation=Arg(float, "the cosine of the two tasks' weight vectors", range="[-1, 1]"),
            dim=Arg(int, "input features; null: 100", range="[2, inf)", null=True),
            scale=Arg(float, "scale of the weight vectors; null: 1", range="(0, inf)", null=True),

@@ -32,9 +32,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task, tasks_to_config
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
 
 SHAPES = ("circle", "square", "triangle", "diamond")
@@ -191,7 +191,6 @@ class MultiAttributeShapes(OfflineBuilder):
             yield i, {"image": image, **drop_labels(labels, drop_rng, p.missing_fraction)}
 
 
-@register_dataset("multi_attribute_shapes")
 @arguments(config=Arg(str, "a named configuration", choices=("small", "small_missing", "large")),
            image_size=Arg(int, "image side in pixels; null: the config's", range="[8, inf)",
                           null=True),

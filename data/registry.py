@@ -1,80 +1,50 @@
-"""Dataset registry: snake_case names -> `DatasetSpec` factories.
+"""Dataset registry: snake_case names -> factories of `DatasetSpec`, an explicit table.
 
-A `DatasetSpec` says which TFDS dataset to read, which splits to use, which
-tasks it has and which raw inputs a model takes. Factories take options from the
-config (`data.options`), so a dataset such as a user's CSV can be described in
-YAML.
+A factory takes options from the config (`data.options`) and returns a `DatasetSpec`
+(`data/dataset_spec.py`): which TFDS dataset to read, which splits to use, which tasks it
+has and which raw inputs a model takes; so a dataset such as a user's CSV can be described
+in YAML. Adding a dataset is one module with its builder and factory, and one line here.
+
+Importing this module imports every dataset module, which registers each TFDS builder
+with TFDS (TFDS's own registration): import it before `tfds.load("multi_mnist", ...)` in a
+process that needs our builders' code (reading an already built dataset by name works
+without it). `data.get_dataset` imports it on first use, so `import data` stays cheap.
 
 Example:
 >>> import data
 >>> spec = data.get_dataset("multi_mnist")
 >>> [t.name for t in spec.tasks]
 ['left', 'right', 'same_digit']
+>>> import data.registry, tensorflow_datasets as tfds
+>>> "multi_mnist" in tfds.list_builders()
+True
 """
 
-import dataclasses
-from typing import Callable, Dict, Optional, Tuple
-
-from data.inputs import InputSpec
-from data.tasks import Task
+from data.catalogue import celeb_a, dsprites, shapes3d, smallnorb
+from data.conll2000 import conll2000
+from data.conversion_funnel import conversion_funnel
+from data.csv_dataset import csv_dataset
+from data.dataset_spec import DatasetSpec
+from data.mmoe_synthetic import mmoe_synthetic
+from data.multi_attribute_shapes import multi_attribute_shapes
+from data.multi_fashion import multi_fashion
+from data.multi_mnist import multi_mnist
 from utils.arguments import check_arguments
 from utils.registry import Registry
 
-
-def _load_builders():
-    from data import builders  # noqa: F401  (each dataset module registers itself)
-
-
-DATASETS = Registry("dataset", key="data.name", loader=_load_builders)
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-    """What the pipeline, the model builder and the exporter need to know of a dataset.
-
-    Args:
-        name: str. Registry name.
-        tfds_name: str. Name given to `tfds.builder` (may include a config, "a/b").
-        tasks: tuple of `Task`. Every task the dataset offers.
-        inputs: tuple of `InputSpec`. The raw model inputs.
-        splits: dict. Maps `train`, `validation`, `test` to TFDS split strings;
-            a missing `validation` falls back to a slice of train.
-        prepare: callable or None. Builds the dataset offline when it is missing
-            (`prepare(data_dir)`); None means `download_and_prepare()`.
-        preprocess: callable or None. Maps a raw TFDS example to a flat dict
-            holding the inputs and every task's `label_key` (e.g. to rename a
-            catalogue dataset's features); None when the features already fit.
-        builder_kwargs: dict or None. Extra arguments of `tfds.builder`, e.g.
-            `{"config": SomeBuilderConfig(...)}` for a config made from options.
-        cache: bool. Whether the pipeline caches decoded examples in memory
-            (off for datasets too large for memory, e.g. `celeb_a`).
-        description: str. One line shown by docs and `list_datasets`.
-    """
-
-    name: str
-    tfds_name: str
-    tasks: Tuple[Task, ...]
-    inputs: Tuple[InputSpec, ...]
-    splits: Dict[str, str] = dataclasses.field(
-        default_factory=lambda: {"train": "train", "validation": "validation", "test": "test"})
-    prepare: Optional[Callable] = None
-    preprocess: Optional[Callable] = None
-    builder_kwargs: Optional[dict] = None
-    cache: bool = True
-    description: str = ""
-
-    def task(self, name: str) -> Task:
-        for t in self.tasks:
-            if t.name == name:
-                return t
-        raise KeyError(f"{self.name!r} has no task {name!r}; its tasks are: "
-                       f"{', '.join(t.name for t in self.tasks)}")
-
-
-def register_dataset(name: str):
-    """Decorator registering a factory `f(**options) -> DatasetSpec` under `name`."""
-
-    return DATASETS.register(name)
+DATASETS = Registry("dataset", key="data.name", entries={
+    "multi_mnist": multi_mnist,
+    "multi_fashion": multi_fashion,
+    "multi_attribute_shapes": multi_attribute_shapes,
+    "mmoe_synthetic": mmoe_synthetic,
+    "conversion_funnel": conversion_funnel,
+    "celeb_a": celeb_a,
+    "smallnorb": smallnorb,
+    "shapes3d": shapes3d,
+    "dsprites": dsprites,
+    "csv": csv_dataset,
+    "conll2000": conll2000,
+})
 
 
 def list_datasets():

@@ -1,14 +1,13 @@
 """The model zoo: multi-task Keras models with one named output per task.
 
-Importing this package registers every architecture and encoder, and the
-`MultiTaskModel` class needed to load `.keras` files. It does not import the
-dataset builders (`data.builders`).
+Importing this package gives the architectures and encoders by name, and registers the
+`MultiTaskModel` class needed to load `.keras` files. It does not import the dataset
+builders (`data.registry`).
 """
 
-from models import architectures  # noqa: F401  (registers architectures)
 from models.encoders import ENCODERS, list_encoders, make_encoder, register_encoder  # noqa: F401
 from models.multitask_model import MultiTaskModel  # noqa: F401
-from models.registry import get_architecture, list_architectures, register_architecture  # noqa: F401
+from models.registry import get_architecture, list_architectures  # noqa: F401
 
 
 def load_model(path):

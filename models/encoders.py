@@ -25,7 +25,6 @@ Example:
 (None, 32)
 """
 
-import inspect
 from typing import Optional
 
 import keras
@@ -46,12 +45,6 @@ def register_encoder(name):
 
 def list_encoders():
     return ENCODERS.names()
-
-
-def encoder_args(encoder):
-    """The argument names encoder `encoder` takes (besides the input shape and name)."""
-    fn = ENCODERS.get(encoder)
-    return [p for p in inspect.signature(fn).parameters if p not in ("input_shape", "model_name")]
 
 
 def make_encoder(encoder, input_shape, name="encoder", args=None, **kwargs):
@@ -181,7 +174,7 @@ def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
                       units: Optional[int] = None, backbone_args: Optional[dict] = None):
     """Any `keras.applications` backbone, adapted to small images.
 
-    The image (0-1 floats, as `models.preprocessing` makes them) gets three
+    The image (0-1 floats, as the image input kind makes them) gets three
     channels when it has one, is resized up to the backbone's minimum size, is
     mapped to `x * pixel_scale + pixel_offset` and runs through the backbone
     without its classifier, pooled to one vector.
@@ -209,31 +202,42 @@ def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
     >>> enc.output_shape
     (None, 1280)
     """
+    height, width, channels = _check_application(name, input_shape)
+    size = int(image_size or max(height, width, MIN_IMAGE_SIZE.get(name, 32)))
+    inp = keras.Input(shape=input_shape)
+    x = _backbone_input(inp, model_name, size, pixel_scale, pixel_offset)
+    channels = 3 if channels == 1 else channels  # made RGB by _backbone_input
+    backbone = getattr(keras.applications, name)(
+        include_top=False, weights=weights, input_shape=(size, size, channels),
+        pooling=pooling, **(backbone_args or {}))
+    backbone.trainable = bool(trainable)
+    x = backbone(x)
+    if units:
+        x = keras.layers.Dense(units, activation="relu", name=f"{model_name}_dense")(x)
+    return keras.Model(inp, x, name=model_name)
+
+
+def _check_application(name, input_shape):
+    """(height, width, channels) of images a `keras.applications` backbone `name` can take."""
     apps = sorted(n for n in dir(keras.applications) if n[:1].isupper())
     if name not in apps:
         raise ValueError(f"model.encoder_args.name: unknown keras application {name!r}; "
                          f"known: {', '.join(apps)}")
     if len(input_shape) != 3:
         raise ValueError(f"keras_application needs images [H, W, C]; got shape {input_shape}")
-    height, width, channels = input_shape
-    size = int(image_size or max(height, width, MIN_IMAGE_SIZE.get(name, 32)))
+    return tuple(input_shape)
 
-    inp = x = keras.Input(shape=input_shape)
+
+def _backbone_input(x, model_name, size, pixel_scale, pixel_offset):
+    """0-1 images -> what a backbone takes: three channels, `size` x `size`, scaled."""
+    height, width, channels = x.shape[1:]
     if channels == 1:  # backbones (and any pretrained weights) expect RGB
         x = keras.layers.Concatenate(name=f"{model_name}_rgb")([x, x, x])
-        channels = 3
     if (height, width) != (size, size):
         x = keras.layers.Resizing(size, size, name=f"{model_name}_resize")(x)
     if pixel_scale != 1.0 or pixel_offset != 0.0:
         x = keras.layers.Rescaling(pixel_scale, pixel_offset, name=f"{model_name}_scale")(x)
-    backbone = getattr(keras.applications, name)(
-        include_top=False, weights=weights, input_shape=(size, size, channels), pooling=pooling,
-        **(backbone_args or {}))
-    backbone.trainable = bool(trainable)
-    x = backbone(x)
-    if units:
-        x = keras.layers.Dense(units, activation="relu", name=f"{model_name}_dense")(x)
-    return keras.Model(inp, x, name=model_name)
+    return x
 
 
 # --------------------------------------------------------------------------- text encoders

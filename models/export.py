@@ -21,6 +21,10 @@
   `:regress` work (their outputs are TF Serving's fixed `classes`/`scores` and
   `outputs`: classify already answers with class names; no `<task>_label` there);
   token tasks have neither (one class list or value per example does not fit tags);
+- `tasks` (predict): `tf_example`'s answer with each output named
+  `<task>.<kind>.<output>`, so that a client reading the model's metadata alone
+  (GetModelMetadata, `GET /v1/models/<name>/metadata`) knows which outputs belong to
+  which task and its kind (serving/client.py, predict.py);
 - `assets.extra/tf_serving_warmup_requests`: PredictionLog records that a server
   replays at load.
 
@@ -39,8 +43,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from data.inputs import InputSpec
-from models.text_preprocessing import text_outputs
+from inputs import InputSpec
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
@@ -56,41 +59,16 @@ def input_signature(specs):
 
 
 def example_feature_spec(specs):
-    """How each raw input travels in a tf.Example: images as encoded PNG/JPEG bytes,
-    numbers as float_list, categories and sentences as bytes_list (a text input given as
-    tokens: one bytes_list entry per token)."""
-    out = {}
-    for s in specs:
-        if s.kind == "text" and s.shape:
-            out[s.name] = tf.io.RaggedFeature(tf.string)
-        elif s.kind == "image" or s.dtype == "string":
-            out[s.name] = tf.io.FixedLenFeature([], tf.string, default_value="")
-        else:
-            default = float(s.fill_value) if isinstance(s.fill_value, (int, float)) else (
-                float(s.mean) if s.mean is not None else 0.0)
-            out[s.name] = tf.io.FixedLenFeature(list(s.shape), tf.float32,
-                                                default_value=np.full(s.shape, default, np.float32).tolist()
-                                                if s.shape else default)
-    return out
+    """How each raw input travels in a tf.Example, as its kind says (images as encoded
+    PNG/JPEG bytes, numbers as float_list, categories and sentences as bytes_list, a text
+    input given as tokens as one bytes_list entry per token)."""
+    return {s.name: s.example_feature() for s in specs}
 
 
 def parse_examples(serialized, specs):
     """Serialized tf.Examples -> the raw input dict of `serving_default`."""
     parsed = tf.io.parse_example(serialized, example_feature_spec(specs))
-    inputs = {}
-    for s in specs:
-        value = parsed[s.name]
-        if s.kind == "image":
-            def decode(b, s=s):
-                img = tf.io.decode_image(b, channels=s.shape[-1], expand_animations=False)
-                return tf.reshape(tf.cast(img, _tf_dtype(s)), s.shape)
-            value = tf.map_fn(decode, value, fn_output_signature=tf.TensorSpec(s.shape, _tf_dtype(s)))
-        elif isinstance(value, tf.RaggedTensor):
-            value = value.to_tensor("")  # tokens, padded as `serving_default` takes them
-        else:
-            value = tf.cast(value, _tf_dtype(s))
-        inputs[s.name] = value
-    return inputs
+    return {s.name: s.from_example(parsed[s.name]) for s in specs}
 
 
 def task_outputs(model, inputs):
@@ -98,9 +76,8 @@ def task_outputs(model, inputs):
     kind says which: `task.serving_outputs`). Auxiliary tasks are not served."""
     outputs = model(inputs, training=False)
     result = {}
-    for spec in model.input_specs:
-        if spec.kind == "text":  # the tokens the answer is per, and how many per example
-            result.update(text_outputs(spec, inputs[spec.name]))
+    for spec in model.input_specs:  # e.g. the tokens a text answer is per, and how many
+        result.update(spec.served_outputs(inputs[spec.name]))
     for task in served_tasks(model):
         result.update(task.serving_outputs(outputs[task.name]))
     return result
@@ -117,6 +94,22 @@ SIGNATURE_METHODS = {"classify": CLASSIFY_METHOD, "regress": REGRESS_METHOD}
 def task_signature_name(task):
     """`classify_<task>` / `regress_<task>`, or None when the kind has no such signature."""
     return f"{task.signature_method}_{task.name}" if task.signature_method else None
+
+
+def tasks_signature(model, serve_examples):
+    """The `tasks` signature (see above) around `serve_examples` (`tf_example`'s function)."""
+    heads = serve_examples.structured_outputs
+    aliases = {}
+    for task in served_tasks(model):  # a task's output names, from its outputs for one example
+        one = tf.zeros([1 if d is None else d for d in heads[task.name].shape])
+        aliases.update({f"{task.name}.{task.kind}.{name}": name
+                        for name in task.serving_outputs(one)})
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def tasks(examples):
+        outputs = serve_examples(examples=examples)
+        return {alias: outputs[name] for alias, name in aliases.items()}
+    return tasks.get_concrete_function()
 
 
 def next_version(export_base):
@@ -141,35 +134,9 @@ def set_method_names(saved_model_dir, methods):
 
 
 def sample_inputs(specs, n=2, seed=0):
-    """Plausible raw inputs for warmup requests and smoke tests."""
+    """Plausible raw inputs for warmup requests and smoke tests (each kind's samples)."""
     rng = np.random.default_rng(seed)
-    out = {}
-    for s in specs:
-        shape = (n,) + tuple(s.shape)
-        if s.kind == "image":
-            out[s.name] = rng.integers(0, 256, size=shape).astype(s.dtype)
-        elif s.kind == "text":
-            out[s.name] = sample_text(s, n, rng)
-        elif s.dtype == "string":
-            vocab = list(s.vocabulary) or ["?"]
-            out[s.name] = np.array([vocab[i % len(vocab)] for i in range(int(np.prod(shape)))],
-                                   dtype=object).reshape(shape)
-        else:
-            mean = s.mean if s.mean is not None else 0.0
-            out[s.name] = (mean + rng.standard_normal(shape)).astype(s.dtype)
-    return out
-
-
-def sample_text(spec, n, rng):
-    """`n` sentences of 1-5 tokens from the spec's vocabulary plus an unknown word; as
-    strings (a sentence input) or [n, longest] tokens padded with "" (a tokens input)."""
-    words = list(spec.vocabulary) + ["<unseen-word>"]
-    sentences = [[words[i] for i in rng.integers(0, len(words), int(rng.integers(1, 6)))]
-                 for _ in range(n)]
-    if not spec.shape:
-        return np.array([" ".join(t) for t in sentences], dtype=object)
-    longest = max(len(t) for t in sentences)
-    return np.array([t + [""] * (longest - len(t)) for t in sentences], dtype=object)
+    return {s.name: s.sample(n, rng) for s in specs}
 
 
 def write_warmup(saved_model_dir, model_name, specs, num_records=4):
@@ -211,9 +178,24 @@ def export_saved_model(model, export_base, version=None, model_name=None):
 
     module = tf.Module()
     module.model = model
-    signature = input_signature(specs)
+    signatures, methods = serving_signatures(model, specs)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
+    try:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        set_method_names(tmp, methods)
+        write_warmup(tmp, model_name, specs)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
 
-    @tf.function(input_signature=[signature])
+
+def serving_signatures(model, specs):
+    """({signature name: concrete function}, {signature name: TF Serving method}) of an
+    export: `serving_default`, `tf_example`, and each served task's classify or regress."""
+
+    @tf.function(input_signature=[input_signature(specs)])
     def serve(inputs):
         return task_outputs(model, inputs)
 
@@ -223,6 +205,7 @@ def export_saved_model(model, export_base, version=None, model_name=None):
 
     signatures = {"serving_default": serve.get_concrete_function(),
                   "tf_example": serve_examples.get_concrete_function()}
+    signatures["tasks"] = tasks_signature(model, signatures["tf_example"])
     methods = {}
     for task in served_tasks(model):
         name = task_signature_name(task)
@@ -236,14 +219,4 @@ def export_saved_model(model, export_base, version=None, model_name=None):
                          input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
         signatures[name] = fn.get_concrete_function()
         methods[name] = SIGNATURE_METHODS[task.signature_method]
-
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)  # not an integer: ignored
-    try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        set_method_names(tmp, methods)
-        write_warmup(tmp, model_name, specs)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return signatures, methods

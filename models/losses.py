@@ -4,7 +4,7 @@ Each task's loss is the mean over the examples that carry its label:
 `sum(mask * loss) / max(sum(mask), 1)`, so a batch with no labels for a task
 contributes exactly zero for it (never NaN), and a missing label never counts as
 a negative. The per-example loss belongs to the task's kind
-(`task.per_example_loss(labels, logits)`, `data/task_kinds.py`): softmax
+(`task.per_example_loss(labels, logits, options)`, `tasks/`): softmax
 cross-entropy (multiclass), sigmoid cross-entropy averaged over labels (binary,
 multilabel), squared error (regression), all computed from logits.
 
@@ -18,7 +18,7 @@ weights, so `pos_weight: 5` makes each positive count five times.
 
 Example:
 >>> import tensorflow as tf
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from models.losses import masked_task_loss
 >>> logit = float(tf.math.log(9.0))  # sigmoid(logit) = 0.9
 >>> loss = masked_task_loss(Task("a", "binary"), tf.constant([[1.0], [0.0]]),
@@ -34,8 +34,7 @@ def masked_loss_sum(task, y_true, logits, mask, options=None):
     """(sum of masked per-example losses, number of labelled examples); `options` are
     the task's `train.loss_options` (class weights, focal loss), checked by its kind."""
     mask = tf.cast(mask, tf.float32)
-    per_example = (task.per_example_loss(y_true, logits, options) if options else
-                   task.per_example_loss(y_true, logits))
+    per_example = task.per_example_loss(y_true, logits, options or {})
     # where, not a product: a garbage label under a zero mask must not give 0 * inf.
     masked = tf.where(mask > 0, per_example * mask, tf.zeros_like(per_example))
     return tf.reduce_sum(masked), tf.reduce_sum(mask)

@@ -8,8 +8,8 @@ Its constructor arguments are its config, so it round-trips through `.keras` fil
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> model = models.MultiTaskModel(
 ...     tasks=[Task("left", "multiclass", [str(d) for d in range(10)]).to_config(),
 ...            Task("same_digit", "binary").to_config()],
@@ -22,11 +22,11 @@ Example:
 
 import keras
 
-from data.inputs import inputs_from_config
-from data.tasks import tasks_from_config
+from inputs import inputs_from_config
 from models.encoders import make_encoder
 from models.preprocessing import model_inputs, preprocess
 from models.registry import check_architecture_args, get_architecture
+from tasks import tasks_from_config
 
 
 def split_architecture_result(name, result, tasks):

@@ -1,11 +1,13 @@
-"""Architecture registry: snake_case name -> function that wires towers from features.
+"""Architecture registry: snake_case name -> function that wires towers from features,
+an explicit table (adding an architecture is one module under `models/architectures/`
+and one line here).
 
 An architecture is a function
 
     fn(features, tasks, make_encoder, **args) -> (towers, probes)
 
 - `features`: the preprocessed input tensor (an image or a feature vector);
-- `tasks`: tuple of `data.tasks.Task`;
+- `tasks`: tuple of `tasks.Task`;
 - `make_encoder(name)`: builds a NEW configured encoder (fresh weights) each call;
 - returns `towers`, a dict task name -> the tensor that task's head reads, and
   `probes`, a dict of extra named tensors (e.g. gate weights) that are not
@@ -30,23 +32,39 @@ Example:
 'shared_bottom'
 """
 
-import inspect
-
+from models.architectures.aitm import aitm
+from models.architectures.cgc import cgc
+from models.architectures.cross_stitch import cross_stitch
+from models.architectures.dselect_k import dselect_k
+from models.architectures.esmm import esmm
+from models.architectures.hierarchical import hierarchical
+from models.architectures.mmoe import mmoe
+from models.architectures.mtan import mtan
+from models.architectures.omoe import omoe
+from models.architectures.ple import ple
+from models.architectures.shared_bottom import shared_bottom
+from models.architectures.single_task import single_task
+from models.architectures.soft_sharing import soft_sharing
 from utils.arguments import check_arguments
 from utils.registry import Registry
 
-
-def _load():
-    from models import architectures  # noqa: F401  (each module registers itself)
-
-
-ARCHITECTURES = Registry("architecture", key="model.architecture", loader=_load)
+ARCHITECTURES = Registry("architecture", key="model.architecture", entries={
+    "shared_bottom": shared_bottom,
+    "soft_sharing": soft_sharing,
+    "cross_stitch": cross_stitch,
+    "mmoe": mmoe,
+    "omoe": omoe,
+    "dselect_k": dselect_k,
+    "cgc": cgc,
+    "ple": ple,
+    "hierarchical": hierarchical,
+    "mtan": mtan,
+    "esmm": esmm,
+    "aitm": aitm,
+    "single_task": single_task,
+})
 
 RESERVED = ("features", "tasks", "make_encoder")
-
-
-def register_architecture(name):
-    return ARCHITECTURES.register(name)
 
 
 def list_architectures():
@@ -55,11 +73,6 @@ def list_architectures():
 
 def get_architecture(name):
     return ARCHITECTURES.get(name)
-
-
-def architecture_args(name):
-    """The names of the extra arguments architecture `name` takes."""
-    return [p for p in inspect.signature(get_architecture(name)).parameters if p not in RESERVED]
 
 
 def check_architecture_args(name, args):

@@ -1,17 +1,31 @@
-"""Client helpers: read a model's input spec from its metadata and call Predict, over REST or
-gRPC (the official `tensorflow_serving.apis` stubs). Used by predict.py, the benchmark and tests.
+"""Clients of our server (and of TF Serving): read a model's metadata, call Predict over REST or
+gRPC (the official `tensorflow_serving.apis` stubs), and read the answer task by task. Used by
+predict.py, the benchmark and tests.
+
+What a model serves is read from its metadata alone (GetModelMetadata, or
+`GET /v1/models/<name>/metadata`), never guessed from the arrays: the inputs from the
+signature, and the tasks from the `tasks` signature our exporter writes (models/export.py): one
+output `<task>.<kind>.<output>` for each output of `serving_default` a task serves. A model
+without it (an older export, another exporter) is read output by output.
 
 Example (against a running server):
-    >>> from serving.client import make_client                      # doctest: +SKIP
+    >>> from serving.client import make_client, run_predict, format_rows   # doctest: +SKIP
     >>> client = make_client("grpc", "127.0.0.1", 8500)              # doctest: +SKIP
-    >>> spec = client.input_spec("multi_mnist")                      # doctest: +SKIP
-    >>> spec                                                         # doctest: +SKIP
+    >>> client.describe("multi_mnist").inputs                         # doctest: +SKIP
     {'image': ('uint8', [-1, 28, 28, 1])}
-    >>> client.predict("multi_mnist", {"image": images})             # doctest: +SKIP
-    {'digit': array(...), 'digit_class': array(...), ...}
+    >>> print(format_rows(run_predict(client, "multi_mnist", {"image": images})))  # doctest: +SKIP
+    example 0: left=7 (p=0.98) | right=2 (p=0.91) | same_digit=0.012
+
+Reading the `tasks` signature (the JSON form of a SignatureDefMap, as the REST metadata has it):
+    >>> from serving.client import tasks_from_signatures
+    >>> sigs = {"tasks": {"outputs": {"digit.multiclass.digit": {}, "is_even.binary.is_even": {},
+    ...                               "digit.multiclass.digit_class": {}}}}
+    >>> [(t.name, t.kind, t.outputs) for t in tasks_from_signatures(sigs)]
+    [('digit', 'multiclass', ('digit', 'digit_class')), ('is_even', 'binary', ('is_even',))]
 """
 
 import base64
+import dataclasses
 import http.client
 import json
 
@@ -30,12 +44,157 @@ class ServerError(RuntimeError):
         self.code, self.message = code, message
 
 
+TASKS_SIGNATURE = "tasks"
+
+
 def _spec_from_signature_json(sig):
     out = {}
     for name, info in sig.get("inputs", {}).items():
         shape = [int(d.get("size", -1)) for d in info.get("tensor_shape", {}).get("dim", [])]
         out[name] = (_DT_NAMES.get(info.get("dtype"), info.get("dtype")), shape)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedTask:
+    """One task of a served model, as its metadata describes it.
+
+    Args:
+        name: str. The task, and the output of its answer (probabilities or value).
+        kind: str or None. Its kind (`binary`, `multiclass`, ...); None: not described.
+        outputs: tuple of str. Every output the task serves, its own name first (e.g.
+            `digit`, `digit_class`, `digit_label`).
+    """
+
+    name: str
+    kind: str = None
+    outputs: tuple = ()
+
+    def summary(self, value, length=None):
+        """A short human reading of its answer for one example (`length`: tokens, if any)."""
+        return _READERS.get(self.kind, _GENERIC)[0](np.asarray(value), length)
+
+    def prediction(self, value, length=None):
+        """The label its answer predicts, comparable with a true label."""
+        return _READERS.get(self.kind, _GENERIC)[1](np.asarray(value), length)
+
+
+def tasks_from_signatures(signature_defs):
+    """[ServedTask] the `tasks` signature describes, in name order; [] without one.
+
+    Args:
+        signature_defs: dict. {signature name: SignatureDef as JSON} (`metadata.signature_def.
+            signature_def` of the REST metadata; json_format of the gRPC one).
+    """
+    tasks = {}
+    for alias in signature_defs.get(TASKS_SIGNATURE, {}).get("outputs", {}):
+        name, kind, output = alias.split(".", 2)
+        outputs = tasks.get(name, (kind, []))[1]
+        outputs.append(output)
+        tasks[name] = (kind, outputs)
+    return [ServedTask(name, kind, tuple(sorted(outputs, key=lambda o: (o != name, o))))
+            for name, (kind, outputs) in sorted(tasks.items())]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What a model's metadata says about one of its signatures: `inputs` {name: (dtype name,
+    shape with -1 for any size)} and its `tasks` ([ServedTask], [] when not described)."""
+
+    inputs: dict
+    tasks: list
+
+
+def model_info(signature_defs, signature="serving_default"):
+    """ModelInfo of a {signature name: SignatureDef as JSON} map."""
+    return ModelInfo(_spec_from_signature_json(signature_defs[signature]),
+                     tasks_from_signatures(signature_defs))
+
+
+# --------------------------------------------------------------------------- reading answers
+
+def _top(value, length=None):
+    top = int(np.argmax(value))
+    return f"{top} (p={float(value[top]):.2f})"
+
+
+def _number(value, length=None):
+    return f"{value.item():.3f}" if value.dtype.kind == "f" else str(value.item())
+
+
+def _tokens(value, length=None):
+    classes = np.argmax(value, axis=-1)[:length]
+    return " ".join(str(c) for c in classes.tolist())
+
+
+def _generic(value, length=None):
+    """An output no task describes: a vector by its top entry, a scalar by its value."""
+    if value.ndim == 1 and value.size > 1:
+        return _top(value)
+    return _number(value) if value.size == 1 else f"{value.dtype.name}{list(value.shape)}"
+
+
+# kind -> (summary, prediction) of one example's answer; a kind not listed reads as _GENERIC.
+_GENERIC = (_generic, lambda v, n: int(np.argmax(v)) if v.ndim == 1 and v.size > 1
+            else v.tolist())
+_READERS = {
+    "binary": (_number, lambda p, n: int(p.item() >= 0.5)),
+    "multiclass": (_top, lambda p, n: int(np.argmax(p))),
+    "multilabel": (_top, lambda p, n: (p >= 0.5).astype(np.int64).tolist()),
+    "regression": (_number, lambda v, n: v.tolist()),
+    "token_multiclass": (_tokens, lambda p, n: np.argmax(p, axis=-1)[:n].tolist()),
+}
+
+
+def run_predict(client, model_name, examples, signature="serving_default", version=None,
+                labels=None, tasks=None):
+    """Sends `examples` (a dict of batched arrays) in one request.
+
+    Returns a list with, per example, {"outputs": {output: value}, "labels": {output: true
+    value}, "tasks": [ServedTask]} where true labels are the `labels` entries named like an
+    output, and `tasks` (default: read from the model's metadata) say how to read them.
+    """
+    if tasks is None:
+        tasks = client.describe(model_name, signature, version).tasks
+    outputs = client.predict(model_name, examples, signature, version)
+    n = len(next(iter(examples.values())))
+    rows = []
+    for i in range(n):
+        row = {"outputs": {k: v[i] for k, v in sorted(outputs.items())}, "labels": {},
+               "tasks": tasks}
+        for k in row["outputs"]:
+            if labels and k in labels:
+                row["labels"][k] = labels[k][i]
+        rows.append(row)
+    return rows
+
+
+def _cell(task, row):
+    """`<task>=<summary>`, with ` true=<label> ok|MISS` when a true label is known."""
+    value = row["outputs"][task.name]
+    length = row["outputs"].get("sequence_length")
+    length = None if length is None else int(length)
+    cell = f"{task.name}={task.summary(value, length)}"
+    known = [o for o in task.outputs if o in row["labels"]]
+    if known:
+        true = np.asarray(row["labels"][known[0]])
+        if length is not None and true.ndim:
+            true = true[:length]
+        mark = "ok" if np.array_equal(np.asarray(task.prediction(value, length)), true) else "MISS"
+        cell += f" true={true.tolist()} {mark}"
+    return cell
+
+
+def format_rows(rows):
+    """One line per example: every task's answer, beside its true label when known (a label
+    named after any of the task's outputs). A model whose tasks are not described shows
+    every output."""
+    lines = []
+    for i, row in enumerate(rows):
+        tasks = row.get("tasks") or [ServedTask(name, None, (name,)) for name in row["outputs"]]
+        cells = [_cell(task, row) for task in tasks if task.name in row["outputs"]]
+        lines.append(f"example {i}: " + " | ".join(cells))
+    return "\n".join(lines)
 
 
 def _jsonable(arr):
@@ -88,10 +247,17 @@ class RestClient:
     def metadata(self, model, version=None, label=None):
         return self.request("GET", self._path(model, version, label) + "/metadata")
 
+    def signature_defs(self, model, version=None, label=None):
+        """{signature name: SignatureDef as JSON} of the model's metadata."""
+        return self.metadata(model, version, label)["metadata"]["signature_def"]["signature_def"]
+
+    def describe(self, model, signature="serving_default", version=None, label=None):
+        """ModelInfo (inputs of `signature`, tasks) read from the model's metadata."""
+        return model_info(self.signature_defs(model, version, label), signature)
+
     def input_spec(self, model, signature="serving_default", version=None, label=None):
         """{input name: (dtype name, shape with -1 for any size)} of a signature."""
-        sigs = self.metadata(model, version, label)["metadata"]["signature_def"]["signature_def"]
-        return _spec_from_signature_json(sigs[signature])
+        return self.describe(model, signature, version, label).inputs
 
     def predict(self, model, inputs, signature="serving_default", version=None, label=None):
         """Columnar predict; returns {output name: ndarray}."""
@@ -137,24 +303,33 @@ class GrpcClient:
         except grpc.RpcError as e:
             raise ServerError(e.code().name, e.details()) from None
 
-    def input_spec(self, model, signature="serving_default", version=None, label=None):
-        from tensorflow_serving.apis import get_model_metadata_pb2
+    def signature_defs(self, model, version=None, label=None):
+        """{signature name: SignatureDef as JSON} of GetModelMetadata (as REST writes it)."""
         from google.protobuf import json_format
+        from tensorflow_serving.apis import get_model_metadata_pb2
 
         req = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
         self._spec(req.model_spec, model, None, version, label)
         resp = self._call(self.stub.GetModelMetadata, req)
         sig_map = get_model_metadata_pb2.SignatureDefMap()
         resp.metadata["signature_def"].Unpack(sig_map)
-        sig = json_format.MessageToDict(sig_map.signature_def[signature],
-                                        preserving_proto_field_name=True)
-        return _spec_from_signature_json(sig)
+        return json_format.MessageToDict(sig_map, preserving_proto_field_name=True,
+                                         always_print_fields_with_no_presence=True).get(
+            "signature_def", {})
+
+    def describe(self, model, signature="serving_default", version=None, label=None):
+        """ModelInfo (inputs of `signature`, tasks) read from the model's metadata."""
+        return model_info(self.signature_defs(model, version, label), signature)
+
+    def input_spec(self, model, signature="serving_default", version=None, label=None):
+        """{input name: (dtype name, shape with -1 for any size)} of a signature."""
+        return self.describe(model, signature, version, label).inputs
 
     def predict(self, model, inputs, signature="serving_default", version=None, label=None,
                 output_filter=()):
         from tensorflow_serving.apis import predict_pb2
 
-        from serving.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+        from serving.core.tensor_proto import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
         req = predict_pb2.PredictRequest(output_filter=list(output_filter))
         self._spec(req.model_spec, model, signature, version, label)

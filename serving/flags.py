@@ -24,14 +24,21 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
 
 
+def _flag_bool(p, name, default, help_):
+    p.add_argument(f"--{name}", type=_bool, nargs="?", const=True, default=default, help=help_)
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="serve.py",
         description="TensorFlow-Serving-compatible model server (REST + gRPC) for SavedModels.")
+    _add_server_flags(p)
+    _add_model_flags(p)
+    return p
 
-    def flag_bool(name, default, help_):
-        p.add_argument(f"--{name}", type=_bool, nargs="?", const=True, default=default, help=help_)
 
+def _add_server_flags(p):
+    """Ports, hosts, request limits and processes."""
     p.add_argument("--port", type=int, default=8500, help="gRPC port (0 picks a free port).")
     p.add_argument("--grpc_host", default="127.0.0.1",
                    help="Address the gRPC server binds to; 0.0.0.0 for all interfaces.")
@@ -54,11 +61,15 @@ def build_parser():
                         "batcher; 0: half the CPUs (at least 1).")
     p.add_argument("--worker_shared_config", default="",
                    help=argparse.SUPPRESS)  # set by --num_workers: where a reload RPC writes
-    flag_bool("reuse_port", False,
-              "Bind both ports with SO_REUSEPORT, so several server processes share them "
-              "(the kernel spreads connections); set by --num_workers.")
+    _flag_bool(p, "reuse_port", False,
+               "Bind both ports with SO_REUSEPORT, so several server processes share them "
+               "(the kernel spreads connections); set by --num_workers.")
     p.add_argument("--grpc_max_threads", type=int, default=64,
                    help="Worker threads of the gRPC server.")
+
+
+def _add_model_flags(p):
+    """Which models, and how they are loaded, batched, warmed up and monitored."""
     p.add_argument("--model_name", default="default", help="Model name (without a config file).")
     p.add_argument("--model_base_path", default="",
                    help="Folder holding integer version sub-folders (without a config file).")
@@ -68,13 +79,13 @@ def build_parser():
                    help="Seconds between re-reads of --model_config_file; 0 reads it once.")
     p.add_argument("--file_system_poll_wait_seconds", type=float, default=1,
                    help="Seconds between scans of base paths for new versions; 0 scans once.")
-    flag_bool("enable_batching", False, "Merge concurrent requests into one model call.")
+    _flag_bool(p, "enable_batching", False, "Merge concurrent requests into one model call.")
     p.add_argument("--batching_parameters_file", default="",
                    help="Text BatchingParameters (implies nothing unless --enable_batching).")
     p.add_argument("--monitoring_config_file", default="",
                    help="Text MonitoringConfig enabling Prometheus metrics on the REST port.")
-    flag_bool("enable_model_warmup", True,
-              "Replay assets.extra/tf_serving_warmup_requests before a version is AVAILABLE.")
+    _flag_bool(p, "enable_model_warmup", True,
+               "Replay assets.extra/tf_serving_warmup_requests before a version is AVAILABLE.")
     p.add_argument("--max_num_load_retries", type=int, default=5,
                    help="Extra load attempts of a version before it is reported as failed.")
     p.add_argument("--load_retry_interval_micros", type=int, default=60_000_000,
@@ -83,7 +94,6 @@ def build_parser():
                    help="TensorFlow intra-op threads (0: TensorFlow's default).")
     p.add_argument("--tensorflow_inter_op_parallelism", type=int, default=0,
                    help="TensorFlow inter-op threads (0: TensorFlow's default).")
-    return p
 
 
 def parse_flags(argv=None):

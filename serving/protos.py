@@ -70,7 +70,6 @@ def _build_classes():
 
 BatchingParameters, MonitoringConfig = _build_classes()
 ModelServerConfig = model_server_config_pb2.ModelServerConfig
-ModelConfig = model_server_config_pb2.ModelConfig
 
 # TF Serving's default Prometheus path (PrometheusExporter::kPrometheusPath).
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"

@@ -18,15 +18,17 @@ import logging
 import tensorflow as tf
 
 from serving import protos
-from serving.batching import BatchOptions
-from serving.grpc_service import make_grpc_server
-from serving.inference import InferenceService
-from serving.metrics import Metrics
-from serving.model_manager import ModelManager
-from serving.http_server import HttpServer
-from serving.kserve import KServeService
-from serving.kserve_rest import KServeRestApi
-from serving.rest import RestApi
+from serving.core.batching import BatchOptions
+from serving.core.inference import InferenceService
+from serving.core.metrics import Metrics
+from serving.core.model_manager import ModelManager
+from serving.grpc_v1 import servicers as grpc_v1
+from serving.kserve_v2 import grpc_servicer as kserve_grpc
+from serving.kserve_v2.rest_api import KServeRestApi
+from serving.kserve_v2.service import KServeService
+from serving.rest_v1.api import RestApi
+from serving.transport.grpc_server import make_grpc_server
+from serving.transport.http_server import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +91,16 @@ class ModelServer:
         self.manager.start_polling(f.file_system_poll_wait_seconds)
         timeout = f.rest_api_timeout_in_ms / 1000 if f.rest_api_timeout_in_ms > 0 else None
         self._service = service = InferenceService(self.manager, timeout)
-        self._grpc, self.grpc_port = make_grpc_server(service, f.grpc_host, f.port, self.metrics,
-                                                      f.grpc_max_threads, f.reuse_port,
-                                                      f.worker_shared_config)
+        kserve = KServeService(service)  # the Open Inference Protocol on both ports
+        servicers = (grpc_v1.servicers(service, self.metrics, f.worker_shared_config)
+                     + kserve_grpc.servicers(kserve, self.metrics))
+        self._grpc, self.grpc_port = make_grpc_server(servicers, f.grpc_host, f.port,
+                                                      f.grpc_max_threads, f.reuse_port)
         log.info("Running gRPC ModelServer at %s:%d ...", f.grpc_host, self.grpc_port)
         if f.rest_api_port != 0:
-            api = RestApi(service, self.metrics, metrics_path,
-                          KServeRestApi(KServeService(service), self.metrics))
+            api = RestApi(service, self.metrics, metrics_path, KServeRestApi(kserve, self.metrics))
             self._rest = HttpServer(api, f.rest_api_host, max(f.rest_api_port, 0),
-                                    f.rest_api_max_body_bytes, reuse_port=f.reuse_port).start()
+                                    f.rest_api_max_body_bytes, reuse_port=f.reuse_port)
             self.rest_port = self._rest.port
             log.info("Exporting HTTP/REST API at:%s:%d ...", f.rest_api_host, self.rest_port)
         return self

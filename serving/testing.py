@@ -1,9 +1,10 @@
 """Small SavedModels with the signatures our exporter writes, for tests and the benchmark.
 
 They stand in for real exports (the server never imports our model code): a toy image model
-(`serving_default`, `tf_example`, `classify_digit`, `classify_is_even`, `regress_brightness`),
-a tabular one with several named inputs, and a small CNN for the benchmark. `offset` shifts
-the `brightness` head so tests can tell versions apart.
+(`serving_default`, `tf_example`, `classify_digit`, `classify_is_even`, `regress_brightness`,
+and `tasks`, which names its tasks and their kinds as models/export.py does), a tabular one
+with several named inputs (whose tasks are not described), and a small CNN for the benchmark.
+`offset` shifts the `brightness` head so tests can tell versions apart.
 
 Example:
     >>> import tempfile, os
@@ -21,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from serving.servable import CLASSIFY_METHOD, REGRESS_METHOD
+from serving.core.servable import CLASSIFY_METHOD, REGRESS_METHOD
 
 IMAGE_SPEC = tf.TensorSpec([None, 28, 28, 1], tf.uint8, name="image")
 EXAMPLES_SPEC = tf.TensorSpec([None], tf.string, name="examples")
@@ -38,6 +39,20 @@ def set_method_names(version_dir, method_names):
         proto.meta_graphs[0].signature_def[key].method_name = method
     with open(pb_path, "wb") as f:
         f.write(proto.SerializeToString())
+
+
+def tasks_signature(described, answer):
+    """The `tasks` signature of models/export.py: `answer(examples)` (tf_example's outputs)
+    with each output named `<task>.<kind>.<output>`, for {task: (kind, [its outputs])}."""
+    aliases = {f"{task}.{kind}.{out}": out for task, (kind, outs) in described.items()
+               for out in outs}
+
+    @tf.function(input_signature=[EXAMPLES_SPEC])
+    def tasks(examples):
+        outputs = answer(examples)
+        return {alias: outputs[out] for alias, out in aliases.items()}
+
+    return tasks
 
 
 def _save_atomically(module, base_path, version, signatures, methods):
@@ -107,7 +122,11 @@ def write_toy_saved_model(base_path, version=1, offset=0.0):
 
     signatures = {"serving_default": serving_default, "tf_example": tf_example,
                   "classify_digit": classify_digit, "classify_is_even": classify_is_even,
-                  "regress_brightness": regress_brightness}
+                  "regress_brightness": regress_brightness,
+                  "tasks": tasks_signature({"digit": ("multiclass", ["digit", "digit_class"]),
+                                            "is_even": ("binary", ["is_even"]),
+                                            "brightness": ("regression", ["brightness"])},
+                                           lambda examples: m.heads(m.parse(examples)))}
     methods = {"classify_digit": CLASSIFY_METHOD, "classify_is_even": CLASSIFY_METHOD,
                "regress_brightness": REGRESS_METHOD}
     return _save_atomically(m, base_path, version, signatures, methods)

@@ -55,8 +55,9 @@ class Section:
         key: str. The arguments key ("model.args").
         name_key: str. The key naming the thing ("model.architecture").
         kind: str. What is named ("architecture"), `plural` for messages.
-        sources: tuple of str. Globs of the modules that register and declare them.
-        register: str. The name of the registering decorator.
+        sources: tuple of str. Globs of the modules that register and declare them, or
+            (with `register` None) the registry module whose literal table names them.
+        register: str or None. The name of the registering decorator; None: a table.
         registry: str. "module:ATTRIBUTE" of the `utils.registry.Registry`.
         reserved: tuple of str. Parameters the framework passes, not the config.
     """
@@ -83,7 +84,7 @@ class Section:
 
 SECTIONS = (
     Section("model.args", "model.architecture", "architecture", "architectures",
-            ("models/architectures/*.py",), "register_architecture",
+            ("models/registry.py",), None,
             "models.registry:ARCHITECTURES", ("features", "tasks", "make_encoder")),
     Section("model.encoder_args", "model.encoder", "encoder", "encoders",
             ("models/encoders.py",), "register_encoder", "models.encoders:ENCODERS",
@@ -94,8 +95,8 @@ SECTIONS = (
     Section("train.optimizer_args", "train.optimizer", "optimizer", "optimizers",
             ("training/optimizers.py",), "register_optimizer", "training.optimizers:OPTIMIZERS",
             ("learning_rate",)),
-    Section("data.options", "data.name", "dataset", "datasets", ("data/*.py",),
-            "register_dataset", "data.registry:DATASETS"),
+    Section("data.options", "data.name", "dataset", "datasets", ("data/registry.py",),
+            None, "data.registry:DATASETS"),
 )
 
 
@@ -141,7 +142,7 @@ def find(name):
 def task_kinds():
     """{kind: its loss options' declaration} (`train.loss_options.<task>`; the kinds are
     known once a dataset's tasks are, so these are checked when the experiment starts)."""
-    from data.tasks import TASK_KINDS
+    from tasks.registry import TASK_KINDS
     return {name: cls.loss_options for name, cls in TASK_KINDS.items()}
 
 

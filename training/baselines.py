@@ -14,11 +14,11 @@ task's kind's (`task.primary_metric`):
 
 A positive Δm means the multi-task model beats its single-task baselines on
 average. The baselines are the `single_task` architecture of the same config
-(same encoder and tower widths, `models.architectures.single_task.single_task_config`),
+(same encoder and tower widths, `models.baseline_config.single_task_config`),
 one model per task, trained with the same data, optimizer, epochs and seed.
 
 Example:
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.baselines import delta_m
 >>> tasks = [Task("a", "binary"), Task("b", "regression")]
 >>> report = delta_m({"a": {"auc": 0.9}, "b": {"rmse": 1.0}},
@@ -70,7 +70,7 @@ def format_delta_m(report, title=None):
 def baseline_config(config, task_name):
     """The `Config` of the single-task baseline of `task_name`: one task, `single_task`
     architecture, equal weighting; everything else as in `config`."""
-    from models.architectures.single_task import single_task_config
+    from models.baseline_config import single_task_config
 
     train = config.train
     monitor = train.monitor

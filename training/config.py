@@ -90,7 +90,8 @@ class TrainConfig:
     optimizer_args: dict = _field({}, free_form=True,
                                   doc="its arguments: `python train.py --list <optimizer>`")
     learning_rate: float = _field(1e-3, greater_than=0, doc="the optimizer's step size")
-    seed: int = _field(42, doc="seeds the initial weights and the shuffle")
+    seed: int = _field(42,
+                       doc="seeds the weights and the data order (epoch k shuffles with seed + k)")
     weighting: str = _field("equal", doc="a method: `python train.py --list`")
     weighting_args: dict = _field({}, free_form=True,
                                   doc="its arguments (e.g. {c: 0.4} for cagrad): "

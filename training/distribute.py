@@ -38,7 +38,7 @@ def make_strategy(name="default"):
     if name == "multi_worker":
         if not os.environ.get("TF_CONFIG"):
             raise ValueError("--strategy multi_worker needs the TF_CONFIG environment variable "
-                             "(cluster and task); see README, Training")
+                             "(cluster and task); see docs/guide/training.md")
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 

@@ -22,7 +22,7 @@ import tensorflow as tf
 import data
 import models
 from data import pipeline
-from data.tasks import select_tasks
+from tasks import select_tasks
 from training.config import save_config
 from training.setup import TrainSetup
 from training.trainer import Trainer

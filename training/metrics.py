@@ -1,13 +1,13 @@
 """Per-task metrics, chosen by the task's kind, counted on labelled examples only.
 
-Each task's kind (`data/task_kinds.py`) makes its metrics and feeds them:
+Each task's kind (`tasks/`) makes its metrics and feeds them:
 binary: accuracy, AUC; multiclass: accuracy, top-k accuracy (k = 3 when the
 task has more than 3 classes); multilabel: AUC, F1 (micro); regression: RMSE,
 MAE. Every task also tracks its mean loss. The mask is passed as the sample
 weight, so unlabelled examples never count.
 
 Example:
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.metrics import TaskMetrics
 >>> m = TaskMetrics(Task("left", "multiclass", [str(d) for d in range(10)]))
 >>> sorted(m.metrics)

@@ -6,7 +6,7 @@ higher is better comes from the task (`task.metric_higher_is_better`), unless
 `train.monitor_mode` says `min` or `max`.
 
 Example:
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.monitor import Monitor
 >>> monitor = Monitor.resolve("val_digit_accuracy", [Task("digit", "multiclass", ("a", "b"))])
 >>> monitor.task, monitor.metric, monitor.higher_is_better
@@ -20,15 +20,7 @@ False
 import dataclasses
 from typing import Optional
 
-
-def monitor_names(tasks):
-    """Every value `train.monitor` may take for `tasks`."""
-    names = ["val_loss", "loss"]
-    for task in tasks:
-        metrics = ["loss"] + list(task.make_metrics())
-        names += [f"val_{task.name}_{m}" for m in metrics]
-        names += [f"train_{task.name}_{m}" for m in metrics]
-    return names
+from tasks import monitor_names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +49,13 @@ class Monitor:
     def _of_task(cls, name, tasks):
         valid = monitor_names(tasks)
         prefix, _, rest = name.partition("_")
-        for task in tasks:
-            if prefix in ("val", "train") and rest.startswith(task.name + "_") and name in valid:
-                metric = rest[len(task.name) + 1:]
-                return cls(name, "validation" if prefix == "val" else "train", task.name, metric,
-                           task.metric_higher_is_better(metric))
+        if prefix in ("val", "train") and name in valid:
+            # The longest task name first: `val_a_b_rmse` is task a_b's rmse, not a's b_rmse.
+            for task in sorted(tasks, key=lambda t: -len(t.name)):
+                if rest.startswith(task.name + "_"):
+                    metric = rest[len(task.name) + 1:]
+                    return cls(name, "validation" if prefix == "val" else "train", task.name,
+                               metric, task.metric_higher_is_better(metric))
         raise ValueError(f"train.monitor: unknown metric {name!r}; valid: {', '.join(valid)}")
 
     def value(self, logs):

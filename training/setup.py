@@ -9,7 +9,7 @@ resolves it before any data or model work; the trainer builds from it (the metho
 the optimizer, the diagnostics) without checking again.
 
 Example:
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.config import TrainConfig
 >>> from training.setup import TrainSetup
 >>> tasks = [Task("a", "binary"), Task("b", "regression")]

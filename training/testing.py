@@ -23,8 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
+from tasks import Task
 from training.config import TrainConfig
 
 KIND_CYCLE = ("binary", "regression", "multiclass", "multilabel")

@@ -3,9 +3,9 @@ architectures, encoders, weighting methods, optimizers.
 
 A `Registry` maps snake_case names to objects. `register` refuses a name taken by
 another object; `get` on an unknown name raises a `ValueError` that names the
-config key and lists the known names. A registry may be given a `loader`, run on
-first lookup, that imports the modules whose decorators fill it (so importing
-the package that owns the registry stays cheap).
+config key and lists the known names. A registry of built-in entries is given them
+as an explicit table (`entries`) by the module that imports each implementation,
+so no implementation imports the registry to register itself (no import circle).
 
 Example:
 >>> from utils.registry import Registry
@@ -29,21 +29,17 @@ class Registry:
         kind: str. What is registered, for messages ("architecture").
         key: str or None. The config key that picks a name ("model.architecture").
         plural: str or None. Plural of `kind` (default `kind + "s"`).
-        loader: callable or None. Called once, before the first lookup, to import
-            the modules that register the built-in entries.
+        entries: dict or None. The built-in entries, name -> object (the table of the
+            module that imports each implementation).
     """
 
-    def __init__(self, kind, key=None, plural=None, loader=None):
+    def __init__(self, kind, key=None, plural=None, entries=None):
         self.kind = kind
         self.key = key
         self.plural = plural or f"{kind}s"
-        self._loader = loader
         self._entries = {}
-
-    def _load(self):
-        if self._loader is not None:
-            loader, self._loader = self._loader, None
-            loader()
+        for name, obj in (entries or {}).items():
+            self.register(name, obj)
 
     def register(self, name, obj=None):
         """`@registry.register("name")` decorator, or `registry.register("name", obj)`."""
@@ -60,16 +56,13 @@ class Registry:
 
     def names(self):
         """Every registered name, sorted."""
-        self._load()
         return sorted(self._entries)
 
     def __contains__(self, name):
-        self._load()
         return name in self._entries
 
     def get(self, name):
         """The object registered as `name`; an unknown name lists the known ones."""
-        self._load()
         if name not in self._entries:
             where = f"{self.key}: " if self.key else ""
             raise ValueError(f"{where}unknown {self.kind} {name!r}; known {self.plural}: "
@@ -77,5 +70,4 @@ class Registry:
         return self._entries[name]
 
     def items(self):
-        self._load()
         return sorted(self._entries.items())

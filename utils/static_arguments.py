@@ -124,9 +124,47 @@ def read_source(source, register, filename="<source>"):
     return found
 
 
+def _definition(module, attribute, root):
+    """The declaration of top-level `attribute` of `module` (a dotted path under `root`)."""
+    path = os.path.join(root, *module.split(".")) + ".py"
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == attribute:
+            calls = [d for d in node.decorator_list if isinstance(d, ast.Call)
+                     and _name(d.func) == "arguments"]
+            where = f"{os.path.relpath(path, root)}: {attribute}"
+            return _declaration(node, calls[0], where) if calls else None
+    raise DeclarationError(f"{path}: no top-level {attribute!r}")
+
+
+def read_table(path, root="."):
+    """{registered name: {argument: Arg} or None} of a registry module that lists its
+    entries as a literal table, `Registry(..., entries={"name": function, ...})`, each
+    function imported with `from module import function`; the declarations are read from
+    the modules the table names."""
+    with open(os.path.join(root, path)) as f:
+        tree = ast.parse(f.read(), path)
+    imported = {alias.asname or alias.name: (node.module, alias.name)
+                for node in tree.body if isinstance(node, ast.ImportFrom)
+                for alias in node.names}
+    found = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _name(node.func) == "Registry"):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "entries" and isinstance(keyword.value, ast.Dict):
+                for key, value in zip(keyword.value.keys, keyword.value.values):
+                    found[key.value] = _definition(*imported[value.id], root)
+    return found
+
+
 def read_declarations(patterns, register, root="."):
     """{registered name: {argument: Arg} or None} over the files matching `patterns`
-    (globs relative to `root`), in sorted file order."""
+    (globs relative to `root`), in sorted file order; with `register` None, `patterns` are
+    registry modules holding a literal table (`read_table`)."""
+    if register is None:
+        return {k: v for path in patterns for k, v in read_table(path, root).items()}
     found = {}
     for pattern in patterns:
         for path in sorted(glob.glob(os.path.join(root, pattern))):

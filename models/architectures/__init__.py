@@ -1,4 +1,4 @@
-"""Multi-task architectures, one file each; importing this package registers them all.
+"""Multi-task architectures, one file each; `models/registry.py` lists them by name.
 
 | name            | sharing                                              |
 |-----------------|------------------------------------------------------|
@@ -16,7 +16,3 @@
 | `aitm`          | funnel-step towers linked by attention, calibrated   |
 | `single_task`   | nothing shared: the baseline                         |
 """
-
-from models.architectures import (  # noqa: F401  (each registers itself)
-    aitm, cgc, cross_stitch, dselect_k, esmm, hierarchical, mmoe, mtan, omoe, ple, shared_bottom,
-    single_task, soft_sharing)

@@ -43,8 +43,8 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "click_conversion")],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -62,7 +62,6 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.architectures.esmm import funnel_tasks, network_inputs
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 # log of the largest conditional probability `ConditionalLogit` returns (1 - 1e-6):
@@ -145,7 +144,6 @@ class ConditionalLogit(keras.layers.Layer):
         return tuple(input_shapes[0])
 
 
-@register_architecture("aitm")
 @arguments(funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
                       item=str, length="[2, inf)"),
            cvr_task=Arg(str,

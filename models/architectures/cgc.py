@@ -25,8 +25,8 @@ experts `<task>_expert_<i>` then `shared_expert_<i>`.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -36,9 +36,8 @@ Example:
 ['a_expert_0', 'shared_expert_0']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
+from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from utils.arguments import Arg, arguments
 
 
@@ -51,6 +50,36 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
     level, makes the input of the next level's shared experts. Level 1 reads the
     features; level l+1's task experts and gate read the task's level-l output.
     """
+    check_experts(tasks, num_levels, num_shared_experts, num_task_experts)
+    if shared_encoder:
+        bottom = gate_input = make_encoder("shared_encoder")(features)
+    else:
+        bottom, gate_input = features, selector(features)
+    task_in = {t.name: bottom for t in tasks}
+    inputs = (task_in, dict.fromkeys(task_in, gate_input), bottom, gate_input)
+    levels, probes = int(num_levels), {}
+    for level in range(1, levels + 1):
+        # Level prefixes only when there are several levels, so CGC names stay short.
+        pre = "" if levels == 1 else f"level{level}_"
+        own_encoder = level == 1 and not shared_encoder
+
+        def experts_of(owner, x, pre=pre, own_encoder=own_encoder):
+            count = num_shared_experts if owner == "shared" else num_task_experts
+            names = [f"{pre}{owner}_expert_{i}" for i in range(int(count))]
+            return names, [expert_network(x, n, make_encoder, expert_units, own_encoder)
+                           for n in names]
+
+        outputs, shared, level_probes = extraction_level(
+            tasks, inputs, experts_of, suffix="" if level == levels else f"_level{level}")
+        probes.update(level_probes)
+        inputs = (outputs, outputs, shared, shared)
+    towers = {t.name: dense_stack(inputs[0][t.name], tower_units, f"tower_{t.name}")
+              for t in tasks}
+    return towers, probes
+
+
+def check_experts(tasks, num_levels, num_shared_experts, num_task_experts):
+    """ValueError naming `model.args` when the levels or expert counts cannot be built."""
     if int(num_shared_experts) < 0 or int(num_task_experts) < 0 or \
             int(num_shared_experts) + int(num_task_experts) < 1:
         raise ValueError("model.args: need num_shared_experts >= 0, num_task_experts >= 0 and at "
@@ -59,49 +88,42 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
         raise ValueError(f"model.args.num_levels must be >= 1; got {num_levels}")
     if any(t.name == "shared" for t in tasks):
         raise ValueError("cgc/ple: a task may not be called 'shared' (it names the shared experts)")
-    if shared_encoder:
-        bottom = gate_input = make_encoder("shared_encoder")(features)
-    else:
-        bottom, gate_input = features, selector(features)
-    task_in = {t.name: bottom for t in tasks}
-    task_gate_in = {t.name: gate_input for t in tasks}
-    shared_in, shared_gate_in = bottom, gate_input
-    probes = {}
-    for level in range(1, int(num_levels) + 1):
-        last = level == int(num_levels)
-        # Level prefixes only when there are several levels, so CGC names stay short.
-        pre = "" if int(num_levels) == 1 else f"level{level}_"
-        suffix = "" if last else f"_level{level}"
-        own_encoder = level == 1 and not shared_encoder
-
-        def experts_of(owner, x):
-            names = [f"{pre}{owner}_expert_{i}" for i in range(
-                int(num_shared_experts) if owner == "shared" else int(num_task_experts))]
-            return names, [expert_network(x, n, make_encoder, expert_units, own_encoder)
-                           for n in names]
-
-        shared_names, shared = experts_of("shared", shared_in)
-        all_names, all_experts = [], []  # every task's experts, then the shared ones
-        outputs = {}
-        for task in tasks:
-            names, experts = experts_of(task.name, task_in[task.name])
-            all_names, all_experts = all_names + names, all_experts + experts
-            gate = Gate(names + shared_names, name=f"gate_{task.name}{suffix}")(
-                task_gate_in[task.name])
-            outputs[task.name] = ExpertMixture(name=f"mixture_{task.name}{suffix}")(
-                [gate] + experts + shared)
-            probes[f"gate_{task.name}{suffix}"] = gate
-        if not last:
-            gate = Gate(all_names + shared_names, name=f"gate_shared{suffix}")(shared_gate_in)
-            shared_in = shared_gate_in = ExpertMixture(name=f"mixture_shared{suffix}")(
-                [gate] + all_experts + shared)
-            probes[f"gate_shared{suffix}"] = gate
-        task_in = task_gate_in = outputs
-    towers = {t.name: dense_stack(task_in[t.name], tower_units, f"tower_{t.name}") for t in tasks}
-    return towers, probes
 
 
-@register_architecture("cgc")
+def extraction_level(tasks, inputs, experts_of, suffix):
+    """One extraction level: per task, its experts and a gate over them and the shared ones;
+    with a `suffix` (any level but the last), also the shared gate over every expert.
+
+    Args:
+        tasks: tuple of `Task`.
+        inputs: (task experts' inputs, task gates' inputs, shared experts' input, shared
+            gate's input); the first two are dicts by task name.
+        experts_of: callable. `experts_of(owner, x)` -> (names, tensors) of the experts
+            of a task, or of `shared`, reading `x`.
+        suffix: str. Appended to gate and mixture names; "" on the last level.
+
+    Returns:
+        (task outputs by name, the shared mixture or None on the last level, gate probes).
+    """
+    task_in, task_gate_in, shared_in, shared_gate_in = inputs
+    shared_names, shared = experts_of("shared", shared_in)
+    all_names, all_experts, outputs, probes = [], [], {}, {}  # task experts, then the shared
+    for task in tasks:
+        names, experts = experts_of(task.name, task_in[task.name])
+        all_names, all_experts = all_names + names, all_experts + experts
+        gate = Gate(names + shared_names, name=f"gate_{task.name}{suffix}")(
+            task_gate_in[task.name])
+        outputs[task.name] = ExpertMixture(name=f"mixture_{task.name}{suffix}")(
+            [gate] + experts + shared)
+        probes[f"gate_{task.name}{suffix}"] = gate
+    if not suffix:
+        return outputs, None, probes
+    gate = Gate(all_names + shared_names, name=f"gate_shared{suffix}")(shared_gate_in)
+    mixture = ExpertMixture(name=f"mixture_shared{suffix}")([gate] + all_experts + shared)
+    probes[f"gate_shared{suffix}"] = gate
+    return outputs, mixture, probes
+
+
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
                   "expert_units": "len(expert_units) >= 1 or not shared_encoder"},
            num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),

@@ -27,8 +27,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -43,7 +43,6 @@ import numpy as np
 from keras import ops
 
 from models.encoders import encoder_stages
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
@@ -92,7 +91,6 @@ class CrossStitch(keras.layers.Layer):
                 "lr_multiplier": self.lr_multiplier}
 
 
-@register_architecture("cross_stitch")
 @arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
            self_weight=Arg(float,
                            "initial diagonal of each cross-stitch unit (the paper's alpha_S)",

@@ -44,8 +44,8 @@ Probes: `gate_<task>`, [batch, num_experts] weights of experts `expert_<i>`
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -63,7 +63,6 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, shared_experts
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 EPSILON = 1e-6  # inside the entropy's log, as in the reference
@@ -168,7 +167,6 @@ class DSelectKGate(keras.layers.Layer):
                 "per_example": self.per_example, "entropy_reg": self.entropy_reg}
 
 
-@register_architecture("dselect_k")
 @arguments(rules={"num_nonzeros": "num_nonzeros <= num_experts",
                   "expert_units": "len(expert_units) >= 1 or not shared_encoder"},
            num_experts=Arg(int, "shared experts E", range="[2, inf)"),

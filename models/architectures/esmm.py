@@ -45,8 +45,8 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task(n, "binary").to_config() for n in ("click", "conversion", "click_conversion")],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -64,7 +64,7 @@ import keras
 from keras import ops
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
+from tasks import BinaryTask
 from utils.arguments import Arg, arguments
 
 
@@ -105,7 +105,7 @@ def funnel_tasks(tasks, arch, **names):
             raise ValueError(f"model.args.{arg}: {name!r} is not one of the tasks "
                              f"({', '.join(by_name)}); {arch} needs it (set data.tasks or "
                              f"model.args.{arg})")
-        if by_name[name].kind != "binary":
+        if not isinstance(by_name[name], BinaryTask):
             raise ValueError(f"model.args.{arg}: task {name!r} is {by_name[name].kind}; {arch} "
                              "needs a binary task")
         out[arg] = by_name[name]
@@ -124,7 +124,6 @@ def network_inputs(features, make_encoder, shared_encoder, names):
     return {n: make_encoder(f"encoder_{n}")(features) for n in names}
 
 
-@register_architecture("esmm")
 @arguments(ctr_task=Arg(str, "the click task (binary)"),
            ctcvr_task=Arg(str, "the click-and-conversion task (binary)"),
            cvr_task=Arg(str, "the post-click conversion task (binary), or null", null=True),

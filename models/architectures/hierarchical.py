@@ -31,8 +31,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -47,7 +47,6 @@ from typing import Optional, Sequence, Union
 import keras
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
@@ -67,7 +66,6 @@ def resolve_levels(tasks, task_levels):
     return levels
 
 
-@register_architecture("hierarchical")
 @arguments(task_levels=Arg(dict, "task -> the trunk level it attaches to (every task); null: "
                                  "the tasks' order", item=int, range="[1, inf)", null=True),
            level_units=Arg((int, list),

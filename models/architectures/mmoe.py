@@ -21,8 +21,8 @@ Probes: `gate_<task>`, [batch, num_experts] softmax weights of experts `expert_<
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -32,13 +32,11 @@ Example:
 ['gate_a', 'gate_b']
 """
 
-from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
+from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from utils.arguments import Arg, arguments
 
 
-@register_architecture("mmoe")
 @arguments(rules={"expert_units": "len(expert_units) >= 1 or not shared_encoder"},
            num_experts=Arg(int, "experts shared by all tasks", range="[1, inf)"),
            expert_units=Arg(list,

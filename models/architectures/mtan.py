@@ -32,8 +32,8 @@ Probes: none.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("image", "image", shape=(8, 8, 1), dtype="uint8").to_config()],
@@ -47,7 +47,6 @@ import keras
 
 from models.architectures.blocks import dense_stack
 from models.encoders import encoder_stages
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
@@ -67,7 +66,6 @@ def _copy(layer, name):
     return type(layer).from_config({**layer.get_config(), "name": name})
 
 
-@register_architecture("mtan")
 @arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def mtan(features, tasks, make_encoder, tower_units=(64,)):
     """MTAN: per-task attention masks on every stage of one shared encoder (see the

@@ -19,8 +19,8 @@ tasks), so gate diagnostics read it like MMoE's.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "regression").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -32,11 +32,9 @@ Example:
 
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, GateProbe, shared_experts
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
-@register_architecture("omoe")
 @arguments(rules={"expert_units": "len(expert_units) >= 1 or not shared_encoder"},
            num_experts=Arg(int, "experts shared by all tasks (one gate for all)",
                            range="[1, inf)"),

@@ -26,8 +26,8 @@ named `level<l>_<task>_expert_<i>` and `level<l>_shared_expert_<i>`.
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -38,11 +38,9 @@ Example:
 """
 
 from models.architectures.cgc import extraction_network
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
-@register_architecture("ple")
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
                   "expert_units": "len(expert_units) >= 1 or (num_levels == 1 and not "
                                   "shared_encoder)"},

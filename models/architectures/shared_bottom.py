@@ -10,8 +10,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config()],
 ...     inputs=[InputSpec("x", "numeric").to_config()],
@@ -21,11 +21,9 @@ Example:
 """
 
 from models.architectures.blocks import towers_on
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
-@register_architecture("shared_bottom")
 @arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def shared_bottom(features, tasks, make_encoder, tower_units=(64,)):
     """Hard sharing. Args: tower_units: list of int, the dense layers of each task tower."""

@@ -6,7 +6,7 @@ loss weighting, training all tasks in one `single_task` model is the same as
 training one model per task (each loss only reaches its own parameters;
 per-parameter optimizers such as Adam keep them independent).
 
-For `train.py --baselines`, `single_task_config(model_config, task)` turns a
+For `train.py --baselines`, `models.baseline_config.single_task_config` turns a
 multi-task model config into the config of a ONE-task `single_task` model with
 the same encoder and tower widths, to be trained (and saved, exported) on its own.
 
@@ -15,27 +15,20 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
->>> from models.architectures.single_task import single_task_config
->>> mtl = {"architecture": "mmoe", "encoder": "mlp", "encoder_args": {"units": [8]},
-...        "args": {"num_experts": 2, "tower_units": [4]}}
->>> single_task_config(mtl, "a")
-{'architecture': 'single_task', 'encoder': 'mlp', 'encoder_args': {'units': [8]}, 'args': {'tower_units': [4]}}
->>> m = models.MultiTaskModel(tasks=[Task("a", "binary")], inputs=[InputSpec("x", "numeric")],
-...                           **single_task_config(mtl, "a"))
->>> m.output_names
-['a']
+>>> from inputs import InputSpec
+>>> from tasks import Task
+>>> m = models.MultiTaskModel(tasks=[Task("a", "binary"), Task("b", "regression")],
+...                           inputs=[InputSpec("x", "numeric")], architecture="single_task",
+...                           encoder="mlp", encoder_args={"units": [8]})
+>>> sorted(layer.name for layer in m.layers if layer.name.startswith("encoder_"))
+['encoder_a', 'encoder_b']
 """
 
-import inspect
-
 from models.architectures.blocks import dense_stack
+
+
 from models.registry import get_architecture, register_architecture
 from utils.arguments import Arg, arguments
-
-
-@register_architecture("single_task")
 @arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def single_task(features, tasks, make_encoder, tower_units=(64,)):
     """No sharing: `encoder_<task>` and `tower_<task>` per task."""
@@ -44,56 +37,3 @@ def single_task(features, tasks, make_encoder, tower_units=(64,)):
         x = make_encoder(f"encoder_{task.name}")(features)
         towers[task.name] = dense_stack(x, tower_units, f"tower_{task.name}")
     return towers, {}
-
-
-def _task_name(task):
-    if isinstance(task, str):
-        return task
-    if isinstance(task, dict):
-        return task["name"]
-    return task.name
-
-
-def single_task_config(config, task):
-    """The config of a one-task baseline of `task`, from a multi-task model config.
-
-    Args:
-        config: dict. Either the `model:` section of an experiment config
-            (`architecture`, `encoder`, `encoder_args`, `args`) or a whole
-            `MultiTaskModel.get_config()` (then `tasks` is narrowed to `task`,
-            `inputs` kept and `name` suffixed with the task).
-        task: str, dict or `Task`. The task.
-
-    Returns:
-        dict of `MultiTaskModel` keyword arguments: `architecture: single_task`,
-        the same `encoder` and `encoder_args`, and `args: {tower_units}` taken
-        from the multi-task `args` (or that architecture's default tower).
-    """
-    name = _task_name(task)
-    args = dict(config.get("args") or {})
-    architecture = config.get("architecture", "shared_bottom")
-    if "tower_units" in args:
-        tower_units = args["tower_units"]
-    else:
-        param = inspect.signature(get_architecture(architecture)).parameters.get("tower_units")
-        tower_units = param.default if param is not None else None
-    out = {"architecture": "single_task", "encoder": config.get("encoder", "cnn"),
-           "encoder_args": dict(config.get("encoder_args") or {}),
-           "args": {} if tower_units is None else {"tower_units": list(tower_units)}}
-    if "tasks" in config:
-        picked = [t for t in config["tasks"] if _task_name(t) == name]
-        if not picked:
-            raise ValueError(f"single_task_config: unknown task {name!r}; tasks: "
-                             f"{', '.join(_task_name(t) for t in config['tasks'])}")
-        extra = {k: v for k, v in config.items()
-                 if k not in ("tasks", "architecture", "encoder", "encoder_args", "args")}
-        out = {**extra, **out, "tasks": picked}
-        if "name" in config:
-            out["name"] = f"{config['name']}_{name}"
-    return out
-
-
-def baseline_configs(config, tasks=None):
-    """{task name: single_task_config(config, task)} for `tasks` (default: config's tasks)."""
-    tasks = tasks if tasks is not None else config["tasks"]
-    return {_task_name(t): single_task_config(config, t) for t in tasks}

@@ -34,8 +34,8 @@ Args (`model.args`):
 
 Example:
 >>> import models
->>> from data.tasks import Task
->>> from data.inputs import InputSpec
+>>> from tasks import Task
+>>> from inputs import InputSpec
 >>> m = models.MultiTaskModel(
 ...     tasks=[Task("a", "binary").to_config(), Task("b", "regression").to_config()],
 ...     inputs=[InputSpec("x", "numeric", shape=(4,)).to_config()],
@@ -50,7 +50,6 @@ import keras
 from keras import ops
 
 from models.architectures.blocks import dense_stack
-from models.registry import register_architecture
 from utils.arguments import Arg, arguments
 
 
@@ -124,7 +123,6 @@ class SoftSharing(keras.layers.Layer):
                 "networks": [keras.saving.serialize_keras_object(n) for n in self.networks]}
 
 
-@register_architecture("soft_sharing")
 @arguments(penalty=Arg(float, "weight of the distance penalty (0: independent networks)",
                        range="[0, inf)"),
            tower_units=Arg(list, "dense layers on each task's encoder, also softly shared",

@@ -4,7 +4,7 @@
 For every run dir given (or found under a study's output), loads `best.keras`, predicts
 the `conversion` output (pCVR) on the run's test split, regenerated from the run's
 `data.options` (the generator is deterministic, so these are the impressions the run
-was tested on), and prints `data.conversion_funnel.entire_space_metrics`: AUC against
+was tested on), and prints `tasks.metrics.entire_space_metrics`: AUC against
 the potential outcomes, calibration bias and KL to the true conversion probabilities,
 on all impressions and on the clicked / not clicked ones, with mean and sd over seeds
 per group of runs. The first row is the truth itself (the best any model can do).
@@ -43,7 +43,8 @@ def run_dirs(study):
 
 def measure(run_dir):
     import models
-    from data.conversion_funnel import FunnelParams, entire_space_metrics, generate_split
+    from data.conversion_funnel import FunnelParams, generate_split
+    from tasks.metrics import entire_space_metrics
     with open(os.path.join(run_dir, "config.yaml")) as f:
         config = yaml.safe_load(f)
     if config["data"]["name"] != "conversion_funnel":
@@ -68,7 +69,7 @@ def main(argv=None):
     p.add_argument("--study", help="a study output dir (every run with a conversion output)")
     p.add_argument("--output", help="write the figures as JSON here")
     args = p.parse_args(argv)
-    from data.conversion_funnel import entire_space_metrics
+    from tasks.metrics import entire_space_metrics
     groups = run_dirs(args.study) if args.study else {}
     for run in args.runs:
         groups.setdefault(os.path.normpath(run), []).append(run)

@@ -5,7 +5,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 import data
-from data.task_kinds import MulticlassTask
+from tasks import MulticlassTask
 from tests.data.helpers import first_batch
 
 EXPECTED = {

@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 
 import data
 from data import pipeline
-from data.csv_schema import CsvError
+from data.csv_options import CsvError
 from tests.data.helpers import whole_split, write_csv
 
 HEADER = ["Age", "city", "score", "churned", "plan", "spend", "tags"]

@@ -14,6 +14,7 @@ import pytest
 import data
 from data import csv_dataset, csv_reader, csv_schema
 from data.csv_options import CsvError, make_options
+from data.csv_schema import analysis, cli, stats
 from tests.data.helpers import whole_split
 
 NAMES = ["age", "worker", "code", "marital", "wage", "weight", "income"]
@@ -126,7 +127,7 @@ def test_streaming_in_tiny_blocks_gives_the_same_schema(tmp_path, monkeypatch):
     options = make_options(train=path, labels={"y": "binary"}, split={"validation": 0.2})
     whole = csv_schema.analyze(options)
     monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 256)
-    monkeypatch.setattr(csv_schema, "COMPACT_AT", 3)
+    monkeypatch.setattr(stats, "COMPACT_AT", 3)
     blocks = list(csv_reader.CsvFile.open(path, options).blocks())
     assert len(blocks) > 20
     streamed = csv_schema.analyze(options)
@@ -139,12 +140,12 @@ def test_streaming_in_tiny_blocks_gives_the_same_schema(tmp_path, monkeypatch):
             assert a.fill_value == b.fill_value
     late = {i.name: i for i in streamed.inputs}["late"]
     assert late.kind == "categorical" and len(late.vocabulary) in (7, 8)
-    counts = dict(zip(*csv_schema.ValueCounter.result(_counter(blocks, "late"))))
+    counts = dict(zip(*stats.ValueCounter.result(_counter(blocks, "late"))))
     assert sum(counts.values()) == 400
 
 
 def _counter(blocks, column):
-    counter = csv_schema.ValueCounter()
+    counter = stats.ValueCounter()
     for _, batch in blocks:
         counter.update(batch.column(column))
     return counter
@@ -157,7 +158,7 @@ def test_schema_is_cached_beside_the_data_and_reused(shards, tmp_path, monkeypat
     assert cache.exists()
     # Another process (no in-memory copy) reads it back instead of analysing again.
     monkeypatch.setattr(csv_dataset, "_SCHEMAS", {})
-    monkeypatch.setattr(csv_schema, "analyze", lambda options: pytest.fail("analysed again"))
+    monkeypatch.setattr(analysis, "analyze", lambda options: pytest.fail("analysed again"))
     again = get(tmp_path, train=shards, **OPTIONS)
     assert again.tasks == spec.tasks and again.inputs == spec.inputs
     # The built dataset carries the report and the counts in its metadata.
@@ -169,7 +170,7 @@ def test_schema_is_cached_beside_the_data_and_reused(shards, tmp_path, monkeypat
 
 
 def test_schema_command_prints_the_report(shards, capsys):
-    code = csv_schema.main([shards, "--labels", "{income: binary, never_married: {kind: binary,"
+    code = cli.main([shards, "--labels", "{income: binary, never_married: {kind: binary,"
                             " column: marital, positive: [Never married]}}",
                             "--set", f"column_names={NAMES}", "--set", "extra_na_values=['?']",
                             "--set", "exclude=[weight]"])
@@ -178,7 +179,7 @@ def test_schema_command_prints_the_report(shards, capsys):
     assert "label source (never_married)" in out
     assert "excluded" in out and "task income (binary: - 50000., 50000+.)" in out
     # Without labels it still describes the columns.
-    assert csv_schema.main([shards, "--set", f"column_names={NAMES}"]) == 0
+    assert cli.main([shards, "--set", f"column_names={NAMES}"]) == 0
     assert "code" in capsys.readouterr().out
 
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import data
-from data.tasks import Task, select_tasks
+from tasks import Task, select_tasks
 
 BINARY = Task("b", "binary")
 MULTICLASS = Task("m", "multiclass", ("x", "y", "z"))

@@ -14,11 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 import models
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
 from models.export import export_saved_model, sample_inputs
 from models.inspection import gate_experts, mean_gate_weights
-from models.text_preprocessing import text_outputs
+from tasks import Task
 
 # The reference config: one task of each kind on tiny 8x8 images, a tiny CNN.
 TASKS = (Task("digit", "multiclass", ("0", "1", "2", "3")),
@@ -33,13 +32,12 @@ TABULAR_INPUTS = (InputSpec("age", "numeric", mean=40.0, variance=100.0, fill_va
 
 
 def token_counts(inputs, specs):
-    """Tokens per example of the text input (sentences split on whitespace, or tokens
-    padded with ""); None without one."""
+    """Tokens per example of the input that serves them (a text input's `sequence_length`);
+    None without one."""
     for s in specs:
-        if s.kind == "text":
-            x = np.asarray(inputs[s.name], dtype=object)
-            return (np.array([len(v.split()) for v in x]) if not s.shape else
-                    (x != "").sum(axis=1))
+        served = s.served_outputs(inputs[s.name])
+        if "sequence_length" in served:
+            return np.asarray(served["sequence_length"])
     return None
 
 
@@ -73,8 +71,8 @@ def served_like_keras(model, outputs, inputs=None):
     text input adds its `tokens` and `sequence_length`, from the raw `inputs`)."""
     out = {}
     for spec in model.input_specs:
-        if spec.kind == "text" and inputs is not None:
-            out.update({k: np.asarray(v) for k, v in text_outputs(spec, inputs[spec.name]).items()})
+        if inputs is not None:
+            out.update({k: np.asarray(v) for k, v in spec.served_outputs(inputs[spec.name]).items()})
     for t in model.tasks:
         if not t.auxiliary:  # auxiliary tasks are trained, not served
             out.update({k: np.asarray(v) for k, v in t.serving_outputs(outputs[t.name]).items()})

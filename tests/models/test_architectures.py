@@ -5,7 +5,7 @@ of the reference config (tests/models/helpers.py) are pinned per architecture.""
 import pytest
 
 import models
-from data.tasks import Task
+from tasks import Task
 from tests.models.helpers import TABULAR_INPUTS, TASKS, build, run_architecture_test
 
 TOWER = {"tower_units": [8]}

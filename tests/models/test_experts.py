@@ -43,9 +43,19 @@ def test_ple_levels():
 
 
 def test_cgc_is_one_level_ple():
-    a = build("cgc", {**TAB, "num_shared_experts": 1})
-    b = build("ple", {**TAB, "num_shared_experts": 1, "num_levels": 1})
-    assert a.count_params() == b.count_params()
+    # The same layers, wired the same way: with CGC's weights, one-level PLE gives CGC's
+    # outputs and gate values (a gate or mixture reading another tensor would differ).
+    args = {"expert_units": [4], "tower_units": [3], "num_shared_experts": 2,
+            "num_task_experts": 1}
+    a, b = build("cgc", args), build("ple", {**args, "num_levels": 1})
+    assert sorted(layer.name for layer in a.layers) == sorted(layer.name for layer in b.layers)
+    for layer in a.layers:
+        b.get_layer(layer.name).set_weights(layer.get_weights())
+    x = make_batch(TASKS, IMAGE_INPUTS, n=6)[0]
+    for got, want in ((b(x), a(x)), (b.probe_model()(x), a.probe_model()(x))):
+        assert sorted(got) == sorted(want)
+        for name in want:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("architecture, args, message", [

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 import models
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
 from models import export as exporter
+from tasks import Task
 
 
 def tiny_model():
@@ -73,6 +73,22 @@ def test_tf_example_and_classify_regress_signatures(exported):
     np.testing.assert_allclose(classify["scores"].numpy()[:, 1], keras_out["same_digit"][:, 0], atol=1e-6)
     regress = loaded.signatures["regress_ink"](inputs=examples)
     np.testing.assert_allclose(regress["outputs"].numpy(), keras_out["ink"][:, 0], atol=1e-5)
+
+
+def test_tasks_signature_names_each_output_by_its_task_and_kind(exported):
+    # What a client reads from the metadata alone (serving/client.py): the answer of
+    # tf_example, each output named <task>.<kind>.<output>.
+    _, _, path = exported
+    loaded = tf.saved_model.load(path)
+    examples = tf.constant(serialized_examples(images()))
+    described = loaded.signatures["tasks"](examples=examples)
+    assert sorted(described) == [
+        "ink.regression.ink", "left.multiclass.left", "left.multiclass.left_class",
+        "left.multiclass.left_label", "same_digit.binary.same_digit",
+        "same_digit.binary.same_digit_label"]
+    via_examples = loaded.signatures["tf_example"](examples=examples)
+    for alias, value in described.items():
+        np.testing.assert_array_equal(value.numpy(), via_examples[alias.split(".", 2)[2]].numpy())
 
 
 def test_method_names_and_warmup(exported):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
 from models.architectures.aitm import Calibrator, ConditionalLogit
 from models.architectures.esmm import ProductLogit
+from tasks import Task
 from tests.models.helpers import build, make_batch
 from tests.models.test_architectures import FUNNEL_TASKS
 

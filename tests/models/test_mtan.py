@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from data.inputs import InputSpec
+from inputs import InputSpec
 from tests.models.helpers import IMAGE_INPUTS, TASKS, build, make_batch
 
 NAMES = [t.name for t in TASKS]

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 import models
-from models.architectures.single_task import baseline_configs, single_task_config
+from models.baseline_config import single_task_config
 from tests.models.helpers import IMAGE_INPUTS, TASKS, build, make_batch
 
 
@@ -30,10 +30,8 @@ def test_baseline_config_from_the_model_section():
     assert model.output_names == ["big"]
 
 
-def test_baseline_configs_from_a_model_config():
+def test_baseline_config_from_a_model_config():
     mtl = build("shared_bottom", {"tower_units": [8]})
-    configs = baseline_configs(mtl.get_config())
-    assert sorted(configs) == sorted(t.name for t in TASKS)
-    one = models.MultiTaskModel.from_config(configs["tags"])
+    one = models.MultiTaskModel.from_config(single_task_config(mtl.get_config(), "tags"))
     assert one.output_names == ["tags"] and one.name == f"{mtl.name}_tags"
     assert one.get_config()["args"] == {"tower_units": [8]}

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from data.inputs import InputSpec
-from data.tasks import Task
+from inputs import InputSpec
 from models.export import export_saved_model
+from tasks import Task
 from tests.models.helpers import build, run_architecture_test, served_like_keras
 
 VOCAB = ("the", "deficit", "will", "narrow", "he", "reckons", "current", "account")

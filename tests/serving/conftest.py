@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
-from serving import warmup
+from serving.core import warmup
 from serving.flags import parse_flags
 from serving.server import ModelServer
 from serving.testing import write_tabular_saved_model, write_toy_saved_model

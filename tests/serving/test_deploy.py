@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from serving import protos
-from serving.batching import BatchOptions
-from serving.model_manager import scan_versions
+from serving.core.batching import BatchOptions
+from serving.core.model_manager import scan_versions
 from serving.testing import write_toy_saved_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

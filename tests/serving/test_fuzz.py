@@ -71,7 +71,7 @@ def test_the_server_answers_correctly_after_fuzzing(server, rest):
     check_still_serving(rest)
     stub = prediction_service_pb2_grpc.PredictionServiceStub(
         grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}"))
-    from tests.serving.test_grpc import predict_request
+    from tests.serving.grpc_v1.test_grpc import predict_request
 
     resp = stub.Predict(predict_request(version=1), timeout=30)
     assert resp.model_spec.version.value == 1 and np.shape(resp.outputs["digit"].tensor_shape.dim)

@@ -15,7 +15,7 @@ from tensorflow_serving.apis import (model_management_pb2, model_service_pb2_grp
 
 from tests.serving import fuzz_cases
 from tests.serving.conftest import Rest, image_batch, start_server
-from tests.serving.test_grpc import predict_request
+from tests.serving.grpc_v1.test_grpc import predict_request
 
 BIG_VERSION = "9223372036854775808"  # int64 max + 1
 

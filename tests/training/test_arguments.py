@@ -280,8 +280,8 @@ def train_step(config, tasks, inputs):
 def case_setup(section, name):
     """(config values, tasks, inputs) that let `name` train: the funnel tasks for esmm and
     aitm, token sequences for the text encoders, images for the CNN, numbers otherwise."""
-    from data.inputs import InputSpec
-    from data.tasks import Task
+    from inputs import InputSpec
+    from tasks import Task
     from tests.models.helpers import IMAGE_INPUTS, TABULAR_INPUTS, TASKS
 
     values = {"model.encoder": "mlp", "model.encoder_args": {"units": [4]},

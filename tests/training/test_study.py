@@ -38,7 +38,7 @@ def test_a_study_writes_every_run_and_a_leaderboard_with_intervals(small_study, 
     seed0 = {r["cell"]: r for r in content["runs"] if r["seed"] == 0}
     single = {t: next(r["test"][t] for r in content["runs"] if r["group"] == "single_task"
                       and r["cell"] == t and r["seed"] == 0) for t in ("y1", "y2")}
-    from data.tasks import Task
+    from tasks import Task
     tasks = [Task("y1", "regression"), Task("y2", "regression")]
     want = delta_m(seed0["mmoe-equal"]["test"], single, tasks)["delta_m"]
     assert cell["delta_m"]["by_seed"]["0"] == pytest.approx(want)

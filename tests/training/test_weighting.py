@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.tasks import Task
+from tasks import Task
 from training.weighting import Step, StepInfo, list_weightings, make_weighting
 
 TASKS2 = (Task("a", "binary"), Task("b", "regression"))

@@ -22,7 +22,7 @@ summed. Every replica then computes the same weights.
 
 Example:
 >>> import tensorflow as tf
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.weighting import make_weighting
 >>> w = make_weighting("static", [Task("a", "binary"), Task("b", "binary")],
 ...                    task_weights={"a": 2.0})

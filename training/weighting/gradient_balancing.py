@@ -41,7 +41,7 @@ weights sum to about T and `train.learning_rate` keeps its meaning):
 
 Example:
 >>> import tensorflow as tf
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.weighting import StepInfo, make_weighting
 >>> tasks = [Task("a", "binary"), Task("b", "binary")]
 >>> gram = tf.constant([[1.0, -0.5], [-0.5, 1.0]])  # two conflicting unit gradients

@@ -19,7 +19,7 @@ for how the trainer applies them.
 
 Example:
 >>> import tensorflow as tf
->>> from data.tasks import Task
+>>> from tasks import Task
 >>> from training.weighting import StepInfo, make_weighting
 >>> w = make_weighting("dwa", [Task("a", "binary"), Task("b", "binary")])
 >>> w.task_weights(StepInfo(losses=tf.ones([2]), step=tf.constant(0, tf.int64))).numpy()

@@ -1,0 +1,86 @@
+"""`token_multiclass`: one of N per token (tagging: part of speech, BIO chunks or entities).
+
+A softmax per token; the label is a sequence of class indices, one per token (-1 for a
+token without a label; an empty sequence when the whole example lacks one). Heads,
+losses and metrics run on `[batch, tokens, ...]`: the pipeline pads each batch to its
+longest sentence with masked tokens, so padding and unlabelled tokens are out of the loss
+(a mean over labelled tokens) and of every metric. Metrics: token accuracy, and for BIO
+tag sets (`O`, `B-X`, `I-X`) chunk precision, recall and F1 as conlleval computes them
+(`tasks/spans.py`, streaming in `tasks/span_metric.py`), F1 ranking models. Served
+outputs per token: probabilities `<task>`, class ids `<task>_class` and tag names
+`<task>_label` (padded like the tokens; the text input adds `tokens` and
+`sequence_length`). TF Serving's classify/regress answer one class list or value per
+example, so no such signature.
+
+Example:
+>>> from tasks import Task
+>>> chunk = Task("chunk", "token_multiclass", ("O", "B-NP", "I-NP"))
+>>> chunk.label_shape, chunk.primary_metric, chunk.metric_names
+((None,), ('f1', True), ('accuracy', 'precision', 'recall', 'f1'))
+"""
+
+import numpy as np
+
+from tasks.multiclass import MulticlassTask
+from tasks.spans import BioScheme, chunk_counts, span_scores
+from utils.lazy import LazyModule
+
+keras = LazyModule("keras")
+
+SPAN_METRICS = ("precision", "recall", "f1")
+
+
+class TokenMulticlassTask(MulticlassTask):
+    """One of N per token: a softmax per token; label a sequence of class indices."""
+
+    label_shape = (None,)
+    signature_method = None
+
+    @property
+    def bio(self):
+        """The tag set's `BioScheme`, or None when the tags are not BIO."""
+        return BioScheme(self.classes) if BioScheme.is_bio(self.classes) else None
+
+    @property
+    def primary_metric(self):
+        return ("f1", True) if self.bio is not None else ("accuracy", True)
+
+    @property
+    def metric_names(self):
+        return ("accuracy",) + (SPAN_METRICS if self.bio is not None else ())
+
+    def missing_label(self):
+        return np.zeros(0, np.int64)
+
+    def make_metrics(self):
+        out = {"accuracy": keras.metrics.SparseCategoricalAccuracy(name=f"{self.name}_accuracy")}
+        scheme = self.bio
+        if scheme is not None:
+            from tasks.span_metric import SpanMetric  # TensorFlow: only when metrics are made
+            for which in SPAN_METRICS:
+                out[which] = SpanMetric(scheme, which, f"{self.name}_{which}")
+        return out
+
+    def exact_metrics(self, y_true, y_pred, mask):
+        scheme = self.bio
+        if scheme is None:
+            return {}
+        pred = np.asarray(y_pred).argmax(-1)
+        gold = np.asarray(y_true).reshape(pred.shape)
+        return span_scores(*chunk_counts(scheme, gold, pred, np.asarray(mask) > 0))
+
+    def sample_labels(self, n, rng, lengths=None):
+        """[n, max length] tag ids, -1 past each example's length (`lengths`, default 3)."""
+        lengths = np.full(n, 3) if lengths is None else np.asarray(lengths)
+        out = rng.integers(0, len(self.classes), (n, int(lengths.max(initial=0))))
+        out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = -1
+        return out.astype(np.int64)
+
+    def labels_from_scores(self, score):
+        raise NotImplementedError("token_multiclass labels come from a tagged corpus "
+                                  "(e.g. conll2000), not from per-example scores")
+
+    @classmethod
+    def classes_from_text(cls, values, column, **options):
+        raise ValueError(f"data.options.labels.{column}: token_multiclass labels need one tag "
+                         "per token (a tagged corpus such as conll2000), not a CSV column")
