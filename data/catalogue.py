@@ -33,6 +33,7 @@ from inputs import InputSpec
 from tasks import Task
 from utils.arguments import Arg, arguments
 
+
 # The attribute names of CelebA's list_attr_celeba.txt (as TFDS names its features).
 CELEB_A_ATTRIBUTES = (
     "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose "

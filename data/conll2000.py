@@ -53,6 +53,7 @@ from inputs import InputSpec
 from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
 
+
 # Every tag of the corpus (train and test), the PTB tags in sorted order.
 POS_TAGS = ("#", "$", "''", "(", ")", ",", ".", ":", "CC", "CD", "DT", "EX", "FW", "IN", "JJ",
             "JJR", "JJS", "MD", "NN", "NNP", "NNPS", "NNS", "PDT", "POS", "PRP", "PRP$", "RB",

@@ -67,6 +67,7 @@ from inputs import inputs_to_config
 from tasks import tasks_to_config
 from utils.arguments import Arg, arguments
 
+
 # The pipeline keeps decoded examples in memory up to this many cells (rows x columns).
 CACHE_MAX_CELLS = 20_000_000
 # Row keys: file index in the high bits, row index in the file in the low ones.

@@ -64,6 +64,7 @@ from models.architectures.blocks import dense_stack
 from models.architectures.esmm import funnel_tasks, network_inputs
 from utils.arguments import Arg, arguments
 
+
 # log of the largest conditional probability `ConditionalLogit` returns (1 - 1e-6):
 # p_t / p_{t-1} may exceed 1 while the calibrator has not yet enforced the order.
 _MAX_LOG_RATIO = math.log1p(-1e-6)

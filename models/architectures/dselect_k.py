@@ -65,6 +65,7 @@ from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, shared_experts
 from utils.arguments import Arg, arguments
 
+
 EPSILON = 1e-6  # inside the entropy's log, as in the reference
 
 

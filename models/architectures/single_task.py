@@ -25,10 +25,9 @@ Example:
 """
 
 from models.architectures.blocks import dense_stack
-
-
-from models.registry import get_architecture, register_architecture
 from utils.arguments import Arg, arguments
+
+
 @arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
 def single_task(features, tasks, make_encoder, tower_units=(64,)):
     """No sharing: `encoder_<task>` and `tower_<task>` per task."""
