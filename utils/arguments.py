@@ -182,7 +182,8 @@ class Arg:
         elif self.type is list:
             text = "a list" + (f" of {self._scalar(plural=True)}" if self.item else "")
             if self.length is not None:
-                text += f" ({_count(Interval.parse(self.length))} items)"
+                count = _count(Interval.parse(self.length))
+                text += f" ({count} {'item' if count.endswith(' 1') else 'items'})"
         elif self.type is dict:
             text = "a mapping" + (f" to {self._scalar(plural=True)}" if self.item else "")
         else:

@@ -171,7 +171,24 @@ def scripts_page(scripts=None):
 
 
 # Generated page path (under docs/) -> the function that writes it.
-PAGES = {"reference/config.md": config_page, "reference/scripts.md": scripts_page}
+def arguments_page():
+    """Every registered thing's declared arguments (`training/arguments.py`), as
+    `python train.py --list NAME` prints them."""
+    from training.arguments import markdown
+    return "\n\n".join([
+        "# Arguments",
+        "Generated when the site is built from the declarations beside each architecture, "
+        "encoder, weighting method, optimizer, dataset and task kind (`@arguments(...)`, "
+        "`utils/arguments.py`): the type, valid values, default and meaning of every "
+        "argument, and the rules between arguments. A config is checked against them when it "
+        "loads, before TensorFlow starts: a bad value prints `config error: <key>: <what is "
+        "wrong>; valid: <values>` and exits 2. `python train.py --list NAME` prints one "
+        "thing's table in the terminal.",
+        markdown()]) + "\n"
+
+
+PAGES = {"reference/config.md": config_page, "reference/arguments.md": arguments_page,
+         "reference/scripts.md": scripts_page}
 
 
 def on_config(config):
