@@ -28,10 +28,10 @@ its config) and export it like any model; train it from scratch with the same
 
 Paper: P. Guo, C.-Y. Lee, D. Ulbricht, "Learning to Branch for Multi-Task Learning",
 ICML 2020. Here: one Gumbel draw per batch, zero-initialised logits (a uniform prior;
-argmax ties go to the first parent, so an untrained tree is a shared bottom), the same
-optimizer for theta as for the weights, and a step-counted search inside the layer (so
-any trainer runs it); the paper's temperature schedule and search length are not
-reproduced.
+argmax ties go to the first parent, so an untrained tree is a shared bottom), the
+weights' optimizer for theta (`lr_multiplier` scales its rate), and a step-counted
+search inside the layer (so any trainer runs it); the paper's temperature schedule and
+search length are not reproduced.
 
 Args (`model.args`):
     branches: list of int. Nodes per layer (one entry per encoder stage). Default: 1,
@@ -40,6 +40,9 @@ Args (`model.args`):
     search_steps: int. Training steps of the search; then the tree is fixed. Default 500.
     temperature: float. Gumbel-softmax temperature at the start of the search. Default 5.
     min_temperature: float. Temperature at its end. Default 0.5.
+    lr_multiplier: float. The branching logits' effective learning rate relative to the
+        weights' (done by scaling the parameter, as `cross_stitch` does): at the weights'
+        rate the logits move slowly. Default 1.0.
     tree: dict or None. A fixed tree, as `learned_tree` returns it (`layers`: per layer
         from 1, each node's parent; `tasks`: task -> parent in the last layer). Default
         None (search).
@@ -82,16 +85,19 @@ class BranchMix(keras.layers.Layer):
         search_steps: int. Training calls that search; the layer counts them.
         temperature: float. Gumbel-softmax temperature at step 0.
         min_temperature: float. Temperature at the end of the search.
+        lr_multiplier: float. logits = lr_multiplier * the stored variable, so a gradient
+            step moves them `lr_multiplier` times further (Adam) than the weights.
         seed: int or None. Seed of the Gumbel draws.
     """
 
     def __init__(self, children, search_steps=500, temperature=5.0, min_temperature=0.5,
-                 seed=None, **kwargs):
+                 lr_multiplier=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.children = int(children)
         self.search_steps = int(search_steps)
         self.temperature = float(temperature)
         self.min_temperature = float(min_temperature)
+        self.lr_multiplier = float(lr_multiplier)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Choosing keeps positions: token states keep their padding mask (text encoders).
@@ -99,11 +105,20 @@ class BranchMix(keras.layers.Layer):
 
     def build(self, input_shapes):
         # One parent is no choice: its logits stay put (and need no gradient).
-        self.logits = self.add_weight(shape=(self.children, len(input_shapes)), name="logits",
-                                      initializer="zeros", trainable=len(input_shapes) > 1)
+        self.logits_param = self.add_weight(
+            shape=(self.children, len(input_shapes)), name="logits", initializer="zeros",
+            trainable=len(input_shapes) > 1)
         # Counted on the first replica only: every replica takes the same steps.
         self.step = self.add_weight(shape=(), name="step", initializer="zeros",
                                     trainable=False, aggregation="only_first_replica")
+
+    @property
+    def logits(self):
+        """theta [children, parents]."""
+        return self.logits_param * self.lr_multiplier
+
+    def set_logits(self, values):
+        self.logits_param.assign(np.asarray(values, "float32") / self.lr_multiplier)
 
     def hard_weights(self):
         """One-hot [children, P]: each child's most probable parent."""
@@ -139,7 +154,8 @@ class BranchMix(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "children": self.children,
                 "search_steps": self.search_steps, "temperature": self.temperature,
-                "min_temperature": self.min_temperature, "seed": self.seed}
+                "min_temperature": self.min_temperature, "lr_multiplier": self.lr_multiplier,
+                "seed": self.seed}
 
 
 def resolve_branches(branches, num_stages, num_tasks):
@@ -211,11 +227,13 @@ def _run(layers, x):
     temperature=Arg(float, "Gumbel-softmax temperature at the start of the search",
                     range="(0, inf)"),
     min_temperature=Arg(float, "temperature at the end of the search", range="(0, inf)"),
+    lr_multiplier=Arg(float, "the branching logits' learning rate relative to the weights'",
+                      range="(0, inf)"),
     tree=Arg(dict, "a fixed tree as learned_tree gives it ({layers: parents per layer from 1, "
                    "tasks: task -> parent}); null: search it", null=True))
 def learning_to_branch(features, tasks, make_encoder, branches: Optional[Sequence[int]] = None,
                        tower_units=(64,), search_steps=500, temperature=5.0,
-                       min_temperature=0.5, tree: Optional[dict] = None):
+                       min_temperature=0.5, lr_multiplier=1.0, tree: Optional[dict] = None):
     """Learning to Branch: a learned tree of encoder stages (see the module docstring)."""
     # Node j of layer l is stage l of encoder j (`node<j>`): names the fixed tree shares.
     stages = [encoder_stages(make_encoder("node0"))]
@@ -224,7 +242,7 @@ def learning_to_branch(features, tasks, make_encoder, branches: Optional[Sequenc
     names = [t.name for t in tasks]
     if tree is None:
         mix_args = {"search_steps": search_steps, "temperature": temperature,
-                    "min_temperature": min_temperature}
+                    "min_temperature": min_temperature, "lr_multiplier": lr_multiplier}
         trunks = _search_graph(features, stages, branches, names, mix_args)
     else:
         layers, task_parents = check_tree(tree, branches, tasks)
@@ -243,7 +261,7 @@ def learned_tree(model):
     if "branching_tasks" not in mixes:
         raise ValueError(f"model {model.name!r} is not a learning_to_branch model")
     levels = sorted(int(n.split("_")[1]) for n in mixes if n != "branching_tasks")
-    logits = {n: np.asarray(m.logits) for n, m in mixes.items()}
+    logits = {n: np.asarray(m.logits) for n, m in mixes.items()}  # theta, scaled
     task_parents = logits["branching_tasks"].argmax(axis=-1)
     return {"layers": [logits[f"branching_{lv}"].argmax(axis=-1).tolist() for lv in levels],
             "tasks": {t.name: int(p) for t, p in zip(model.tasks, task_parents)},

@@ -24,7 +24,7 @@ def parents():
 def test_inference_reads_the_most_probable_parent():
     mix = BranchMix(2, search_steps=3)
     mix(parents())
-    mix.logits.assign([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0]])
+    mix.set_logits([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0]])
     out = mix(parents(), training=False)
     np.testing.assert_array_equal(out[0], 4.0)
     np.testing.assert_array_equal(out[1], 1.0)
@@ -39,7 +39,7 @@ def test_search_mixes_and_learns_then_the_tree_is_fixed():
     for _ in range(3):
         with tf.GradientTape() as tape:
             out = mix(parents(), training=True)[0]
-        grads.append(tape.gradient(out, mix.logits))
+        grads.append(tape.gradient(out, mix.logits_param))
     # Searching: a convex mixture of the parents, and a gradient reaches the logits.
     assert grads[0] is not None and np.abs(grads[0].numpy()).sum() > 0
     assert float(mix.step) == 3.0 and np.isclose(float(mix.current_temperature()), 1.0)
@@ -59,18 +59,18 @@ def test_the_search_finds_the_parent_that_fits():
         noise = rng.normal(size=(32, 1)).astype("float32")
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean((mix([noise, x], training=True)[0] - x) ** 2)
-        optimizer.apply_gradients([(tape.gradient(loss, mix.logits), mix.logits)])
-    assert learned_parent(mix) == 1 and np.diff(mix.logits.numpy()[0])[0] > 1.0
+        optimizer.apply_gradients([(tape.gradient(loss, mix.logits_param), mix.logits_param)])
+    assert learned_parent(mix) == 1 and np.diff(np.asarray(mix.logits)[0])[0] > 1.0
 
 
 def learned_parent(mix):
-    return int(np.argmax(mix.logits.numpy()[0]))
+    return int(np.argmax(np.asarray(mix.logits)[0]))
 
 
 def test_fixed_tree_model_answers_as_the_searched_model(tmp_path):
     model = build("learning_to_branch", ARGS, encoder="mlp", encoder_args={"units": [8, 8]})
-    model.get_layer("branching_1").logits.assign([[-1, 1], [-1, 1], [1, -1]])
-    model.get_layer("branching_tasks").logits.assign(
+    model.get_layer("branching_1").set_logits([[-1, 1], [-1, 1], [1, -1]])
+    model.get_layer("branching_tasks").set_logits(
         [[1, 0, 0], [1, 0, 0], [0, 0, 1], [0, 0, 1]])
     tree = learned_tree(model)
     assert {k: tree[k] for k in ("layers", "tasks")} == TREE
