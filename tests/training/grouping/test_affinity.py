@@ -37,7 +37,8 @@ def test_a_run_without_affinity_says_how_to_record_it(tmp_path):
                                                                      "compare"}}]
     (tmp_path / "history.json").write_text(json.dumps(history))
     with pytest.raises(ValueError, match=r"train\.affinity_per_epoch: .* recorded no task "
-                                         r"affinity \(diagnostics: one task.*affinity_per_epoch: 1"):
+                                         r"affinity \(diagnostics: one task"
+                                         r".*affinity_per_epoch: 1"):
         read_affinity(str(tmp_path))
     with pytest.raises(ValueError, match=r"grouping\.affinity_run: .* has no history\.json"):
         read_affinity(str(tmp_path / "missing"))
