@@ -112,7 +112,8 @@ class TrainConfig:
     diagnostics_per_epoch: int = _field(4, minimum=0,
                                         doc="sampled steps per epoch for gradient cosines")
     affinity_per_epoch: int = _field(1, minimum=0, doc="sampled steps per epoch for task affinity")
-    gate_diagnostics: bool = _field(True, doc="gate weights and entropy each epoch")
+    gate_diagnostics: bool = _field(True, doc="gate weights and entropy (and a "
+                                                  "learning_to_branch tree) each epoch")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

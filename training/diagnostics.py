@@ -18,7 +18,9 @@ handful of steps only), after the training step and on the same batch:
   training learning rate;
 - **gates** (MMoE, CGC, PLE), at each epoch's end on validation batches: the mean
   gate weight per expert per task and the mean per-example gate entropy (nats;
-  `log(experts)` when a gate spreads evenly, 0 when it picks one expert).
+  `log(experts)` when a gate spreads evenly, 0 when it picks one expert); with them,
+  a `learning_to_branch` model's tree at each epoch's end (`tree`: each node's and
+  task's parent, and the branching probabilities; `models.inspection.branching_tree`).
 
 Everything goes to `history.json` (`logs["diagnostics"]`, with every sample), to
 TensorBoard (`diagnostics/...`) and to the report (`report.py`). A model with
@@ -181,6 +183,10 @@ class Diagnostics:
             return {}
         return gate_statistics(self.trainer.model, val_ds, max_batches=self.gate_batches)
 
+    def _tree(self):
+        from models.inspection import branching_tree
+        return branching_tree(self.trainer.model) if self.gates else None
+
     def epoch_summary(self, val_ds=None):
         """The epoch's diagnostics (a JSON-ready dict), then a fresh epoch."""
         names = [t.name for t in self.tasks]
@@ -204,6 +210,9 @@ class Diagnostics:
         gates = self._gate_statistics(val_ds)
         if gates:
             out["gates"] = gates
+        tree = self._tree()
+        if tree:
+            out["tree"] = tree
         self.reset()
         return out
 

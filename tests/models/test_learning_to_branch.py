@@ -116,3 +116,26 @@ def test_needed_nodes_walk_up_from_the_tasks():
 def test_bad_branches_and_trees_name_the_key(args, message):
     with pytest.raises(ValueError, match=message):
         build("learning_to_branch", args, encoder="mlp", encoder_args={"units": [8, 8]})
+
+
+def test_training_records_the_tree_each_epoch_for_the_report(tmp_path):
+    from training.testing import synthetic_problem, train_config
+    from training.trainer import Trainer
+
+    problem = synthetic_problem(num_tasks=3, num_examples=48)
+    model = build("learning_to_branch", {"branches": [1, 2], "tower_units": [4],
+                                         "search_steps": 2},
+                  tasks=problem.tasks, inputs=problem.inputs, encoder="mlp",
+                  encoder_args={"units": [8, 8]})
+    trainer = Trainer(model, problem.tasks, train_config(gate_diagnostics=True), verbose=0)
+    history = trainer.fit(lambda e: problem.train(e, batch_size=16), None, epochs=2)
+    trees = [h["diagnostics"]["tree"] for h in history]
+    assert [len(t["layers"][0]) for t in trees] == [2, 2]
+    assert sorted(trees[-1]["tasks"]) == sorted(t.name for t in problem.tasks)
+    assert {k: trees[-1][k] for k in ("layers", "tasks")} == {
+        k: v for k, v in learned_tree(model).items() if k != "probabilities"}
+    # Other architectures record none.
+    other = problem.model()
+    plain = Trainer(other, problem.tasks, train_config(gate_diagnostics=True), verbose=0)
+    assert "tree" not in plain.fit(lambda e: problem.train(e), None, epochs=1)[0].get(
+        "diagnostics", {})
