@@ -276,13 +276,11 @@ def _softmax(v):
 def fixed_tree_model(model):
     """A `learning_to_branch` model with the learned tree fixed in its config, holding the
     trained weights of the nodes it keeps: the same answers as `model` at inference."""
-    from models.multitask_model import MultiTaskModel
-
     tree = learned_tree(model)
     config = model.get_config()
     config["args"] = {**config["args"], "tree": {"layers": tree["layers"],
                                                  "tasks": tree["tasks"]}}
-    fixed = MultiTaskModel.from_config(config)
+    fixed = type(model).from_config(config)  # a MultiTaskModel (not imported: no circle)
     for layer in fixed.layers:
         if layer.weights:
             source = model.get_layer(layer.name)
