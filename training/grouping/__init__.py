@@ -11,9 +11,17 @@ onto each task from its group.
 - `search.py`: the search (exact branch-and-bound, beam search for many tasks,
   overlapping groups as in the paper), pure numpy;
 - `plan.py`: one grouping per budget with its predicted gain (`choose_groupings`), and
-  random groupings of a budget (the baseline).
+  random groupings of a budget (the baseline);
+- `spec.py`: a study's `grouping:` section, declared (`GroupingSpec`);
+- `configs.py`: the config of one group's network and of the affinity run;
+- `measure.py`: what trained groupings measured, per budget over seeds, against one
+  network, random groupings and the single-task networks; predicted against measured;
+  the recovery of a planted grouping.
 
-`models/grouped_export.py` serves a trained grouping as one SavedModel.
+`training/study/grouping.py` runs it all inside a study (`study.py`, a `grouping:`
+section); `models/grouped_export.py` serves a trained grouping as one SavedModel
+(`export.py --grouping`); `reporting/grouping_report.py` reports it. How to use it:
+docs/guide/grouping.md.
 
 Example:
 >>> from training.grouping.affinity import read_affinity        # doctest: +SKIP

@@ -3,7 +3,7 @@
 ```yaml
 grouping:
   affinity_epochs: 3        # the affinity run: every task in one network, this many epochs
-  affinity_per_epoch: 4     # sampled lookahead steps per epoch of that run
+  affinity_per_epoch: 1     # sampled lookahead steps per epoch of that run
   affinity_run: null        # or an existing run dir to read the affinity from (no run trained)
   budgets: null             # numbers of networks; null: 1 .. number of tasks
   tasks: null               # the tasks grouped; null: the cells' tasks
@@ -57,7 +57,7 @@ class GroupingSpec:
     """The `grouping:` keys, checked (see the module docstring)."""
 
     affinity_epochs: int = 3
-    affinity_per_epoch: int = 4
+    affinity_per_epoch: int = 1
     affinity_run: Optional[str] = None
     budgets: Optional[List[int]] = None
     tasks: Optional[List[str]] = None
