@@ -114,3 +114,11 @@ def test_grouping_needs_the_single_task_networks(tmp_path, capsys):
     path = bad_study(tmp_path, "{}", single_task="single_task: false\n")
     assert study.main(["--config", path, "--output", str(tmp_path / "out"), "--plan"]) == 2
     assert "grouping: needs single_task: true" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["grouping_planted", "grouping_shapes"])
+def test_the_committed_grouping_studies_plan(name, tmp_path, capsys):
+    path = os.path.join("configs", "studies", f"{name}.yaml")
+    assert study.main(["--config", path, "--output", str(tmp_path / name), "--plan"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith("affinity") for line in listed) >= 3  # one per seed, >= 3 seeds
