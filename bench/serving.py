@@ -94,7 +94,7 @@ def protocol_loads(image, tmp):
     return out
 
 
-def start_server(base, batching, tmp, extra_flags=()):
+def start_server(base, batching, tmp, extra_flags=(), metrics=True):
     args = [sys.executable, os.path.join(ROOT, "serve.py"), "--port=0", "--rest_api_port=-1",
             "--model_name=cnn", f"--model_base_path={base}", "--file_system_poll_wait_seconds=0"]
     if batching:
@@ -103,11 +103,11 @@ def start_server(base, batching, tmp, extra_flags=()):
             f.write(f"max_batch_size {{ value: {MAX_BATCH} }}\nbatch_timeout_micros {{ value: 1000 }}\n"
                     "num_batch_threads { value: 2 }\nmax_enqueued_batches { value: 1000 }\n")
         args += ["--enable_batching", f"--batching_parameters_file={cfg}"]
-    # Metrics on for both servers (same cost), so the batch-size histogram can be read.
-    mon = os.path.join(tmp, "monitoring.config")
-    with open(mon, "w") as f:
-        f.write('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }\n')
-    args += [f"--monitoring_config_file={mon}"]
+    if metrics:  # on for both servers (same cost), so the batch-size histogram can be read
+        mon = os.path.join(tmp, "monitoring.config")
+        with open(mon, "w") as f:
+            f.write('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }\n')
+        args += [f"--monitoring_config_file={mon}"]
     args += list(extra_flags)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 120
@@ -300,10 +300,12 @@ def cpu_seconds(pid):
 
 
 def tree_cpu_seconds(pid):
-    """cpu_seconds of a process and its children (the workers under --num_workers)."""
+    """cpu_seconds of a process and all its descendants (the workers under --num_workers, a
+    peer server's worker processes)."""
     total = cpu_seconds(pid)
     if total is None:
         return None
+    children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -311,8 +313,12 @@ def tree_cpu_seconds(pid):
                     ppid = int(f.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            if ppid == pid:
-                total += cpu_seconds(int(entry)) or 0.0
+            children.setdefault(ppid, []).append(int(entry))
+    todo = list(children.get(pid, ()))
+    while todo:
+        child = todo.pop()
+        total += cpu_seconds(child) or 0.0
+        todo += children.get(child, ())
     return total
 
 
