@@ -5,7 +5,8 @@
     python bench/serving_peers.py --quick --no_curve
 
 Serves one SavedModel (the benchmark CNN of bench/serving.py, or --model_base_path) with
-- ours: `serve.py` with batching (max batch 32, 1 ms timeout), REST v1, metrics off;
+- ours: `serve.py` with batching as bench/serving.py runs it (max batch 32, 2 ms timeout, one
+  batch thread, one TensorFlow thread per op), REST v1, metrics off;
 - KServe's Python ModelServer 0.21 (FastAPI/uvicorn; bench/peers/kserve_server.py), one model
   call per request (it has no batcher);
 - LitServe (bench/peers/litserve_server.py) with its dynamic batching (max batch 32, 1 ms);
@@ -125,7 +126,9 @@ def start_servers(base, version_dir, tmp, log):
     bs = sys.modules["bench_serving"]
     peer_python = os.path.join(PEER_VENV, "bin", "python")
     servers = {}
-    proc, _, rest_port = bs.start_server(base, True, tmp, ["--num_workers=1"], metrics=False)
+    proc, _, rest_port = bs.start_server(
+        base, True, tmp, ["--num_workers=1", f"--tensorflow_intra_op_parallelism={bs.INTRA_OP}"],
+        metrics=False)
     servers["ours"] = (proc, rest_port, "/v1/models/cnn:predict")
     port = _free_port()
     proc = subprocess.Popen([peer_python, os.path.join(BENCH, "peers", "kserve_server.py"),
