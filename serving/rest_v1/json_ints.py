@@ -114,6 +114,8 @@ def _skeleton_shape(skeleton):
 def _parse_int_literal(text):
     """int64 ndarray of a dense JSON array literal of non-negative integers, or None if the
     literal is anything else (then json.loads reads it)."""
+    if len(text) - len(text.lstrip(b"[")) > MAX_DIMS:
+        return None  # a nesting bomb: refused by the depth scan, before any work here
     spaces = text.count(b" ")
     if spaces:  # only right after commas (", "), as json.dumps writes them; never in a number
         if text.count(b", ") != spaces:
