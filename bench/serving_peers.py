@@ -112,7 +112,8 @@ def _wait_http(port, path, proc, timeout=300):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"a server exited with {proc.returncode} before answering")
+            raise RuntimeError(f"a server exited with {proc.returncode} before answering "
+                               f"(its output: servers.log in the bench's temporary folder)")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5):
                 return
@@ -298,7 +299,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; wrk -t1 -c32, "
           f"{rounds} rounds of {seconds:g} s, servers alternating", flush=True)
-    with open(os.path.join(args.out, "servers.log"), "w") as log:
+    # The peers log every request: their output goes to a scratch file, not to --out.
+    with open(os.path.join(tmp, "servers.log"), "w") as log:
         servers = start_servers(base, version_dir, tmp, log)
         try:
             check_answers(servers, body, expected)
