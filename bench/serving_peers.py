@@ -250,7 +250,7 @@ def plot(curve, path, title):
     plt.close(fig)
 
 
-def main(argv=None):
+def _parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--setup", action="store_true", help="Create .bench-venv/ and exit.")
     p.add_argument("--quick", action="store_true", help="2 rounds of 3 s, a shorter curve.")
@@ -263,25 +263,24 @@ def main(argv=None):
     p.add_argument("--model_base_path", default=None, help="Default: the benchmark CNN.")
     p.add_argument("--out", default=os.path.join(ROOT, "results", "serving_peers"),
                    help="Where the PNG and JSON go.")
-    args = p.parse_args(argv)
-    if args.setup:
-        problem = setup_peer_venv()
-        print(problem or f"{PEER_VENV} ready: {pinned_requirements()}")
-        return 2 if problem else 0
+    return p
+
+
+def _preflight():
+    """A config error line when the peers' venv or wrk is missing, else None."""
     problem = check_peer_venv()
     if problem:
-        print(f"config error: peers: {problem}; create it with `python bench/serving_peers.py "
-              f"--setup` (installs {PEER_REQUIREMENTS} into {PEER_VENV})", file=sys.stderr)
-        return 2
+        return (f"config error: peers: {problem}; create it with `python bench/serving_peers.py "
+                f"--setup` (installs {PEER_REQUIREMENTS} into {PEER_VENV})")
     if shutil.which("wrk") is None:
-        print("config error: wrk: not installed; valid: `apt-get install -y wrk`", file=sys.stderr)
-        return 2
-    rounds = args.rounds or (2 if args.quick else 3)
-    seconds = args.seconds or (3.0 if args.quick else 5.0)
-    curve_seconds = args.curve_seconds or (2.0 if args.quick else 4.0)
-    bs = _bench_serving()
-    tmp = tempfile.mkdtemp(prefix="bench-peers-")
-    base = args.model_base_path
+        return "config error: wrk: not installed; valid: `apt-get install -y wrk`"
+    return None
+
+
+def _workload(bs, model_base_path, tmp):
+    """(base, version folder, in-process examples/s, expected outputs, body, body file, wrk
+    script file) for one 28x28 image."""
+    base = model_base_path
     if base is None:
         from serving.testing import write_cnn_saved_model
 
@@ -296,6 +295,35 @@ def main(argv=None):
         f.write(body)
     with open(script_file, "w") as f:
         f.write(bs._WRK_SCRIPT)
+    return base, version_dir, inproc, expected, body, body_file, script_file
+
+
+def _write(out, doc, curve):
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(doc, f, indent=1, default=float)
+    if curve:
+        png = os.path.join(out, "latency_vs_throughput.png")
+        plot(curve, png, f"REST, batch-1 requests, {os.cpu_count()} CPUs (bench/serving_peers.py)")
+        print(f"plot: {png}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.setup:
+        problem = setup_peer_venv()
+        print(problem or f"{PEER_VENV} ready: {pinned_requirements()}")
+        return 2 if problem else 0
+    problem = _preflight()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    rounds = args.rounds or (2 if args.quick else 3)
+    seconds = args.seconds or (3.0 if args.quick else 5.0)
+    curve_seconds = args.curve_seconds or (2.0 if args.quick else 4.0)
+    bs = _bench_serving()
+    tmp = tempfile.mkdtemp(prefix="bench-peers-")
+    base, version_dir, inproc, expected, body, body_file, script_file = _workload(
+        bs, args.model_base_path, tmp)
     os.makedirs(args.out, exist_ok=True)
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; wrk -t1 -c32, "
           f"{rounds} rounds of {seconds:g} s, servers alternating", flush=True)
@@ -313,14 +341,9 @@ def main(argv=None):
                                curve_seconds, stop_ms=2000)
         finally:
             stop_servers(servers)
-    doc = {"in_process_eps": inproc, "closed_loop": results, "medians": med,
-           "ours_over_best_peer": ratio, "curve": curve, "load_average": os.getloadavg()}
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(doc, f, indent=1, default=float)
-    if curve:
-        png = os.path.join(args.out, "latency_vs_throughput.png")
-        plot(curve, png, f"REST, batch-1 requests, {os.cpu_count()} CPUs (bench/serving_peers.py)")
-        print(f"plot: {png}")
+    _write(args.out, {"in_process_eps": inproc, "closed_loop": results, "medians": med,
+                      "ours_over_best_peer": ratio, "curve": curve,
+                      "load_average": os.getloadavg()}, curve)
     return 0
 
 
