@@ -83,11 +83,13 @@ class PredictBody:
 
     def __init__(self, body):
         self._body = body
-        self._bools = scan(body).has_bools  # raises first when nested too deep
-        self._dense = json_ints.loads(body)
-        if self._dense is not None and isinstance(self._dense.get("signature_name", ""), str):
-            self._doc = None
+        self._bools = None  # whether the body holds true/false: read when the slow path needs it
+        self._dense, depth = json_ints.loads_with_depth(body)
+        if self._dense is not None and depth <= MAX_DEPTH and isinstance(
+                self._dense.get("signature_name", ""), str):
+            self._doc = None  # the body's nesting is within bounds: no need to scan it all
         else:
+            self._bools = scan(body).has_bools  # raises first when nested too deep
             self._dense, self._doc = None, parse_object(body, scanned=True)
         self.signature_name = (self._dense or self._doc).get("signature_name", "")
         self.format = None  # "row" or "columnar", once the inputs are read
@@ -97,6 +99,7 @@ class PredictBody:
         got = json_ints.predict_inputs(self._dense, input_dtypes)
         if got is None:
             if self._doc is None:  # the fast reading was not the whole story
+                self._bools = scan(self._body).has_bools
                 self._doc = parse_object(self._body, scanned=True)
             got = predict_inputs_from_json(self._doc, input_dtypes, self._bools)
         inputs, self.format = got

@@ -53,6 +53,7 @@ import numpy as np
 from aiohttp import web, web_protocol
 
 from serving.errors import ServingError, error_from_exception, invalid_argument
+from serving.transport.fast_lane import FastLane
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +126,31 @@ class HttpServer:
                  loop_thread=None, reuse_port=False):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.server_name = SERVER_NAME.encode()
         self._loop_thread = (loop_thread or EventLoopThread("rest-loop")).acquire()
-        self._http = self._listener = None
+        self._loop = self._loop_thread.loop
+        self._http = self._listener = self._sweeper = None
+        self._lanes = set()  # connections still on the fast lane
         self.port = self._loop_thread.run(self._bind(host, port, reuse_port), timeout=30)
 
     async def _bind(self, host, port, reuse_port):
-        # The low-level server: no router or middlewares, one handler for every request.
-        # auto_decompress off: `_body` inflates, bounded.
+        # aiohttp's low-level server (no router or middlewares, one handler for every request)
+        # behind the fast lane (serving/transport/fast_lane.py), which hands it every request
+        # that is not a plain POST. auto_decompress off: `_body` inflates, bounded.
         self._http = _Server(self._handle, access_log=None, auto_decompress=False)
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(self._http, host, port, backlog=1024,
-                                                  reuse_address=True, reuse_port=reuse_port)
+        self._listener = await loop.create_server(lambda: FastLane(self), host, port,
+                                                  backlog=1024, reuse_address=True,
+                                                  reuse_port=reuse_port)
+        self._sweeper = loop.call_later(10.0, self._sweep)
         return self._listener.sockets[0].getsockname()[1]
+
+    def _sweep(self):
+        """Closes fast-lane connections idle for longer than aiohttp's keep-alive timeout."""
+        now = self._loop.time()
+        for lane in list(self._lanes):
+            lane.close_if_idle(now)
+        self._sweeper = self._loop.call_later(10.0, self._sweep)
 
     async def _body(self, request):
         if request.method not in ("POST", "PUT", "PATCH"):
@@ -162,23 +176,41 @@ class HttpServer:
                                    "use gzip, deflate or none")
         return inflate(body, encoding, limit)
 
+    async def _respond(self, method, raw_path, body, headers):
+        """(status, content type, body, extra headers, close) of a request, errors included:
+        what both the fast lane and aiohttp's handler answer."""
+        try:
+            status, ctype, payload, extra = await self.app.handle(method, raw_path, body, headers)
+        except Exception as e:  # noqa: BLE001 - never let a request kill the connection
+            err = error_from_exception(e)
+            return (err.http_status, "application/json",
+                    json.dumps({"error": err.message}).encode(), {}, err.http_status == 413)
+        return status, ctype, payload, extra, False
+
     async def _handle(self, request):
         try:
             body = await self._body(request)
-            status, ctype, payload, extra = await self.app.handle(
-                request.method, request.raw_path, body, request.headers)
         except Exception as e:  # noqa: BLE001 - never let a request kill the connection
             err = error_from_exception(e)
             resp = json_response(err.http_status, err.message)
             if err.http_status == 413:
                 resp.force_close()  # the rest of the body is not read
             return resp
-        return web.Response(status=status, body=payload,
+        status, ctype, payload, extra, close = await self._respond(
+            request.method, request.raw_path, body, request.headers)
+        resp = web.Response(status=status, body=payload,
                             headers={"Content-Type": ctype, "Server": SERVER_NAME, **extra})
+        if close:
+            resp.force_close()
+        return resp
 
     def stop(self):
         async def close():
+            if self._sweeper is not None:
+                self._sweeper.cancel()
             self._listener.close()
+            for lane in list(self._lanes):
+                lane.close()
             await self._listener.wait_closed()
             await self._http.shutdown(2.0)
 

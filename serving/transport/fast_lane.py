@@ -1,0 +1,205 @@
+"""The fast lane of the REST transport: plain HTTP/1.1 POSTs read and answered by a bare asyncio
+protocol, everything else handed to aiohttp on the same connection.
+
+Measured with bench/serving.py on 2 cores (issue 24): aiohttp's request and response objects
+cost about 30 µs of CPU per request, a bare `asyncio.Protocol` about 10 µs. A model server's
+traffic is almost all of one kind, a keep-alive `POST` with a `Content-Length`, so that kind gets
+the bare protocol; any request that is not plainly that (another method, `Transfer-Encoding`,
+`Content-Encoding`, `Expect`, `Upgrade`, a `Connection` header other than keep-alive, a
+duplicate or non-numeric `Content-Length`, a body over the limit, a header block over 8 kB or
+with anything unusual in it, HTTP/1.0) makes the connection switch to aiohttp's handler, which
+gets every byte of that request and all that follow. Answers and errors come from the same
+`HttpServer._respond`, so both lanes give the same bodies (tests/serving/test_recorded_answers.py);
+malformed HTTP, 413s and compressed bodies keep aiohttp's handling (tests/serving/test_hardening.py).
+
+Example:
+    >>> from serving.transport.fast_lane import read_head
+    >>> read_head(b"POST /v1/models/m:predict HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 2")
+    ('/v1/models/m:predict', 2, {'host': 'x', 'content-length': '2'})
+    >>> read_head(b"GET /v1/models/m HTTP/1.1\\r\\nHost: x") is None   # aiohttp's
+    True
+"""
+
+import asyncio
+import socket
+import time
+
+MAX_HEAD = 8192
+# Headers whose presence means more than "here is a body of Content-Length bytes".
+_NOT_PLAIN = frozenset({"transfer-encoding", "content-encoding", "expect", "upgrade", "te",
+                        "trailer"})
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                   b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_VISIBLE = bytes(range(0x21, 0x7F))
+_KEEPALIVE_S = 75.0  # aiohttp's keepalive_timeout: idle connections close after it
+
+
+class Headers(dict):
+    """Request headers by lower-case name, read case-insensitively (as aiohttp's CIMultiDict)."""
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+
+def read_head(head):
+    """(raw path, content length, Headers) of a plain HTTP/1.1 POST head (without its final
+    blank line), or None when the request is anything else (aiohttp's to answer)."""
+    line, _, rest = head.partition(b"\r\n")
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[0] != b"POST" or parts[2] != b"HTTP/1.1":
+        return None
+    target = parts[1]
+    if target[:1] != b"/" or target.translate(None, _VISIBLE):
+        return None
+    headers = Headers()
+    for raw in rest.split(b"\r\n") if rest else ():
+        name, colon, value = raw.partition(b":")
+        if not colon or not name or not _TOKEN.issuperset(name):
+            return None
+        key = name.decode("ascii").lower()
+        if key in headers or key in _NOT_PLAIN:
+            return None
+        try:
+            headers[key] = value.strip(b" \t").decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    length = headers.get("content-length")
+    if length is None or not length.isdigit() or not length.isascii():
+        return None
+    if headers.get("connection", "keep-alive").lower() != "keep-alive":
+        return None
+    return target.decode("ascii"), int(length), headers
+
+
+class _Date:
+    """The Date header's value, formatted once a second."""
+
+    def __init__(self):
+        self._second, self._text = None, b""
+
+    def __call__(self):
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._text = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now)).encode()
+        return self._text
+
+
+_date = _Date()
+_REASONS = {}
+
+
+def response_bytes(status, ctype, payload, extra, server_name):
+    """An HTTP/1.1 answer, headers as aiohttp writes them."""
+    reason = _REASONS.get(status)
+    if reason is None:
+        import http
+
+        try:
+            reason = http.HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+        reason = _REASONS[status] = reason.encode("latin-1")
+    head = [b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nServer: %s\r\n"
+            % (status, reason, ctype.encode("latin-1"), server_name)]
+    for name, value in extra.items():
+        head.append(f"{name}: {value}\r\n".encode("latin-1"))
+    head.append(b"Content-Length: %d\r\nDate: %s\r\n\r\n" % (len(payload), _date()))
+    return b"".join(head) + payload
+
+
+class FastLane(asyncio.Protocol):
+    """One connection: plain POSTs answered here, the rest of the connection aiohttp's.
+
+    Args:
+        server: serving.transport.http_server.HttpServer (its `_respond`, `max_body_bytes`,
+            `_http` (aiohttp's protocol factory) and `_lanes`, the open connections).
+    """
+
+    def __init__(self, server):
+        self._server = server
+        self._buffer = bytearray()
+        self._transport = None
+        self._busy = False  # a request is being answered; later ones wait in the buffer
+        self._closed = self._paused = False
+        self.idle_since = 0.0
+
+    def connection_made(self, transport):
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # as aiohttp does
+        self._server._lanes.add(self)
+        self.idle_since = self._server._loop.time()
+
+    def connection_lost(self, exc):
+        self._closed = True
+        self._server._lanes.discard(self)
+
+    def data_received(self, data):
+        self._buffer += data
+        if not self._busy:
+            self._next()
+        elif not self._paused and len(self._buffer) > self._server.max_body_bytes + MAX_HEAD:
+            self._paused = True  # a client pipelining faster than it is answered waits
+            self._transport.pause_reading()
+
+    def close(self):
+        self._transport.close()
+
+    def close_if_idle(self, now):
+        if not self._busy and not self._buffer and now - self.idle_since > _KEEPALIVE_S:
+            self._transport.close()
+
+    def _next(self):
+        """Starts on the next whole request in the buffer, or hands the connection over."""
+        buf = self._buffer
+        end = buf.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+        if end < 0:
+            if len(buf) > MAX_HEAD:
+                self._hand_over()
+            return
+        parsed = read_head(bytes(buf[:end]))
+        if parsed is None or parsed[1] > self._server.max_body_bytes:
+            self._hand_over()
+            return
+        path, length, headers = parsed
+        start = end + 4
+        if len(buf) < start + length:
+            return  # the rest of the body is on its way
+        body = bytes(buf[start:start + length])
+        del buf[:start + length]
+        self._busy = True
+        asyncio.ensure_future(self._answer(path, body, headers))
+
+    async def _answer(self, path, body, headers):
+        try:
+            status, ctype, payload, extra, close = await self._server._respond(
+                "POST", path, body, headers)
+        except BaseException:  # _respond answers every error; this is shutdown or a bug
+            self._transport.close()
+            raise
+        self._busy = False
+        if self._closed:
+            return
+        self._transport.write(response_bytes(status, ctype, payload, extra,
+                                             self._server.server_name))
+        if close:
+            self._transport.close()
+            return
+        self.idle_since = self._server._loop.time()
+        if self._paused:
+            self._paused = False
+            self._transport.resume_reading()
+        if self._buffer:
+            self._next()
+
+    def _hand_over(self):
+        """aiohttp's handler takes the connection, starting with the buffered bytes."""
+        self._server._lanes.discard(self)
+        handler = self._server._http()
+        self._transport.set_protocol(handler)
+        handler.connection_made(self._transport)
+        data, self._buffer = bytes(self._buffer), bytearray()
+        if data:
+            handler.data_received(data)
