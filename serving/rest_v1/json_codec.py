@@ -37,13 +37,13 @@ from tensorflow.core.framework import types_pb2
 from serving.core.tensor_proto import NUMPY_DTYPES, dtype_name
 from serving.errors import invalid_argument, unimplemented
 from serving.rest_v1 import json_ints
-from serving.transport.http_server import MAX_DEPTH, scan
+from serving.transport.fast_lane import MAX_DEPTH, scan
 
 
 def parse_object(body, scanned=False):
     """The JSON object of a request body; TF Serving's messages for anything else.
 
-    The body is first scanned for its nesting depth (`serving.transport.http_server.scan`)
+    The body is first scanned for its nesting depth (`serving.transport.fast_lane.scan`)
     unless the caller did (`scanned`)."""
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")

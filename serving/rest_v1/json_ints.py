@@ -27,7 +27,7 @@ import numpy as np
 
 from serving.core.tensor_proto import NUMPY_DTYPES
 from serving.errors import ServingError
-from serving.transport.http_server import scan
+from serving.transport.fast_lane import scan
 
 # Bytes that may occur in an integer array literal; a run of 64+ of them starting with "[" is
 # a candidate (found with bytes.translate/find: C speed, no per-character regex steps).
