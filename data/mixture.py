@@ -38,9 +38,9 @@ from typing import Optional, Tuple
 import numpy as np
 
 from data import sampling
-from data.inputs import InputSpec
-from data.registry import DatasetSpec
-from data.tasks import Task
+from data.dataset_spec import DatasetSpec
+from inputs import InputSpec
+from tasks import Task
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 
 import data
 from data import pipeline
-from data.inputs import InputSpec
+from inputs import InputSpec
 from data.mixture import Mixture, Sampling, Source, eval_examples, train_batches, train_sizes
 
 
