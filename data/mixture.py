@@ -41,6 +41,23 @@ from data import sampling
 from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task
+from utils.arguments import Arg, Declaration
+
+# One entry of `data.sources`: checked when the config loads (`training/arguments.py`).
+SOURCE = Declaration({
+    "name": Arg(str, "the source's name in metrics, logs and sampling weights (default: the "
+                "dataset's, numbered when two sources read one dataset)", null=True,
+                default=None),
+    "dataset": Arg(str, "a registered dataset (`python train.py --list`)"),
+    "options": Arg(dict, "the dataset's options, as data.options", default={}),
+    "tasks": Arg((list, dict), "the dataset's tasks this source labels: a list, or "
+                 "{dataset task: model task} to rename them (two sources may feed one task); "
+                 "null: all", item=str, null=True, default=None),
+    "split": Arg(str, "the training split read (TFDS slicing, e.g. train[:500])",
+                 default="train"),
+    "cache": Arg(bool, "keep decoded examples in memory (null: the dataset's default; false "
+                 "streams a large source)", null=True, default=None),
+})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +83,11 @@ class Source:
     cache: Optional[bool] = None
 
     @classmethod
-    def of(cls, name, spec, tasks, train_split="train", options=None, cache=None):
-        """A source of `spec` labelling `tasks`: dataset task names (a list), or a mapping
-        {dataset task: mixture task} that renames them."""
+    def of(cls, name, spec, tasks=None, train_split="train", options=None, cache=None):
+        """A source of `spec` labelling `tasks`: dataset task names (a list), a mapping
+        {dataset task: mixture task} that renames them, or None for all of them."""
+        if tasks is None:
+            tasks = [t.name for t in spec.tasks]
         mapping = dict(tasks) if isinstance(tasks, dict) else {t: t for t in tasks}
         own = []
         for dataset_task, mixture_task in mapping.items():
@@ -141,6 +160,26 @@ class Mixture:
                 else:
                     seen[task.name] = (source.name, task)
 
+    @classmethod
+    def from_config(cls, data_config, get_dataset):
+        """The mixture of a `data:` section: its `sources`, or `name`/`options` as a mixture
+        of one. `get_dataset(name, **options)` makes a `DatasetSpec`."""
+        if not data_config.sources:
+            spec = get_dataset(data_config.name, **data_config.options)
+            return cls((Source.of(spec.name, spec, train_split=spec.splits["train"],
+                                  options=data_config.options),))
+        sources, names = [], source_names(data_config.sources)
+        for i, (entry, name) in enumerate(zip(data_config.sources, names)):
+            where = f"data.sources[{i}]"
+            spec = get_dataset(entry["dataset"], **entry.get("options", {}))
+            try:
+                sources.append(Source.of(name, spec, entry.get("tasks"),
+                                         train_split=entry.get("split", "train"),
+                                         options=entry.get("options"), cache=entry.get("cache")))
+            except KeyError as e:
+                raise ValueError(f"{where}.tasks: {e.args[0]}") from None
+        return cls(tuple(sources))
+
     @property
     def tasks(self):
         """Every task, in the order the sources name them (each once)."""
@@ -168,6 +207,21 @@ class Mixture:
             if tasks:
                 kept.append(dataclasses.replace(source, tasks=tasks))
         return Mixture(tuple(kept))
+
+
+def source_names(entries):
+    """Each `data.sources` entry's name: its `name`, else its dataset's (numbered `_2`, `_3`
+    ... when several sources read one dataset)."""
+    datasets = [e["dataset"] for e in entries]
+    seen, names = {}, []
+    for entry in entries:
+        if entry.get("name"):
+            names.append(entry["name"])
+            continue
+        dataset = entry["dataset"]
+        seen[dataset] = seen.get(dataset, 0) + 1
+        names.append(dataset if datasets.count(dataset) == 1 else f"{dataset}_{seen[dataset]}")
+    return names
 
 
 # ------------------------------------------------------------------ examples
@@ -238,21 +292,32 @@ def eval_examples(mixture, split, tasks, data_dir, take=None):
 # ------------------------------------------------------------------ training
 @dataclasses.dataclass(frozen=True)
 class Sampling:
-    """How the training stream draws from the sources (`data.sampling`).
-
-    Args:
-        strategy: str. `proportional`, `uniform`, `temperature`, `annealed` or `weights`.
-        temperature: float. T of `temperature` (> 0).
-        weights: dict. {source name: weight >= 0} of `weights`.
-        batches: str. `mixed`, `per_source` or `round`.
-        steps_per_epoch: int or None. Steps per epoch (None: `sampling.steps_per_epoch`).
-    """
+    """How the training stream draws from the sources (`data.sampling`; the keys and their
+    meaning: `data.sampling.SAMPLING`)."""
 
     strategy: str = "proportional"
     temperature: float = 2.0
     weights: Optional[dict] = None
     batches: str = "mixed"
     steps_per_epoch: Optional[int] = None
+
+    def check(self, mixture, uses_gradients):
+        """What needs the sources and the method: weights for every source, and no
+        `per_source` batches under a gradient method; ValueError naming the key."""
+        names = [s.name for s in mixture.sources]
+        if self.strategy == "weights":
+            missing = [n for n in names if n not in (self.weights or {})]
+            if missing:
+                raise ValueError(f"data.sampling.weights: no weight for source(s) {missing}; "
+                                 f"sources: {', '.join(names)}")
+        unknown = sorted(set(self.weights or {}) - set(names))
+        if unknown:
+            raise ValueError(f"data.sampling.weights: unknown source(s) {unknown}; sources: "
+                             f"{', '.join(names)}")
+        if self.batches == "per_source" and uses_gradients and len(names) > 1:
+            raise ValueError("data.sampling.batches: per_source batches hold one source's tasks, "
+                             "but a gradient-balancing method needs every task's loss in each "
+                             "step; valid with it: mixed, round")
 
 
 def epoch_plan(mixture, sizes, sampling_config, batch_size, seed, epoch, epochs):

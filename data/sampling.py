@@ -31,11 +31,29 @@ Example:
 
 import numpy as np
 
+from utils.arguments import Arg, Declaration
+
 STRATEGIES = ("proportional", "uniform", "temperature", "annealed", "weights")
 # How a step's batch is made: `mixed` draws each example from the sources; `per_source`
 # takes each step's whole batch from one drawn source (MT-DNN); `round` takes one batch
 # from every source each step (LibMTL's multi-input way).
 COMPOSITIONS = ("mixed", "per_source", "round")
+# `data.sampling`: checked when the config loads (`training/arguments.py`).
+SAMPLING = Declaration({
+    "strategy": Arg(str, "how often each source is drawn: proportional to its size, uniform, "
+                    "temperature (n^(1/T)), annealed (proportional -> uniform) or weights",
+                    choices=STRATEGIES, default="proportional"),
+    "temperature": Arg(float, "T of temperature sampling (1: proportional; large: uniform)",
+                       range="(0, inf)", default=2.0),
+    "weights": Arg(dict, "{source: weight} of weights sampling", item=float, range="[0, inf)",
+                   null=True, default=None),
+    "batches": Arg(str, "mixed (each example drawn from a source), per_source (each step's "
+                   "batch from one source) or round (a batch of every source each step)",
+                   choices=COMPOSITIONS, default="mixed"),
+    "steps_per_epoch": Arg(int, "steps per epoch; null: as many examples as the sources hold "
+                           "together (`round`: divided by the number of sources)",
+                           range="[1, inf)", null=True, default=None),
+})
 # Stickland & Murray's annealing: α falls from 1 to 1 - ANNEAL_DEPTH over training.
 ANNEAL_DEPTH = 0.8
 
