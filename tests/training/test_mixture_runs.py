@@ -49,7 +49,7 @@ def test_a_mixture_trains_exports_and_serves_every_task(tmp_path, multi_mnist_di
         assert epoch["sampling"]["lefts"] == pytest.approx(0.5, abs=0.05)
     from reporting.run_report import write_run_report
     page = open(write_run_report(str(tmp_path / "mix"))).read()
-    assert "The share of each epoch's examples drawn from each source" in page
+    assert "drawn from each source (strategy uniform, batches mixed)" in page
     assert "lefts: multi_mnist train[:256]" in page
     assert os.path.exists(tmp_path / "mix" / "report" / "sampling.png")
     assert export.main(["--run", str(tmp_path / "mix"), "--export_base",
