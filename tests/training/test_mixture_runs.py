@@ -120,3 +120,38 @@ def test_bad_sources_exit_2_naming_the_key(tmp_path, multi_mnist_dir, capsys, ex
     assert run(tmp_path, multi_mnist_dir, "bad", extra) == 2
     err = capsys.readouterr().err
     assert "config error: " in err and message in err, err
+
+
+def test_a_study_takes_the_sampling_strategy_as_an_axis(tmp_path, multi_mnist_dir):
+    import study
+
+    base = tmp_path / "base.yaml"
+    base.write_text(f"""\
+data:
+  sources:
+    - {{name: lefts, dataset: multi_mnist, tasks: [left], split: 'train[:128]'}}
+    - {{name: rights, dataset: multi_mnist, tasks: [right], split: 'train[128:512]'}}
+  data_dir: {multi_mnist_dir}
+  max_eval_examples: 64
+model: {{encoder_args: {{filters: [4], units: 8}}, args: {{tower_units: [4]}}}}
+train: {{epochs: 1, batch_size: 32, diagnostics_per_epoch: 0, affinity_per_epoch: 0}}
+""")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"base: {base}\nseeds: 1\ngrid:\n"
+                    "  data.sampling.strategy: [proportional, uniform]\n")
+    assert study.main(["--config", str(path), "--output", str(tmp_path / "out"),
+                       "--jobs", "0"]) == 0
+    with open(tmp_path / "out" / "study.json") as f:
+        content = json.load(f)
+    assert content["sources"] == {"left": ["lefts (multi_mnist train[:128])"],
+                                  "right": ["rights (multi_mnist train[128:512])"]}
+    cells = {r["cell"]: r for r in content["runs"] if r["group"] == "cell"}
+    shares = {c: read(tmp_path / "out", r["run_dir"], "history.json")[0]["sampling"]["lefts"]
+              for c, r in cells.items()}
+    assert shares["proportional"] == pytest.approx(0.25, abs=0.05)
+    assert shares["uniform"] == pytest.approx(0.5, abs=0.05)
+    # One single-task model per task: the strategy does not change a task's own sources.
+    assert sum(r["group"] == "single_task" for r in content["runs"]) == 2
+    single = {r["cell"]: r for r in content["runs"] if r["group"] == "single_task"}
+    assert read(tmp_path / "out", single["left"]["run_dir"], "metrics.json")["left"][
+        "sources"] == ["lefts"]
