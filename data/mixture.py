@@ -348,12 +348,16 @@ def realised_proportions(mixture, ids, steps, batch_size, batches):
     return {s.name: float(f) for s, f in zip(mixture.sources, fractions)}
 
 
-def _stream(mixture, tasks, data_dir, take, seed, epoch, shuffle_buffer):
-    """Per source: its training examples, shuffled for this epoch and repeated."""
-    return [source_examples(s, "train", tasks, data_dir, take=take)
-            .shuffle(shuffle_buffer, seed=int(seed) * 1000 + epoch * 31 + i)
-            .repeat()
-            for i, s in enumerate(mixture.sources)]
+def training_examples(mixture, tasks, data_dir, take=None):
+    """Per source: its training examples for `tasks`, built once for the whole run (a source
+    that caches decodes its examples in the first epoch only)."""
+    return [source_examples(s, "train", tasks, data_dir, take=take) for s in mixture.sources]
+
+
+def _streams(examples, seed, epoch, shuffle_buffer):
+    """Per source: its examples shuffled for this epoch and repeated (endless)."""
+    return [ds.shuffle(shuffle_buffer, seed=int(seed) * 1000 + epoch * 31 + i).repeat()
+            for i, ds in enumerate(examples)]
 
 
 def _concatenate_padded(*batches):
@@ -375,16 +379,22 @@ def _concatenate_padded(*batches):
     return tf.nest.map_structure(join, *batches)
 
 
-def train_batches(mixture, tasks, data_dir, sizes, sampling_config, batch_size, seed, epoch,
-                  epochs, take=None, shuffle_buffer=10000):
+def train_batches(mixture, examples, sizes, sampling_config, batch_size, seed, epoch, epochs,
+                  shuffle_buffer=10000):
     """One epoch of training batches and the proportions of sources it realises.
+
+    Args:
+        mixture: `Mixture`.
+        examples: list. Per source, its training examples (`training_examples`).
+        sizes: list of int. Per source, its training examples' count (`train_sizes`).
+        sampling_config: `Sampling`.
 
     Returns (dataset of (inputs, labels, masks) batches, {source: fraction})."""
     import tensorflow as tf
     from data import pipeline
 
     steps, ids, _ = epoch_plan(mixture, sizes, sampling_config, batch_size, seed, epoch, epochs)
-    streams = _stream(mixture, tasks, data_dir, take, seed, epoch, shuffle_buffer)
+    streams = _streams(examples, seed, epoch, shuffle_buffer)
     batches = sampling_config.batches
     if batches == "mixed":
         chosen = tf.data.Dataset.choose_from_datasets(

@@ -118,15 +118,17 @@ class Experiment:
             fn.epoch_logs = lambda epoch: {}
             return fn
         sizes = mixture.train_sizes(self.mixture, self.data_dir, take=dc.max_train_examples)
+        examples = mixture.training_examples(self.mixture, tasks or self.tasks, self.data_dir,
+                                             take=dc.max_train_examples)
         realised = {}
 
         def fn(epoch):
             ds, realised[epoch] = mixture.train_batches(
-                self.mixture, tasks or self.tasks, self.data_dir, sizes, self.sampling, size,
-                tc.seed, epoch, tc.epochs, take=dc.max_train_examples,
+                self.mixture, examples, sizes, self.sampling, size, tc.seed, epoch, tc.epochs,
                 shuffle_buffer=dc.shuffle_buffer)
             return ds
         fn.epoch_logs = lambda epoch: {"sampling": realised.get(epoch, {})}
+        fn.examples = examples  # per source, built once (benchmarks warm their caches)
         return fn
 
     def eval_data(self, split, tasks=None, batch_size=None):

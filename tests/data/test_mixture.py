@@ -9,7 +9,8 @@ import pytest
 import data
 from data import pipeline
 from inputs import InputSpec
-from data.mixture import Mixture, Sampling, Source, eval_examples, train_batches, train_sizes
+from data.mixture import (Mixture, Sampling, Source, eval_examples, train_batches, train_sizes,
+                          training_examples)
 
 
 def halves(left_split="train[:200]", right_split="train[200:600]"):
@@ -21,8 +22,9 @@ def halves(left_split="train[:200]", right_split="train[200:600]"):
 
 def epoch(mixture, data_dir, **sampling):
     sizes = train_sizes(mixture, data_dir)
-    ds, realised = train_batches(mixture, mixture.tasks, data_dir, sizes, Sampling(**sampling),
-                                 batch_size=16, seed=1, epoch=0, epochs=2)
+    examples = training_examples(mixture, mixture.tasks, data_dir)
+    ds, realised = train_batches(mixture, examples, sizes, Sampling(**sampling), batch_size=16,
+                                 seed=1, epoch=0, epochs=2)
     return [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds], realised
 
 
