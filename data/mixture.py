@@ -171,7 +171,10 @@ class Mixture:
         sources, names = [], source_names(data_config.sources)
         for i, (entry, name) in enumerate(zip(data_config.sources, names)):
             where = f"data.sources[{i}]"
-            spec = get_dataset(entry["dataset"], **entry.get("options", {}))
+            try:
+                spec = get_dataset(entry["dataset"], **entry.get("options", {}))
+            except ValueError as e:  # the dataset names its options `data.options`
+                raise ValueError(str(e).replace("data.options", f"{where}.options")) from None
             try:
                 sources.append(Source.of(name, spec, entry.get("tasks"),
                                          train_split=entry.get("split", "train"),
