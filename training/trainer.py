@@ -209,7 +209,10 @@ class Trainer:
         for i, task in enumerate(self.tasks):
             n = task.name
             self.eval_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
-        return labels, outputs, masks
+        aligned = {t.name: t.align(labels[t.name], masks[t.name], outputs[t.name])
+                   for t in self.tasks}  # for the exact metrics of the whole split
+        return ({n: a[0] for n, a in aligned.items()}, outputs,
+                {n: a[1] for n, a in aligned.items()})
 
     def train_step(self, batch):
         """One optimisation step on a (distributed) batch; returns (loss, weights [T])."""

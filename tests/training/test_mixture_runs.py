@@ -155,3 +155,19 @@ train: {{epochs: 1, batch_size: 32, diagnostics_per_epoch: 0, affinity_per_epoch
     single = {r["cell"]: r for r in content["runs"] if r["group"] == "single_task"}
     assert read(tmp_path / "out", single["left"]["run_dir"], "metrics.json")["left"][
         "sources"] == ["lefts"]
+
+
+def test_tagging_tasks_from_two_sources_share_batches(tmp_path):
+    """Token tasks in a mixed batch: the examples of one source carry no tags of the other's
+    task, so each token task's labels are padded to the sentences inside the kind."""
+    options = "{path: tests/data/fixtures/conll2000, min_count: 1, embedding_dim: 16}"
+    sources = (f"data.sources=[{{name: chunks, dataset: conll2000, options: {options}, "
+               f"tasks: [chunk], split: 'train[:4]'}}, {{name: tags, dataset: conll2000, "
+               f"options: {options}, tasks: [pos], split: 'train[4:]'}}]")
+    args = ["--config", "configs/conll2000_tiny.yaml", "--output", str(tmp_path / "run")]
+    for s in ["data.name=multi_mnist", "data.options={}", sources, "train.epochs=1",
+              f"data.data_dir={tmp_path / 'tfds'}", "data.sampling={strategy: uniform}"]:
+        args += ["--set", s]
+    assert train.main(args) == 0
+    metrics = read(tmp_path, "run", "metrics.json")
+    assert metrics["chunk"]["sources"] == ["chunks"] and 0 <= metrics["chunk"]["f1"] <= 1
