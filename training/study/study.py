@@ -78,7 +78,8 @@ class Study:
         with `grouping`, its section (`training/grouping/measure.py`)."""
         content = collect(self.plan)
         if self.grouping:
-            content["grouping"], records = self.grouping.collect(*main_tasks(self.plan))
+            tasks, primary, _ = main_tasks(self.plan)  # (a grouping's cells are one dataset)
+            content["grouping"], records = self.grouping.collect(tasks, primary)
             content["runs"] += records
         return content
 
