@@ -118,6 +118,7 @@ def test_bad_branches_and_trees_name_the_key(args, message):
         build("learning_to_branch", args, encoder="mlp", encoder_args={"units": [8, 8]})
 
 
+@pytest.mark.slow  # ~18-22 s on 2 shared cores (a train.py run with diagnostics)
 def test_training_records_the_tree_each_epoch_for_the_report(tmp_path):
     from training.testing import synthetic_problem, train_config
     from training.trainer import Trainer
