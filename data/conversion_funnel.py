@@ -60,6 +60,7 @@ import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
@@ -252,14 +253,8 @@ class ConversionFunnel(OfflineBuilder):
                                  "test split with every impression's conversion outcome; null: "
                                  "true",
                                  null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
+           seed=GENERATOR_SEED)
 def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = None,
                       cvr: float = None, selection: float = None,
                       entire_space_test: bool = None, train_size: int = None,

@@ -41,6 +41,7 @@ import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
@@ -167,14 +168,8 @@ class MmoeSynthetic(OfflineBuilder):
            sines=Arg(str, "random (learnable) or reference (the paper's) sine terms; null: random",
                      choices=("random", "reference"), null=True),
            noise_std=Arg(float, "label noise; null: 0.1", range="[0, inf)", null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
+           seed=GENERATOR_SEED)
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
                    num_sines: int = None, sine_std: float = None, sines: str = None,
                    noise_std: float = None, train_size: int = None,

@@ -33,6 +33,7 @@ import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
 from utils.arguments import Arg, arguments
@@ -194,17 +195,11 @@ class MultiAttributeShapes(OfflineBuilder):
 @arguments(config=Arg(str, "a named configuration", choices=("small", "small_missing", "large")),
            image_size=Arg(int, "image side in pixels; null: the config's", range="[8, inf)",
                           null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
            missing_fraction=Arg(float,
                                 "fraction of each task's labels dropped; null: the config's",
                                 range="[0, 1)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           seed=GENERATOR_SEED)
 def multi_attribute_shapes(config: str = "small", image_size: int = None, train_size: int = None,
                            validation_size: int = None, test_size: int = None,
                            missing_fraction: float = None, seed: int = None):
