@@ -18,7 +18,6 @@ bounded in time. The last lines are the target ratios at concurrency 32."""
 import argparse
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from serving.client import GrpcClient, RestClient  # noqa: E402
+from serving.workers import read_serving_line  # noqa: E402
 
 MAX_BATCH = 32
 
@@ -110,15 +110,9 @@ def start_server(base, batching, tmp, extra_flags=()):
     args += [f"--monitoring_config_file={mon}"]
     args += list(extra_flags)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-            if line.startswith("SERVING"):
-                fields = dict(kv.split("=") for kv in line.split()[1:])
-                return proc, int(fields["grpc_port"]), int(fields["rest_port"])
-        if proc.poll() is not None:
-            break
+    fields = read_serving_line(proc, 120)
+    if fields is not None:
+        return proc, int(fields["grpc_port"]), int(fields["rest_port"])
     proc.kill()
     raise RuntimeError("serve.py did not start")
 

@@ -2,7 +2,6 @@
 and metrics, stopped together."""
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
 
 from serving import protos
 from serving.testing import write_tabular_saved_model, write_toy_saved_model
+from serving.workers import read_serving_line
 from tests.serving.conftest import Rest, image_batch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,12 +33,8 @@ def workers(tmp_path_factory):
          "--model_name=toy", f"--model_base_path={toy}", "--num_workers=2",
          f"--monitoring_config_file={monitoring}", "--file_system_poll_wait_seconds=0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line, deadline = "", time.time() + 240
-    while not line.startswith("SERVING") and time.time() < deadline:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-        assert proc.poll() is None, "serve.py exited early"
-    fields = dict(kv.split("=") for kv in line.split()[1:])
+    fields = read_serving_line(proc, 240)
+    assert fields is not None, f"serve.py did not start (exit code {proc.poll()})"
     yield {"proc": proc, "grpc": int(fields["grpc_port"]), "rest": int(fields["rest_port"]),
            "workers": int(fields["workers"]), "toy": toy, "tab": tab}
     if proc.poll() is None:

@@ -59,6 +59,17 @@ class Load:
         self._channel.close()
 
 
+def serve_config_file(tmp_path, models, poll_s):
+    """(the config path, the server, its REST caller): a server on a models.config of
+    `models` ([(name, base_path, extra text)]) that it polls every `poll_s` seconds."""
+    config = tmp_path / "models.config"
+    write_config(config, models)
+    server = start_server(f"--model_config_file={config}",
+                          f"--model_config_file_poll_wait_seconds={poll_s}",
+                          "--file_system_poll_wait_seconds=0")
+    return config, server, Rest(server.rest_port)
+
+
 def wait_for(predicate, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -106,11 +117,8 @@ def test_config_file_change_and_reload_rpc_under_load(tmp_path):
     write_toy_saved_model(toy, 1)
     write_toy_saved_model(toy, 2, offset=1.0)
     write_tabular_saved_model(tab, 1)
-    config = tmp_path / "models.config"
-    write_config(config, [("toy", toy, "model_version_policy { latest { num_versions: 1 } }")])
-    server = start_server(f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=0.2",
-                          "--file_system_poll_wait_seconds=0")
-    rest = Rest(server.rest_port)
+    config, server, rest = serve_config_file(
+        tmp_path, [("toy", toy, "model_version_policy { latest { num_versions: 1 } }")], 0.2)
     try:
         load = Load(server)
         time.sleep(0.5)
@@ -144,11 +152,7 @@ def test_an_empty_config_file_read_mid_write_keeps_every_model(tmp_path):
     # `>`-style writes truncate first: a poll that reads the empty file must not unload anything.
     toy = str(tmp_path / "toy")
     write_toy_saved_model(toy, 1)
-    config = tmp_path / "models.config"
-    write_config(config, [("toy", toy, "")])
-    server = start_server(f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=0.1",
-                          "--file_system_poll_wait_seconds=0")
-    rest = Rest(server.rest_port)
+    config, server, rest = serve_config_file(tmp_path, [("toy", toy, "")], 0.1)
     try:
         config.write_text("")
         time.sleep(0.5)  # several polls see the empty file
