@@ -129,9 +129,7 @@ def extraction_level(tasks, inputs, experts_of, suffix):
                   **EXPERT_RULES},
            num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),
            num_task_experts=Arg(int, "experts of each task", range="[0, inf)"),
-           expert_units=EXPERT_UNITS,
-           shared_encoder=SHARED_ENCODER,
-           tower_units=TOWER_UNITS)
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """CGC: shared and task-specific experts, one gate per task (see the module docstring)."""

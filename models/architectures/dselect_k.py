@@ -175,9 +175,7 @@ class DSelectKGate(keras.layers.Layer):
            gamma=Arg(float, "width of the smooth-step's cubic region", range="(0, inf)"),
            per_example=Arg(bool, "gates conditioned on the example (true) or one per task"),
            entropy_reg=Arg(float, "weight of the selectors' entropy penalty", range="[0, inf)"),
-           expert_units=EXPERT_UNITS,
-           shared_encoder=SHARED_ENCODER,
-           tower_units=TOWER_UNITS)
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def dselect_k(features, tasks, make_encoder, num_experts=4, num_nonzeros=2, gamma=1.0,
               per_example=True, entropy_reg=0.0, expert_units=(64,), shared_encoder=False,
               tower_units=(32,)):

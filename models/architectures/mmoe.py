@@ -40,9 +40,7 @@ from utils.arguments import Arg, arguments
 
 @arguments(rules=EXPERT_RULES,
            num_experts=Arg(int, "experts shared by all tasks", range="[1, inf)"),
-           expert_units=EXPERT_UNITS,
-           shared_encoder=SHARED_ENCODER,
-           tower_units=TOWER_UNITS)
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""
