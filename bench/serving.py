@@ -31,7 +31,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.append(os.path.join(ROOT, "bench"))  # after ROOT: `serving` stays the package
 
+import open_loop  # noqa: E402
 from serving.client import GrpcClient, RestClient  # noqa: E402
 from serving.workers import read_serving_line  # noqa: E402
 
@@ -146,20 +148,10 @@ def _split(total, parts):
 async def _rest_worker(port, path, body, concurrency, start_at, seconds):
     import asyncio
 
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
-    request = head + body
+    request = open_loop.request_bytes(port, path, body)
 
     async def one(reader, writer):
-        writer.write(request)
-        status_line = await reader.readline()
-        headers = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in headers.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await reader.readexactly(length)
-        return status_line.split(b" ", 2)[1] == b"200"
+        return await open_loop.exchange(reader, writer, request)
 
     return await _drive(lambda: asyncio.open_connection("127.0.0.1", port), one, concurrency,
                         start_at, seconds)

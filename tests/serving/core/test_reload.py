@@ -4,16 +4,15 @@ import os
 import threading
 import time
 
-import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_serving.apis import (get_model_status_pb2, model_management_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
+from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
 from serving import protos
 from serving.testing import write_tabular_saved_model, write_toy_saved_model
-from tests.serving.conftest import Rest, image_batch, start_server, write_config
+from tests.serving.conftest import (Rest, image_batch, reload_config, start_server, wait_for,
+                                   write_config)
 
 
 class Load:
@@ -70,15 +69,6 @@ def serve_config_file(tmp_path, models, poll_s):
     return config, server, Rest(server.rest_port)
 
 
-def wait_for(predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.slow
 def test_new_version_and_broken_version_under_load(tmp_path):
     base = str(tmp_path / "toy")
@@ -130,12 +120,11 @@ def test_config_file_change_and_reload_rpc_under_load(tmp_path):
         # The same through gRPC HandleReloadConfigRequest: drop tab again.
         import grpc
 
+        without_tab = protos.parse_model_server_config(config.read_text())
+        del without_tab.model_config_list.config[1]
+        assert reload_config(server.grpc_port, without_tab) == 0
         with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as ch:
             stub = model_service_pb2_grpc.ModelServiceStub(ch)
-            req = model_management_pb2.ReloadConfigRequest()
-            req.config.CopyFrom(protos.parse_model_server_config(config.read_text()))
-            del req.config.model_config_list.config[1]
-            assert stub.HandleReloadConfigRequest(req, timeout=60).status.error_code == 0
             status_req = get_model_status_pb2.GetModelStatusRequest()
             status_req.model_spec.name = "tab"
             with pytest.raises(grpc.RpcError) as e:
