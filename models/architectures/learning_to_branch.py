@@ -69,6 +69,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.encoders import encoder_stages
 from utils.arguments import Arg, arguments
@@ -221,7 +222,7 @@ def _run(layers, x):
 @arguments(
     branches=Arg(list, "nodes per tree layer, one entry per encoder stage; null: 1, 2, 4, ... "
                        "capped at the number of tasks", item=int, range="[1, inf)", null=True),
-    tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
+    tower_units=TOWER_UNITS,
     search_steps=Arg(int, "training steps of the Gumbel-softmax search; then the tree is fixed",
                      range="[0, inf)"),
     temperature=Arg(float, "Gumbel-softmax temperature at the start of the search",
