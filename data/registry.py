@@ -29,6 +29,7 @@ from data.mmoe_synthetic import mmoe_synthetic
 from data.multi_attribute_shapes import multi_attribute_shapes
 from data.multi_fashion import multi_fashion
 from data.multi_mnist import multi_mnist
+from data.tagged.dataset import conll
 from utils.arguments import check_arguments
 from utils.registry import Registry
 
@@ -44,6 +45,7 @@ DATASETS = Registry("dataset", key="data.name", entries={
     "dsprites": dsprites,
     "csv": csv_dataset,
     "conll2000": conll2000,
+    "conll": conll,
 })
 
 

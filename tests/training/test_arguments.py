@@ -81,7 +81,9 @@ def values(arg):
 
 # Required arguments (no default), given so that a draw for another argument is tested alone.
 REQUIRED = {"csv": {"train": "examples/customers.csv", "labels": {"churned": "binary"}},
-            "conll2000": {"path": "tests/data/fixtures/conll2000"}}
+            "conll2000": {"path": "tests/data/fixtures/conll2000"},
+            "conll": {"train": "tests/data/fixtures/conll2000/train.txt",
+                      "columns": ["token", "pos", "chunk"], "tasks": {"pos": "pos"}}}
 
 
 def load(section, name, args):
