@@ -27,7 +27,7 @@ class NumericInput(InputKind):
 
     is_column = True
 
-    def preprocess(self, x):
+    def preprocess(self, x, tables=None):
         from inputs.layers import Impute
         if not self.shape:
             x = keras.layers.Reshape((1,), name=f"{self.name}_column")(x)
