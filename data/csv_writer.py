@@ -45,7 +45,8 @@ class ExampleEncoder:
 
     Args:
         features: dict. Feature name -> (dtype, shape): dtype `float32`, `int64` or
-            `string`, shape a tuple (`()` for a scalar).
+            `string`, shape a tuple (`()` for a scalar; `(None,)` for a list of strings per
+            row, given left-aligned and padded with "", written without the padding).
     """
 
     def __init__(self, features):
@@ -55,6 +56,9 @@ class ExampleEncoder:
                 raise ValueError(f"feature {name!r}: dtype {dtype!r} not one of {sorted(_LISTS)}")
         signature = {k: tf.TensorSpec((None,) + s, _LISTS[d][2]) for k, (d, s) in
                      self.features.items()}
+        for name, (dtype, shape) in self.features.items():
+            if None in shape and (dtype != "string" or len(shape) != 1):
+                raise ValueError(f"feature {name!r}: variable length is for lists of strings")
         self._encode = tf.function(self._graph, input_signature=[signature])
 
     def _graph(self, columns):
@@ -63,9 +67,13 @@ class ExampleEncoder:
         entries = []
         for name, (dtype, shape) in self.features.items():
             list_type, field, _ = _LISTS[dtype]
-            size = int(np.prod(shape)) if shape else 1
-            values = tf.reshape(columns[name], [n, size])
-            lists = tf.io.encode_proto(tf.fill([n, 1], size), [values], ["value"], list_type)
+            if None in shape:  # a list per row, left-aligned and padded with "": its length
+                values = columns[name]
+                sizes = tf.reduce_sum(tf.cast(tf.not_equal(values, ""), tf.int32), 1)[:, None]
+            else:
+                size = int(np.prod(shape)) if shape else 1
+                values, sizes = tf.reshape(columns[name], [n, size]), tf.fill([n, 1], size)
+            lists = tf.io.encode_proto(sizes, [values], ["value"], list_type)
             feature = tf.io.encode_proto(one, [lists[:, None]], [field], "tensorflow.Feature")
             entries.append(tf.io.encode_proto(
                 tf.ones([n, 2], tf.int32), [tf.fill([n, 1], name), feature[:, None]],

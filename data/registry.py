@@ -44,6 +44,7 @@ DATASETS = Registry("dataset", key="data.name", entries={
     "shapes3d": shapes3d,
     "dsprites": dsprites,
     "csv": csv_dataset,
+    "table": csv_dataset,
     "conll2000": conll2000,
     "conll": conll,
 })
