@@ -168,7 +168,11 @@ class FeatureStats:
         return cells.id_lists(column, where)
 
     def _update_list(self, cells, column, file, rows):
-        lists = self.list_column(cells, column, lambda i: file.where(int(rows[i]), self.column))
+        try:
+            lists = self.list_column(cells, column,
+                                     lambda i: file.where(int(rows[i]), self.column))
+        except ValueError as e:  # a list column holding non-lists
+            raise CsvError(str(e)) from None
         lengths = (lists != "").sum(axis=1)
         self.missing += int((lengths == 0).sum())
         self.longest = max(self.longest, int(lengths.max(initial=0)))

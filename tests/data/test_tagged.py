@@ -208,3 +208,41 @@ def test_batches_pad_tokens_and_tags(tmp_path, conll2003):
     assert inputs["tokens"].shape[1] == labels["ner"].shape[1] == masks["pos"].shape[1]
     np.testing.assert_array_equal(masks["pos"].numpy() > 0,
                                   inputs["tokens"].numpy() != b"")
+
+
+@pytest.mark.slow
+def test_a_raw_sentence_served_over_rest_and_grpc_answers_as_in_process(tmp_path, conll2003):
+    import tensorflow as tf
+
+    from serving.client import GrpcClient
+    from tests.helpers import http_json, serve_in_process, train_export
+    from tests.models.helpers import assert_served_equal, served_like_keras
+    from training.config import load_config
+
+    config = load_config(None, values={
+        "data.name": "conll", "data.data_dir": str(tmp_path / "tfds"),
+        "data.options": {**conll2003, "columns": COLUMNS, "min_count": 1, "embedding_dim": 8,
+                         "tasks": {"pos": "pos", "ner": {"column": "ner", "scheme": "iob1"}},
+                         "data_dir": str(tmp_path / "tfds")},
+        "model.architecture": "shared_bottom", "model.encoder": "bilstm",
+        "model.encoder_args": {"units": [8]}, "model.args": {"tower_units": [8]},
+        "train.epochs": 1, "train.batch_size": 2, "train.diagnostics_per_epoch": 0,
+        "train.affinity_per_epoch": 0})
+    _, model, base = train_export(config, str(tmp_path), "ner")
+    sentence = "Peter Blackburn lives in Köln ."
+    x = {"text": np.array([sentence], object)}
+    want = served_like_keras(model, model({"text": tf.constant(x["text"])}), x)
+    with serve_in_process("ner", base) as server:
+        status, body = http_json("POST", f"http://127.0.0.1:{server.rest_port}/v1/models/"
+                                 "ner:predict", {"instances": [{"text": sentence}]})
+        assert status == 200, body
+        row = body["predictions"][0]
+        assert row["tokens"] == sentence.split()
+        assert row["ner_label"] == [model.tasks[1].classes[int(i)] for i in
+                                    np.argmax(want["ner"][0], -1)]
+        grpc = GrpcClient("127.0.0.1", server.grpc_port)
+        try:
+            got = grpc.predict("ner", {"text": tf.constant(x["text"])})
+        finally:
+            grpc.close()
+    assert_served_equal({k: np.asarray(v) for k, v in got.items()}, want, rtol=1e-4, atol=1e-5)
