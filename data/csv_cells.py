@@ -106,9 +106,10 @@ class Cells:
         return x, np.flatnonzero(bad & ~missing), missing
 
     def id_lists(self, column, where):
-        """[rows, longest] object array of each row's ids as text, left-aligned, padded with
-        "" (empty and null ids dropped; stripped when `strip_whitespace`); `where(i)` names
-        row i in the error for a column that holds non-lists."""
+        """Each row's ids as text (a `pyarrow.ListArray` of strings; empty and null ids
+        dropped, a null list empty; stripped when `strip_whitespace`), all in pyarrow (a
+        block of 65,536 rows may hold millions of ids); `where(i)` names row i in the error
+        for a column that holds non-lists."""
         if not is_list(column):
             first = next((i for i, v in enumerate(column.is_valid().to_pylist()) if v), 0)
             raise ValueError(f"{where(first)}: a list column holds non-lists (such as "
@@ -118,14 +119,12 @@ class Cells:
         values, _ = as_text(pc.list_flatten(column))
         if self.strip:
             values = pc.ascii_trim_whitespace(values)
-        values = values.to_numpy(zero_copy_only=False).astype(object)
-        keep = values != ""
-        parents, values = parents[keep], values[keep]
-        lengths = np.bincount(parents, minlength=len(column))
-        out = np.full((len(column), max(int(lengths.max(initial=0)), 1)), "", dtype=object)
-        starts = np.cumsum(lengths) - lengths
-        out[parents, np.arange(len(values)) - starts[parents]] = values
-        return out
+        keep = pc.not_equal(values, "")
+        values = pc.filter(values, keep)
+        parents = parents[keep.to_numpy(zero_copy_only=False)]
+        offsets = np.zeros(len(column) + 1, np.int32)
+        np.cumsum(np.bincount(parents, minlength=len(column)), out=offsets[1:])
+        return pa.ListArray.from_arrays(pa.array(offsets), pc.cast(values, pa.string()))
 
     def python_text(self, cell):
         """The rule of `text` for one Python string (the slow error paths use it)."""

@@ -54,6 +54,7 @@ import sys
 import time
 
 import numpy as np
+import pyarrow as pa
 import tensorflow_datasets as tfds
 
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
@@ -115,6 +116,11 @@ def block_columns(schema, options, cells, file, offset, batch):
     return out
 
 
+def take(column, rows):
+    """Rows `rows` of a stored column (numpy, or a pyarrow ListArray of ids)."""
+    return column.take(pa.array(rows)) if isinstance(column, pa.Array) else column[rows]
+
+
 def file_blocks(schema, options, split, path):
     """Yields (split, row keys, {feature: column}) for the rows of one file, block by
     block; a train file's rows go to train or to the splits carved out of it."""
@@ -134,7 +140,7 @@ def file_blocks(schema, options, split, path):
         for s in SPLITS:
             rows = np.flatnonzero(codes == SPLIT_CODES[s])
             if rows.size:
-                yield s, keys[rows], {k: v[rows] for k, v in columns.items()}
+                yield s, keys[rows], {k: take(v, rows) for k, v in columns.items()}
 
 
 def _beam_examples(schema_config, options, source_split, target_split, path):
@@ -144,7 +150,8 @@ def _beam_examples(schema_config, options, source_split, target_split, path):
         if split != target_split:
             continue
         for i, key in enumerate(keys):
-            yield int(key), {k: v[i] for k, v in columns.items()}
+            yield int(key), {k: (v[i].as_py() if isinstance(v, pa.Array) else v[i])
+                             for k, v in columns.items()}
 
 
 class MultiTaskCsv(OfflineBuilder):

@@ -32,6 +32,8 @@ Example:
 import os
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import tensorflow as tf
 
 # TFDS writes these dtypes into these lists (tensorflow_datasets/core/example_serializer.py).
@@ -46,7 +48,8 @@ class ExampleEncoder:
     Args:
         features: dict. Feature name -> (dtype, shape): dtype `float32`, `int64` or
             `string`, shape a tuple (`()` for a scalar; `(None,)` for a list of strings per
-            row, given left-aligned and padded with "", written without the padding).
+            row, given as a `pyarrow.ListArray` or rows padded with "", written without the
+            padding).
     """
 
     def __init__(self, features):
@@ -54,22 +57,25 @@ class ExampleEncoder:
         for name, (dtype, _) in self.features.items():
             if dtype not in _LISTS:
                 raise ValueError(f"feature {name!r}: dtype {dtype!r} not one of {sorted(_LISTS)}")
-        signature = {k: tf.TensorSpec((None,) + s, _LISTS[d][2]) for k, (d, s) in
-                     self.features.items()}
+        signature = {k: (LIST_SPEC if None in s else tf.TensorSpec((None,) + s, _LISTS[d][2]))
+                     for k, (d, s) in self.features.items()}
         for name, (dtype, shape) in self.features.items():
             if None in shape and (dtype != "string" or len(shape) != 1):
                 raise ValueError(f"feature {name!r}: variable length is for lists of strings")
         self._encode = tf.function(self._graph, input_signature=[signature])
 
     def _graph(self, columns):
-        n = tf.shape(next(iter(columns.values())))[0]
+        first = next(iter(columns.values()))
+        n = tf.shape(first[3] if isinstance(first, tuple) else first)[0]
         one = tf.ones([n, 1], tf.int32)
         entries = []
         for name, (dtype, shape) in self.features.items():
             list_type, field, _ = _LISTS[dtype]
-            if None in shape:  # a list per row, left-aligned and padded with "": its length
-                values = columns[name]
-                sizes = tf.reduce_sum(tf.cast(tf.not_equal(values, ""), tf.int32), 1)[:, None]
+            if None in shape:  # a list per row: its ids cut out of one buffer (`list_parts`)
+                data, starts, lengths, rows = columns[name]
+                flat = tf.strings.substr(data, starts, lengths)
+                values = tf.RaggedTensor.from_row_lengths(flat, rows).to_tensor("")
+                sizes = tf.cast(rows, tf.int32)[:, None]
             else:
                 size = int(np.prod(shape)) if shape else 1
                 values, sizes = tf.reshape(columns[name], [n, size]), tf.fill([n, 1], size)
@@ -84,7 +90,28 @@ class ExampleEncoder:
 
     def __call__(self, columns):
         """A numpy array of bytes, one serialized `tf.Example` per row."""
-        return self._encode({k: columns[k] for k in self.features}).numpy()
+        return self._encode({k: list_parts(columns[k]) if None in s else columns[k]
+                             for k, (_, s) in self.features.items()}).numpy()
+
+
+# A list column as the graph takes it: one buffer holding every id's bytes, where each id
+# starts and how long it is, and how many ids each row has (no Python object per id).
+LIST_SPEC = (tf.TensorSpec([], tf.string), tf.TensorSpec([None], tf.int64),
+             tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.int64))
+
+
+def list_parts(lists):
+    """(buffer, starts, lengths, ids per row) of a `pyarrow.ListArray` of strings (or of
+    rows padded with "")."""
+    lists = lists if isinstance(lists, pa.Array) else pa.array(
+        [[v for v in row if v] for row in lists], pa.list_(pa.string()))
+    flat = pc.cast(lists.flatten(), pa.string())
+    offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset:flat.offset + len(flat) + 1]
+    data = flat.buffers()[2]
+    rows = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    return (data.to_pybytes() if data is not None and len(flat) else b"",
+            offsets[:-1].astype(np.int64), np.diff(offsets).astype(np.int64),
+            rows.astype(np.int64))
 
 
 class ShardWriter:

@@ -47,6 +47,7 @@ class ValueCounter:
 
     def __init__(self):
         self.values, self.counts, self.size = [], [], 0
+        self.limit = COMPACT_AT
 
     def update(self, values):
         if len(values):
@@ -54,8 +55,11 @@ class ValueCounter:
             self.values.append(vc.field("values"))
             self.counts.append(vc.field("counts"))
             self.size += len(vc)
-            if self.size > COMPACT_AT and len(self.values) > 1:
+            if self.size > self.limit and len(self.values) > 1:
                 self._compact()
+                # Twice the merged size before the next merge: each entry is merged a
+                # bounded number of times, however many distinct values the column has.
+                self.limit = max(COMPACT_AT, 2 * self.size)
 
     def _compact(self):
         table = pa.table({"v": pa.concat_arrays(self.values), "c": pa.concat_arrays(self.counts)})
@@ -89,7 +93,7 @@ class FeatureStats:
         self.implied = forced is None and bool(set(self.options) & set(ID_OPTIONS))
         self.column, self.forced = column, "categorical" if self.implied else forced
         self.rows = self.missing = 0
-        self.kind = None  # "list" or "text" once the first block says so
+        self.form = None  # "list" or "text" once the first block says so
         self.numeric = self.forced not in ("categorical", "text", "list")
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
         self.integral, self.distinct = True, set()
@@ -102,13 +106,13 @@ class FeatureStats:
     def update(self, cells, column, file, rows):
         """`column`: the training cells of one block; `rows`: their indices in `file`."""
         self.rows += len(column)
-        if self.kind is None and self.rows == len(column):
-            self.kind = self._first_kind(cells, column, file, rows)
-            if self.kind is not None:
+        if self.form is None and self.rows == len(column):
+            self.form = self._first_kind(cells, column, file, rows)
+            if self.form is not None:
                 self.numeric, self.counter = False, ValueCounter()
-        if self.kind == "list":
+        if self.form == "list":
             return self._update_list(cells, column, file, rows)
-        if self.kind == "text":
+        if self.form == "text":
             return self._update_text(cells, column)
         if self.numeric:
             x, bad, missing = cells.numbers(column)
@@ -158,8 +162,8 @@ class FeatureStats:
         return None
 
     def list_column(self, cells, column, where):
-        """A block's lists of ids ([rows, longest] padded with ""): the cells' lists, or
-        their text split at the column's separator."""
+        """A block's lists of ids (`Cells.id_lists`): the cells' lists, or their text split
+        at the column's separator."""
         separator = self.options.get("separator")
         if separator and not is_list(column):
             values, missing = cells.text(column)
@@ -173,11 +177,11 @@ class FeatureStats:
                                      lambda i: file.where(int(rows[i]), self.column))
         except ValueError as e:  # a list column holding non-lists
             raise CsvError(str(e)) from None
-        lengths = (lists != "").sum(axis=1)
+        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
         self.missing += int((lengths == 0).sum())
         self.longest = max(self.longest, int(lengths.max(initial=0)))
         self.items += int(lengths.sum())
-        self.counter.update(pa.array(lists[lists != ""], pa.string()))
+        self.counter.update(pc.list_flatten(lists))
 
     def _update_text(self, cells, column):
         values, missing = cells.text(column)
@@ -208,7 +212,7 @@ class FeatureStats:
 
     @property
     def type_name(self):
-        return self.kind or ("numeric" if self.numeric else "categorical")
+        return self.form or ("numeric" if self.numeric else "categorical")
 
     def report(self, name, spec=None, note=""):
         if self.numeric:
@@ -226,10 +230,10 @@ class FeatureStats:
             notes.append(f"numbers mixed with text such as {value!r} (data row {row + 1} of "
                          f"{os.path.basename(path)}): a missing-value marker? see "
                          "extra_na_values")
-        if self.kind == "list":
+        if self.form == "list":
             notes.append(f"up to {self.longest} ids, {self.items / max(self.rows, 1):.1f} a "
                          "row on average")
-        if self.kind == "text" and self.forced is None:
+        if self.form == "text" and self.forced is None:
             notes.append(f"detected as text (>= {TEXT_MIN_TOKENS} words a cell): set "
                          f"feature_types: {{{self.column}: categorical}} to keep it a category")
         if self.forced and not self.implied:

@@ -68,12 +68,12 @@ def spec_of(stat, name, options, shared):
         return InputSpec(name, "numeric", shape=(), dtype="float32", mean=stat.mean,
                          variance=variance if variance > 0 else 1.0, fill_value=stat.mean), ""
     if not len(stat.counter):
-        what = "text" if stat.kind == "text" else "values"
+        what = "text" if stat.form == "text" else "values"
         raise CsvError(f"{where}: no {what} in the training rows (every cell is missing or "
                        "empty)")
     given = {**options.column_options(stat.column), **shared}
     min_count = given.get("min_count") or options.min_frequency
-    if stat.kind == "text":
+    if stat.form == "text":
         return InputSpec(name, "text", dtype="string", embedding_dim=given.get("embedding_dim"),
                          vocabulary=vocabulary(stat.counter, min_count, given.get("max_tokens")),
                          lowercase=bool(given.get("lowercase")),
@@ -89,7 +89,7 @@ def spec_of(stat, name, options, shared):
         ids = {"num_oov_buckets": given.get("num_oov_buckets") or 1,
                "vocabulary": given.get("vocabulary") or vocabulary(
                    stat.counter, min_count, given.get("max_tokens"))}
-    if stat.kind == "list":
+    if stat.form == "list":
         return InputSpec(name, "id_list", pooling=given.get("pooling") or "mean",
                          separator=given.get("separator"), **common, **ids), note
     if treatment == "hashing":
@@ -110,7 +110,7 @@ def shared_groups(stats, features, options):
     for table, members in groups.items():
         where = f"data.options.feature_options ({', '.join(members)}: shared_embedding {table})"
         for column in members:
-            if stats[column].numeric or stats[column].kind == "text":
+            if stats[column].numeric or stats[column].form == "text":
                 raise CsvError(f"{where}: {column!r} is {stats[column].type_name}; only id "
                                "columns (categorical, list) share a table")
         settings = _agreed(members, options, where, ("treatment",) + SHARED_KEYS)
