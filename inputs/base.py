@@ -106,6 +106,10 @@ class InputKind(abc.ABC):
         input's raw values `x`; none for most kinds."""
         return {}
 
+    def describe(self):
+        """How the model treats this input, in words (the schema report's `treatment`)."""
+        return ""
+
     @property
     def stored_feature(self):
         """(dtype, per-example shape) of this input as a dataset builder stores it."""

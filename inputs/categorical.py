@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 
 from inputs.base import InputKind
-from inputs.ids import check_ids, default_embedding_dim, id_rows
+from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
@@ -60,6 +60,9 @@ class CategoricalInput(InputKind):
         dim = int(self.embedding_dim or default_embedding_dim(size))
         x = self.embedding_table(tables, size, dim)(rows)
         return keras.layers.Flatten(name=f"{self.name}_flat")(x)
+
+    def describe(self):
+        return describe_ids(self)
 
     def example_feature(self):
         return tf.io.FixedLenFeature([], tf.string, default_value="")

@@ -5,8 +5,8 @@ model's size is bounded by the buckets, not by the ids. The id is stripped when 
 training data was, hashed in the graph (FarmHash64, `inputs/ids.py`: the same bucket in
 every process and in the exported model; an id never seen in training still gets its
 bucket, shared with the ids that collide with it), and embedded `embedding_dim` wide (a
-table shared with other inputs of the same ids with `shared_embedding`). A missing id ("")
-is an id like any other. A `tf.Example` carries it as a bytes_list; a table column stores
+table shared with other inputs of the same ids with `shared_embedding`). A missing id (""
+or one of `na_values`) is hashed as "", the way training stored it. A `tf.Example` carries it as a bytes_list; a table column stores
 its cells as text.
 
 Example:
@@ -23,7 +23,7 @@ from typing import Optional
 import numpy as np
 
 from inputs.base import InputKind
-from inputs.ids import check_ids, default_embedding_dim, id_rows
+from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
@@ -50,13 +50,18 @@ class HashedInput(InputKind):
         check_ids(self, hashed=True)
 
     def preprocess(self, x, tables=None):
-        from inputs.layers import StripWhitespace
+        from inputs.layers import Impute, StripWhitespace
+        if self.na_values:  # stored as "" at training time: hash them as ""
+            x = Impute("", missing_values=self.na_values, name=f"{self.name}_impute")(x)
         if self.strip_whitespace:
             x = StripWhitespace(name=f"{self.name}_strip")(x)
         rows, size = id_rows(self, x)
         dim = int(self.embedding_dim or default_embedding_dim(size))
         x = self.embedding_table(tables, size, dim)(rows)
         return keras.layers.Flatten(name=f"{self.name}_flat")(x)
+
+    def describe(self):
+        return describe_ids(self)
 
     def example_feature(self):
         return tf.io.FixedLenFeature([], tf.string, default_value="")

@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 
 from inputs.base import InputKind
-from inputs.ids import check_ids, default_embedding_dim, id_rows
+from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
@@ -77,6 +77,10 @@ class IdListInput(InputKind):
         dim = int(self.embedding_dim or default_embedding_dim(size))
         embedded = self.embedding_table(tables, size, dim)(rows)
         return MaskedPool(self.pooling, name=f"{self.name}_pool")([embedded, x])
+
+    def describe(self):
+        cell = f" in a cell split at {self.separator!r}" if self.separator else ""
+        return f"list{cell}, {self.pooling} of its ids' embeddings, {describe_ids(self)}"
 
     def example_feature(self):
         if self.separator:

@@ -36,6 +36,19 @@ def table_rows(spec):
     return buckets if buckets else len(spec.vocabulary) + spec.num_oov_buckets
 
 
+def describe_ids(spec):
+    """`hashing into 100,000 buckets, 16 wide` / `vocabulary of 120 + 1 OOV, 8 wide`, and
+    the shared table's name."""
+    rows = table_rows(spec)
+    dim = spec.embedding_dim or default_embedding_dim(rows)
+    text = (f"hashing into {rows:,} buckets" if getattr(spec, "num_buckets", 0) else
+            f"vocabulary of {len(spec.vocabulary):,} + {spec.num_oov_buckets} OOV")
+    text += f", {dim} wide"
+    if getattr(spec, "shared_embedding", None):
+        text += f", table {spec.shared_embedding}"
+    return text
+
+
 def id_rows(spec, x):
     """(row ids, table rows) of raw string ids `x`, through a new layer named after `spec`:
     `<name>_hash` or `<name>_lookup`."""

@@ -38,6 +38,11 @@ class NumericInput(InputKind):
             variance=self.variance if self.variance is not None else 1.0,
             name=f"{self.name}_normalize")(x)
 
+    def describe(self):
+        mean = self.mean if self.mean is not None else 0.0
+        std = (self.variance if self.variance is not None else 1.0) ** 0.5
+        return f"normalised (mean {mean:.4g}, std {std:.4g})"
+
     def example_feature(self):
         default = float(self.fill_value) if isinstance(self.fill_value, (int, float)) else (
             float(self.mean) if self.mean is not None else 0.0)

@@ -114,6 +114,12 @@ class TextInput(InputKind):
         tokens = split_tokens(x) if not self.shape else tf.convert_to_tensor(x)
         return {"tokens": tokens, "sequence_length": token_lengths(tokens)}
 
+    def describe(self):
+        dim = int(self.embedding_dim or DEFAULT_EMBEDDING_DIM)
+        pooled = f", {self.pooling} of its tokens" if self.pooling else ""
+        lower = ", lower-cased" if self.lowercase else ""
+        return f"text: vocabulary of {len(self.vocabulary):,} tokens{lower}, {dim} wide{pooled}"
+
     def example_feature(self):
         if self.shape:
             return tf.io.RaggedFeature(tf.string)  # one bytes_list entry per token
