@@ -62,11 +62,26 @@ class ValueCounter:
                 self.limit = max(COMPACT_AT, 2 * self.size)
 
     def _compact(self):
-        table = pa.table({"v": pa.concat_arrays(self.values), "c": pa.concat_arrays(self.counts)})
-        merged = table.group_by("v").aggregate([("c", "sum")])
-        self.values, self.counts = [merged.column("v").combine_chunks()], \
-            [merged.column("c_sum").combine_chunks()]
-        self.size = len(merged)
+        if len({v.type for v in self.values}) > 1:  # integer ids and text ids: compare as text
+            self.values = [pc.cast(v, pa.string()) for v in self.values]
+        # Hash the values once (dictionary encoding, C++), then add the counts of each
+        # distinct one with numpy: several times faster than a group-by here.
+        encoded = pc.dictionary_encode(pa.concat_arrays(self.values))
+        counts = np.concatenate([c.to_numpy(zero_copy_only=False) for c in self.counts])
+        summed = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), weights=counts,
+                             minlength=len(encoded.dictionary))
+        self.values = [encoded.dictionary]
+        self.counts = [pa.array(summed.astype(np.int64))]
+        self.size = len(encoded.dictionary)
+
+    def exceeds(self, n):
+        """Whether more than `n` distinct values were counted (merging only when the
+        unmerged tables could hold more)."""
+        if self.size <= n:
+            return False
+        if len(self.values) > 1:
+            self._compact()
+        return self.size > n
 
     def result(self):
         """(values, counts): by count (descending), then value."""
@@ -76,7 +91,10 @@ class ValueCounter:
         table = pa.table({"v": self.values[0], "c": self.counts[0]})
         order = pc.sort_indices(table, sort_keys=[("c", "descending"), ("v", "ascending")])
         table = table.take(order)
-        return table.column("v").to_pylist(), table.column("c").to_numpy()
+        values = table.column("v")
+        if not pa.types.is_string(values.type):  # integer ids, counted as integers: as text
+            values = pc.cast(values, pa.string())
+        return values.to_pylist(), table.column("c").to_numpy()
 
     def __len__(self):
         if len(self.values) > 1:
@@ -100,6 +118,11 @@ class FeatureStats:
         self.counter = None if self.numeric else ValueCounter()
         self.needs_recount = False
         self.longest, self.items = 0, 0
+        # Past this many distinct values an undeclared id column will be hashed: counting
+        # stops (memory stays flat in the rows), the report says "more than".
+        self.cap = None if options is None or self.options.get("treatment") == "vocabulary" \
+            else options.hash_threshold
+        self.capped = False
         # (file, row, value) of the first text cell, when the column also holds numbers.
         self.first_text = None
 
@@ -131,9 +154,19 @@ class FeatureStats:
                 return
         values, missing = self._text(cells, column, file, rows)
         self.missing += int(missing.sum())
-        self.counter.update(pc.filter(values, pa.array(~missing)))
+        self._count(pc.filter(values, pa.array(~missing)))
+
+    def _count(self, values):
+        """Counts id values, until more than the cap are distinct (see `cap`)."""
+        if self.capped:
+            return
+        self.counter.update(values)
+        if self.cap is not None and self.counter.exceeds(self.cap):
+            self.capped = True
 
     def _text(self, cells, column, file, rows):
+        if pa.types.is_integer(column.type):  # ids as written: counted as integers (fast),
+            return column, column.is_null().to_numpy(zero_copy_only=False)  # named as text
         try:
             return cells.text(column)
         except ValueError:  # a list where a single value is expected
@@ -172,16 +205,24 @@ class FeatureStats:
         return cells.id_lists(column, where)
 
     def _update_list(self, cells, column, file, rows):
+        if is_list(column) and pa.types.is_integer(column.type.value_type):
+            # Integer ids: counted as integers (several times faster than their text).
+            lengths = pc.list_value_length(column).fill_null(0).to_numpy(zero_copy_only=False)
+            ids = pc.drop_null(pc.list_flatten(column))
+            return self._count_list(lengths, ids)
         try:
             lists = self.list_column(cells, column,
                                      lambda i: file.where(int(rows[i]), self.column))
         except ValueError as e:  # a list column holding non-lists
             raise CsvError(str(e)) from None
-        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+        self._count_list(pc.list_value_length(lists).to_numpy(zero_copy_only=False),
+                         pc.list_flatten(lists))
+
+    def _count_list(self, lengths, ids):
         self.missing += int((lengths == 0).sum())
         self.longest = max(self.longest, int(lengths.max(initial=0)))
         self.items += int(lengths.sum())
-        self.counter.update(pc.list_flatten(lists))
+        self._count(ids)
 
     def _update_text(self, cells, column):
         values, missing = cells.text(column)
@@ -218,7 +259,7 @@ class FeatureStats:
         if self.numeric:
             distinct = len(self.distinct) if self.distinct is not None else f">{MAX_DISTINCT}"
         else:
-            distinct = len(self.counter)
+            distinct = f">{self.cap}" if self.capped else len(self.counter)
         notes = [note] if note else []
         if (self.numeric and self.forced is None and self.integral and self.distinct is not None
                 and 1 < len(self.distinct) <= CATEGORICAL_HINT

@@ -50,11 +50,10 @@ def treatment_of(stat, options, given):
     """(`vocabulary` or `hashing`, a note when hashing was chosen for the column's size)."""
     if given.get("treatment"):
         return given["treatment"], ""
-    distinct = len(stat.counter)
-    if distinct > options.hash_threshold:
-        return "hashing", (f"{distinct:,} distinct values > hash_threshold "
-                           f"{options.hash_threshold:,}: hashed (feature_options."
-                           f"{stat.column}.treatment: vocabulary keeps them)")
+    if stat.capped or len(stat.counter) > options.hash_threshold:
+        return "hashing", (f"more than hash_threshold {options.hash_threshold:,} distinct "
+                           f"values: hashed (feature_options.{stat.column}.treatment: "
+                           "vocabulary keeps them)")
     return "vocabulary", ""
 
 
@@ -119,7 +118,7 @@ def shared_groups(stats, features, options):
             merged.values += stats[column].counter.values
             merged.counts += stats[column].counter.counts
         if not settings.get("treatment"):
-            big = len(merged) > options.hash_threshold
+            big = any(stats[c].capped for c in members) or len(merged) > options.hash_threshold
             settings["treatment"] = "hashing" if big else "vocabulary"
         if settings["treatment"] == "vocabulary":
             settings["vocabulary"] = vocabulary(merged, settings.get("min_count") or

@@ -73,7 +73,7 @@ def test_jsonl_and_parquet_give_ids_lists_text_and_labels(tmp_path, write):
     by_name = {i.name: i for i in spec.inputs}
     assert by_name["item_id"].vocabulary == by_name["clicked"].vocabulary  # one shared table
     report = {r["column"]: r for r in spec.builder_kwargs["config"].schema.report}
-    assert "> hash_threshold 30: hashed" in report["user_id"]["note"]
+    assert "more than hash_threshold 30 distinct values: hashed" in report["user_id"]["note"]
     assert report["clicked"]["treatment"].startswith("list, mean of its ids' embeddings")
     x, labels, masks = whole_split(spec, "train", str(tmp_path / "tfds"))
     first = records[0]
