@@ -82,6 +82,7 @@ print(json.dumps(keras.layers.Hashing(1000)(tf.constant(ids)).numpy().tolist()))
 """
 
 
+@pytest.mark.slow  # a fresh Python process imports TensorFlow
 def test_hashing_is_stable_across_processes_and_in_the_exported_graph(tmp_path):
     import keras
 
