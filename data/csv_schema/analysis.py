@@ -155,6 +155,24 @@ class Scan:
                     self.stats[column].counter.update(pc.filter(values, pa.array(~absent)))
 
 
+def _features(options, header, sources, first):
+    """The feature columns: `data.options.features` checked, else every column that is
+    neither a label's source nor excluded."""
+    if options.features is None:
+        return [c for c in header if c not in sources and c not in options.exclude]
+    for column in options.features:
+        if column not in header:
+            raise CsvError(f"{first}: feature column {column!r} (data.options.features) "
+                           f"not found; columns: {', '.join(header)}")
+        if column in sources:
+            raise CsvError(f"data.options.features: {column!r} is the source of a label "
+                           "(data.options.labels); a label's column is never a feature")
+        if column in options.exclude:
+            raise CsvError(f"data.options.features: {column!r} is also in "
+                           "data.options.exclude")
+    return list(options.features)
+
+
 def _columns(options, files):
     """(feature columns, {label spec: source column}, report rows of excluded columns)."""
     header = files[0].names
@@ -170,20 +188,7 @@ def _columns(options, files):
         if column not in header:
             raise CsvError(f"{first}: column {column!r} (data.options.exclude) not found; "
                            f"columns: {', '.join(header)}")
-    if options.features is not None:
-        features = list(options.features)
-        for column in features:
-            if column not in header:
-                raise CsvError(f"{first}: feature column {column!r} (data.options.features) "
-                               f"not found; columns: {', '.join(header)}")
-            if column in sources:
-                raise CsvError(f"data.options.features: {column!r} is the source of a label "
-                               "(data.options.labels); a label's column is never a feature")
-            if column in options.exclude:
-                raise CsvError(f"data.options.features: {column!r} is also in "
-                               "data.options.exclude")
-    else:
-        features = [c for c in header if c not in sources and c not in options.exclude]
+    features = _features(options, header, sources, first)
     for key in ("feature_types", "feature_options"):
         for column in getattr(options, key):
             if column not in features:
