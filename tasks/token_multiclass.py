@@ -35,6 +35,7 @@ from tasks.tag_schemes import PREFIXES, scheme_name, split_tag
 from utils.lazy import LazyModule
 
 keras = LazyModule("keras")
+tf = LazyModule("tensorflow")
 
 SPAN_METRICS = ("precision", "recall", "f1")
 
@@ -74,6 +75,14 @@ class TokenMulticlassTask(MulticlassTask):
         if config["scheme"] is None:  # written only when set: other configs stay as they were
             del config["scheme"]
         return config
+
+    def align(self, y_true, mask, y_pred):
+        """Labels and mask padded (mask 0) to the model's token axis: a batch pads each part
+        to its own longest, and examples that lack this task's labels (another source's, in
+        a mixture) carry none, so the labels may be shorter than the sentences."""
+        missing = tf.maximum(tf.shape(y_pred)[1] - tf.shape(y_true)[1], 0)
+        pad = [[0, 0], [0, missing]]
+        return tf.pad(y_true, pad), tf.pad(mask, pad)
 
     @property
     def bio(self):
