@@ -249,18 +249,9 @@ def _check_field(section, field, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{where}: expected a number, {got}")
         value = float(value)
-    elif annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, {got}")
-    elif annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, {got}")
-    elif annotation is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, {got}")
-    elif annotation is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, {got}")
+    elif annotation in (str, bool, dict, list):
+        if not isinstance(value, annotation):
+            raise ConfigError(f"{where}: expected {_type_name(annotation)}, {got}")
     elif getattr(annotation, "__origin__", None) is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, {got}")

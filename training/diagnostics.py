@@ -45,6 +45,17 @@ def sampled_steps(steps_per_epoch, count):
     return sorted({int((k + 0.5) * steps_per_epoch / count) for k in range(count)})
 
 
+def taped_task_losses(view, trainer, inputs, labels, masks):
+    """A forward pass in inference mode under a persistent tape: (the tape, the per-task
+    losses [T], the same as a list, so each task's gradient can be taken, the
+    representations `view` returns)."""
+    with tf.GradientTape(persistent=True) as tape:
+        _, logits, reps = view(inputs, training=False)
+        losses, _, _ = trainer._task_losses(labels, logits, masks)
+        loss_list = tf.unstack(losses)  # on the tape: a gradient per task
+    return tape, losses, loss_list, reps
+
+
 class Diagnostics:
     """Samples gradient conflict, task affinity and gate use during `Trainer.fit`.
 
@@ -116,10 +127,8 @@ class Diagnostics:
             # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
             @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
-                with tf.GradientTape(persistent=True) as tape:
-                    _, logits, reps = view(inputs, training=False)
-                    losses, _, _ = trainer._task_losses(labels, logits, masks)
-                    loss_list = tf.unstack(losses)
+                tape, _, loss_list, reps = taped_task_losses(view, trainer, inputs, labels,
+                                                             masks)
                 targets = reps if on_rep else self.shared.variables
                 g = tf.stack([flat(tape.gradient(l, targets), targets) for l in loss_list])
                 return tf.matmul(g, g, transpose_b=True)
@@ -138,10 +147,8 @@ class Diagnostics:
             # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
             @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
-                with tf.GradientTape(persistent=True) as tape:
-                    _, logits, _ = view(inputs, training=False)
-                    before, _, _ = trainer._task_losses(labels, logits, masks)
-                    loss_list = tf.unstack(before)
+                tape, before, loss_list, _ = taped_task_losses(view, trainer, inputs, labels,
+                                                               masks)
                 saved = [tf.identity(v) for v in shared]
                 rows = []
                 for loss in loss_list:
