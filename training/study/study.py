@@ -53,7 +53,11 @@ class Study:
             + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run")
         for run in self.runs:  # finished runs too: a changed study must not reuse them
             check_dir(run)
-        failed = run_all(todo, jobs, log)
+        failed = []
+        if spec.one_graph:
+            from training.replicas.study_runs import run_in_one_graph
+            todo, failed = run_in_one_graph(todo, self.output, spec.seed_keys, log)
+        failed += run_all(todo, jobs, log)
         self.write()
         return failed
 
