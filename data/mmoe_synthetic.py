@@ -37,6 +37,7 @@ Example:
 """
 
 import dataclasses
+import functools
 from typing import Optional
 
 import numpy as np
@@ -104,6 +105,12 @@ def generate_split(params, split_index):
     y1 = make_labels(x, w1, alpha, beta, rng, params.noise_std)
     y2 = make_labels(x, w2, alpha, beta, rng, params.noise_std)
     return x.astype(np.float32), y1.astype(np.float32), y2.astype(np.float32)
+
+
+def split_features(params, split):
+    """{x, y1, y2} of `split` (train, validation or test): what the TFDS build stores."""
+    x, y1, y2 = generate_split(params, ("train", "validation", "test").index(split))
+    return {"x": x, "y1": y1, "y2": y2}
 
 
 class MmoeConfig(tfds.core.BuilderConfig):
@@ -217,5 +224,6 @@ def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = Non
                        tfds_name=f"mmoe_synthetic/{config.name}" if named else "mmoe_synthetic",
                        tasks=TASKS, inputs=(x,),
                        builder_kwargs=None if named else {"config": config},
+                       arrays=functools.partial(split_features, params),
                        description="Synthetic two-task regression with task correlation p "
                                    "(Ma et al. 2018).")

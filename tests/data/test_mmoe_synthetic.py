@@ -35,6 +35,9 @@ def test_small_build(data_dir):
                                           validation_size=16, test_size=16), 0)
     np.testing.assert_allclose(inputs["x"], x)
     np.testing.assert_allclose(labels["y2"][:, 0], y2)
+    # What the one-graph trainer reads instead of the build: the very same values.
+    np.testing.assert_array_equal(spec.arrays("train")["x"], inputs["x"])
+    np.testing.assert_array_equal(spec.arrays("train")["y1"], labels["y1"][:, 0])
     # Splits differ; the task weights are shared.
     val = whole_split(spec, "validation", data_dir)[0]["x"]
     assert not np.allclose(val, x[:16])

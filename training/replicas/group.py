@@ -24,7 +24,7 @@ import numpy as np
 
 from training.config import save_config
 from training.experiment import write_json
-from training.replicas.data import Split, split_arrays
+from training.replicas.data import Split, example_mapper, split_arrays
 from training.replicas.stacked import StackedModel
 from training.replicas.support import group_unsupported, model_unsupported
 from training.replicas.trainer import ReplicaTrainer
@@ -66,8 +66,14 @@ class ReplicaGroup:
         for e, run_dir in zip(self.experiments, self.run_dirs):
             os.makedirs(run_dir, exist_ok=True)
             save_config(e.config, os.path.join(run_dir, "config.yaml"))
-            e.prepare()
-        splits = {s: [split_arrays(e, s) for e in self.experiments]
+            if e.spec.arrays is None:
+                e.prepare()
+        first = self.first
+        for e in self.experiments[1:]:
+            if (e.spec.inputs, e.tasks) != (first.spec.inputs, first.tasks):
+                raise Unsupported("the replicas' datasets differ in their inputs or tasks")
+        mapper = example_mapper(first)
+        splits = {s: [split_arrays(e, s, mapper) for e in self.experiments]
                   for s in ("train", "validation", "test")}
         try:
             self.splits = {s: Split.stack(v) for s, v in splits.items()}

@@ -20,8 +20,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from training.metrics import make_task_metrics
-from training.replicas.data import epoch_order, gather
+from training.replicas.data import epoch_orders, gather
+from training.replicas.metrics import ReplicaMetrics
 
 
 class ReplicaTrainer:
@@ -49,7 +49,7 @@ class ReplicaTrainer:
         self.patience = setup.config.early_stopping_patience
         self.optimizer = setup.make_optimizer()
         self.optimizer.build(stacked.variables)
-        self.metrics = make_task_metrics(stacked.tasks)
+        self.metrics = ReplicaMetrics(stacked.tasks, stacked.size)
         self.splits = {}
         self._tensors = {}
         self.add_split("train", train)
@@ -121,8 +121,8 @@ class ReplicaTrainer:
 
     def _train_epoch(self, epoch, first=False):
         """One epoch of every replica still training; its logs per replica."""
-        orders = np.stack([epoch_order(self.train.size, s, epoch, self.shuffle_buffer)
-                           for s in self.seeds]).astype(np.int32)
+        orders = epoch_orders(self.train.size, self.seeds, epoch,
+                              self.shuffle_buffer).astype(np.int32)
         active = tf.constant((~self.stopped).astype(np.float32))
         sums, counts, outputs, times = [], [], [], []
         started = time.perf_counter()
@@ -175,21 +175,13 @@ class ReplicaTrainer:
         means = sums / np.maximum(counts, 1.0)
         outputs = {k: np.concatenate([o[k].numpy() for o in outputs], axis=1)
                    for k in outputs[0]}
-        results = []
-        for r in range(self.stacked.size):
-            _, labels, masks = split.replica(r)
-            order = orders[r]
-            results.append({})
-            for i, task in enumerate(self.stacked.tasks):
-                n = task.name
-                y, m, p = labels[n][order], masks[n][order], outputs[n][r]
-                metrics = self.metrics[n]
-                metrics.reset()
-                metrics.update(y, p, m, loss=means[:, r, i], loss_weight=counts[:, r, i])
-                results[r][n] = metrics.result()
-                if exact:
-                    results[r][n].update(task.exact_metrics(y, p, m) if len(m) else {})
-                    results[r][n]["labelled"] = int(np.sum(m > 0))
+        labels, masks = split.ordered(orders)
+        results = self.metrics.results(labels, outputs, masks, means, counts)
+        if exact:
+            for r, task in ((r, t) for r in range(self.stacked.size) for t in self.stacked.tasks):
+                y, p, m = labels[task.name][r], outputs[task.name][r], masks[task.name][r]
+                results[r][task.name].update(task.exact_metrics(y, p, m) if len(m) else {})
+                results[r][task.name]["labelled"] = int(np.sum(m > 0))
         return results
 
     # ----------------------------------------------------------------- resume
