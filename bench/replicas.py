@@ -2,6 +2,7 @@
 
     flock /work/wt/train.lock python bench/replicas.py                  # S = 64, 10 epochs
     python bench/replicas.py --seeds 8 --epochs 2 --train_size 2000     # a quick look
+    python bench/replicas.py --support       # what trains in one graph
 
 Every run is `configs/mmoe_synthetic.yaml` (MMoE, 8 experts of 16 units, towers of 8,
 10,000 training examples, batch 128) with its own seed for the weights, the data order
@@ -11,6 +12,10 @@ per seed, shared by both). "One at a time" calls `Experiment.train` in this proc
 after run (a `train.py` process per run would add its start-up, about 5 s each). It
 prints both wall times, the speed-up, the largest relative difference between the two
 ways' test RMSEs, and the load average. Shared CPUs are noisy: hold the lock.
+
+`--support` trains every registered architecture with the `mlp` encoder, and the `cnn`
+encoder, as a group of 2 seeds for one epoch on 256 examples; it prints one line per
+case: `one graph`, or the one-line reason it falls back to one run per process.
 """
 
 import argparse
@@ -56,16 +61,68 @@ def one_at_a_time(cfgs, out):
     return time.perf_counter() - start, results
 
 
+def support_cases():
+    """(label, config file, overrides): every registered architecture with the `mlp`
+    encoder (on mmoe_synthetic; ESMM and AITM on conversion_funnel, the data they need)
+    and the `cnn` encoder (shared bottom on multi_mnist)."""
+    from models.registry import ARCHITECTURES
+
+    small = ["data.options.dim=10", "data.options.train_size=256",
+             "data.options.validation_size=128", "data.options.test_size=128"]
+    cases = []
+    for name in ARCHITECTURES.names():
+        if name in ("esmm", "aitm"):
+            cases.append((f"{name} + mlp", f"arch_{name}.yaml", []))
+        else:
+            cases.append((f"{name} + mlp", "mmoe_synthetic.yaml", small + [
+                f"model.architecture={name}", "model.args={tower_units: [8]}"]))
+    cases.append(("shared_bottom + cnn", "arch_shared_bottom.yaml", []))
+    return cases
+
+
+def support(out):
+    """{case: None (trains in one graph) or the one-line reason it falls back}; each case
+    a group of 2 seeds, 256 training examples, one epoch."""
+    from training.config import load_config
+    from training.experiment import Experiment
+    from training.replicas.group import ReplicaGroup, Unsupported
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    reasons = {}
+    for label, path, sets in support_cases():
+        cfgs = [load_config(os.path.join(repo, "configs", path), sets + [
+            f"train.seed={s}", "train.epochs=1", "data.max_train_examples=256",
+            "data.max_eval_examples=128", f"data.data_dir={os.path.join(out, 'tfds')}",
+            "train.diagnostics_per_epoch=0", "train.affinity_per_epoch=0",
+            "train.gate_diagnostics=false"]) for s in (0, 1)]
+        where = os.path.join(out, label.replace(" + ", "_"))
+        try:
+            ReplicaGroup([Experiment(c) for c in cfgs],
+                         [os.path.join(where, f"seed{s}") for s in (0, 1)],
+                         os.path.join(where, "group"), verbose=0).train(resume=False)
+            reasons[label] = None
+        except Unsupported as e:
+            reasons[label] = str(e)
+        print(f"  {label:<22} {cfgs[0].data.name:<18} {reasons[label] or 'one graph'}",
+              flush=True)
+    return reasons
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=64, help="runs (S)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--train_size", type=int, default=10000)
+    p.add_argument("--support", action="store_true",
+                   help="what trains in one graph: each architecture, mlp and cnn (no timing)")
     args = p.parse_args(argv)
     from training.experiment import Experiment
 
     out = tempfile.mkdtemp(prefix="bench_replicas_")
+    if args.support:
+        support(out)
+        return 0
     cfgs = configs(args.seeds, args.epochs, args.train_size, os.path.join(out, "tfds"))
     for c in cfgs:
         Experiment(c).prepare()

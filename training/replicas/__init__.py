@@ -24,7 +24,7 @@ XLA (`jit_compile`) on the vectorised map was 1000x slower. `bench/replicas.py` 
 
 What qualifies (`support`): weighting `equal` or `static`; optimizer `adam`, `adamw`,
 `sgd` or `rmsprop` without `clipnorm`; no diagnostics; a model without dropout, noise
-or batch normalisation, without regularisation losses, with fixed-shape inputs, whose
+or batch normalisation, that adds no losses of its own (`add_loss`), with fixed-shape inputs, whose
 ops all vectorise. Measured on the registered architectures with the `mlp` encoder:
 see docs/guide/studies.md. The rest trains one run per process, with one line saying why.
 

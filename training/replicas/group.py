@@ -19,19 +19,41 @@ Example:
 
 import json
 import os
+import re
 
 import numpy as np
 
 from training.config import save_config
 from training.experiment import write_json
 from training.replicas.data import Split, example_mapper, split_arrays
-from training.replicas.stacked import StackedModel
+from training.replicas.stacked import EXTRA_LOSSES, StackedModel
 from training.replicas.support import group_unsupported, model_unsupported
 from training.replicas.trainer import ReplicaTrainer
 
 
 class Unsupported(ValueError):
     """The runs cannot share one graph; the message says why, in one line."""
+
+
+def unvectorised(err):
+    """One line from the error of tracing the vectorised map: the model's own losses, or
+    the op (and the layer it sits in) that has no vectorised form, else the error's last
+    line.
+
+    >>> unvectorised(ValueError('in user code:\\n\\n    ValueError: No pfor vectorization '
+    ...     'defined for Conv2D\\n    name: "loop_body/conv/Conv2D"\\n    op: "Conv2D"'))
+    'an op of the model has no vectorised form (Conv2D, in conv)'
+    """
+    text = str(err)
+    if EXTRA_LOSSES in text:
+        return EXTRA_LOSSES
+    op = re.search(r"No pfor vectorization defined for (\w+)", text)
+    if op is None:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return f"an op of the model has no vectorised form ({(lines or [''])[-1][:160]})"
+    name = re.search(r'name: "loop_body/([^/"]+)/', text)
+    where = f", in {name.group(1)}" if name else ""
+    return f"an op of the model has no vectorised form ({op.group(1)}{where})"
 
 
 class ReplicaGroup:
@@ -97,8 +119,7 @@ class ReplicaGroup:
         try:
             self.trainer.check()
         except (ValueError, TypeError, NotImplementedError) as err:
-            raise Unsupported(f"an op of the model has no vectorised form "
-                              f"({str(err).splitlines()[0][:160]})") from None
+            raise Unsupported(unvectorised(err)) from None
         return self
 
     # ----------------------------------------------------------------- train

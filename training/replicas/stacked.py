@@ -33,6 +33,8 @@ import tensorflow as tf
 
 from models.losses import masked_loss_sum
 
+EXTRA_LOSSES = "the model adds losses of its own (layer.add_loss)"
+
 
 class StackedModel:
     """S replicas of one `MultiTaskModel` config, their weights stacked on a replica axis.
@@ -66,9 +68,13 @@ class StackedModel:
 
     # ----------------------------------------------------------------- forward
     def _replica(self, weights, inputs, labels, masks, training):
-        """One replica: (loss sums [T], label counts [T], outputs) on its batch."""
-        (outputs, logits, _), _ = self.view.stateless_call(weights, self.constants, inputs,
-                                                            training=training)
+        """One replica: (loss sums [T], label counts [T], outputs) on its batch. A model
+        that adds losses of its own (`add_loss`: soft sharing's penalty, DSelect-k's and
+        AITM's) is refused when the step is traced: they are only known once it runs."""
+        (outputs, logits, _), _, extra = self.view.stateless_call(
+            weights, self.constants, inputs, training=training, return_losses=True)
+        if extra:
+            raise ValueError(EXTRA_LOSSES)
         sums, counts = zip(*(masked_loss_sum(t, labels[t.name], logits[t.name], masks[t.name],
                                              self.loss_options.get(t.name))
                              for t in self.tasks))

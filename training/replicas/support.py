@@ -9,9 +9,12 @@ One graph gives each replica exactly the update its own run would take when:
 - the optimizer's update is element-wise and per parameter (`adam`, `adamw`, `sgd`,
   `rmsprop`) with no `clipnorm` (it would clip the norm over all replicas);
 - the model draws no random numbers in training and keeps no state that training
-  updates (no dropout, noise or batch normalisation), adds no regularisation losses,
+  updates (no dropout, noise or batch normalisation), adds no losses of its own (`add_loss`),
   and every input has a fixed shape (no variable-length text);
 - no diagnostics (gradient cosines, affinity, gate weights) are asked for;
+- the run passes over one dataset (`data.name`): a mixture (`data.sources`) or a fixed
+  epoch length (`data.sampling.steps_per_epoch`) draws its batches by sampling, which the
+  replayed shuffle does not reproduce;
 - the runs differ only in their seeds, and their splits have the same sizes;
 - every op of the model has a vectorised form (`tf.vectorized_map` without its slow
   fallback); a model that has none fails when the step is traced.
@@ -38,6 +41,9 @@ STATEFUL_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDr
 def config_unsupported(config):
     """Why a run of `config` cannot train in one graph with others (None: it can)."""
     tc = config.train
+    if config.data.sources or (config.data.sampling or {}).get("steps_per_epoch"):
+        return ("data.sources / data.sampling.steps_per_epoch (one graph takes one dataset "
+                "passed over whole epochs)")
     if tc.weighting not in WEIGHTINGS:
         return f"weighting {tc.weighting!r} (one graph takes: {', '.join(WEIGHTINGS)})"
     if tc.optimizer not in OPTIMIZERS:
@@ -51,13 +57,12 @@ def config_unsupported(config):
 
 
 def model_unsupported(model):
-    """Why `model` cannot be stacked (None: it can), from its layers, losses and inputs."""
+    """Why `model` cannot be stacked (None: it can), from its layers and inputs (losses it
+    adds when called are found when the step is traced: `StackedModel`)."""
     for layer in _layers(model):
         if type(layer).__name__ in STATEFUL_LAYERS and getattr(layer, "rate", 1.0) != 0:
             return (f"layer {layer.name} ({type(layer).__name__}) draws random numbers or keeps "
                     "training state")
-    if model.losses:
-        return "the model adds regularisation losses"
     for spec in model.input_specs:
         if any(d is None for d in spec.shape or ()):
             return f"input {spec.name!r} has a variable shape {spec.shape}"
