@@ -13,7 +13,7 @@ best epoch by `train.monitor`, early stopping); `ReplicaGroup` (`group`) writes 
 run dir as `Experiment.train` does (config.yaml, history.json, best.keras,
 metrics.json, evaluation_validation.json). A replica matches its own run to float
 rounding (tests/training/test_replicas.py: relative differences below 1e-5 on every
-logged metric; 2e-7 measured).
+logged metric; 1.1e-7 measured).
 
 Chosen by measuring (S = 64 MMoE-synthetic replicas, batch 128, this 2-core machine,
 under load): vectorised maps over the Keras model ~2,200 replica-steps/s; S sub-models
@@ -22,11 +22,13 @@ hand-written batched einsums of MMoE ~2,500 (barely faster, and per architecture
 XLA (`jit_compile`) on the vectorised map was 1000x slower. `bench/replicas.py` times
 64 runs one way and the other.
 
-What qualifies (`support`): weighting `equal` or `static`; optimizer `adam`, `adamw`,
-`sgd` or `rmsprop` without `clipnorm`; no diagnostics; a model without dropout, noise
-or batch normalisation, that adds no losses of its own (`add_loss`), with fixed-shape inputs, whose
-ops all vectorise. Measured on the registered architectures with the `mlp` encoder:
-see docs/guide/studies.md. The rest trains one run per process, with one line saying why.
+What qualifies (`support`): one dataset (no `data.sources`); weighting `equal` or
+`static`; optimizer `adam`, `adamw`, `sgd` or `rmsprop` without `clipnorm`; no
+diagnostics; a model without dropout, noise or batch normalisation, that adds no losses
+of its own (`add_loss`), with fixed-shape inputs, whose ops all vectorise (`cnn`'s
+Conv2D does not). Measured on every registered architecture (`bench/replicas.py
+--support`): docs/guide/studies.md. The rest trains one run per process, with one line
+saying why.
 
 `study_runs`: a study with `one_graph: true` trains each cell's seeds this way.
 

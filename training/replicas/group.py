@@ -43,17 +43,20 @@ def unvectorised(err):
     >>> unvectorised(ValueError('in user code:\\n\\n    ValueError: No pfor vectorization '
     ...     'defined for Conv2D\\n    name: "loop_body/conv/Conv2D"\\n    op: "Conv2D"'))
     'an op of the model has no vectorised form (Conv2D, in conv)'
+    >>> unvectorised(ValueError('Input "filter" of op \\'Conv2D\\' expected to be loop invariant.'))
+    'an op of the model has no vectorised form (Conv2D)'
     """
     text = str(err)
     if EXTRA_LOSSES in text:
         return EXTRA_LOSSES
-    op = re.search(r"No pfor vectorization defined for (\w+)", text)
+    op = re.search(r"No pfor vectorization defined for (\w+)|of op '(\w+)' expected to be "
+                   r"loop invariant", text)
     if op is None:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         return f"an op of the model has no vectorised form ({(lines or [''])[-1][:160]})"
     name = re.search(r'name: "loop_body/([^/"]+)/', text)
     where = f", in {name.group(1)}" if name else ""
-    return f"an op of the model has no vectorised form ({op.group(1)}{where})"
+    return f"an op of the model has no vectorised form ({op.group(1) or op.group(2)}{where})"
 
 
 class ReplicaGroup:
