@@ -133,6 +133,16 @@ def test_a_killed_group_resumes_where_it_stopped(replicas):
     assert len(read(tmp_path / "killed" / "seed0" / "history.json")) == 3
 
 
+def test_a_checkpoint_of_other_runs_is_not_resumed(tmp_path):
+    """A study whose pending seeds changed (more seeds) must not load a group checkpoint
+    made for other runs: the group starts afresh."""
+    g = group(tmp_path, "changed", seeds=(0, 1))
+    os.makedirs(g.checkpoint_dir)
+    info = {"epoch": 2, "run_dirs": [str(tmp_path / "changed" / "seed0")]}
+    np.savez(g._path(), info=np.array(json.dumps(info)))
+    assert g._restore() == 0
+
+
 @pytest.mark.parametrize("sets, reason", [
     (["train.weighting=pcgrad"], "weighting 'pcgrad' (one graph takes: equal, static)"),
     (["train.optimizer_args={clipnorm: 1.0}"], "train.optimizer_args.clipnorm"),

@@ -181,6 +181,7 @@ class ReplicaGroup:
     def _save(self, epoch):
         """The group's checkpoint (one file, replaced atomically) and each history.json."""
         arrays, info = self.trainer.state(epoch)
+        info["run_dirs"] = [os.path.abspath(d) for d in self.run_dirs]
         arrays["info"] = np.array(json.dumps(info))
         os.makedirs(self.checkpoint_dir, exist_ok=True)
         with open(self._path() + ".tmp", "wb") as f:
@@ -191,8 +192,13 @@ class ReplicaGroup:
                 write_json(os.path.join(run_dir, "history.json"), self.trainer.histories[r])
 
     def _restore(self):
+        """The epoch to go on from: the checkpoint's, when it holds these very runs (a
+        study whose pending seeds changed starts the group afresh)."""
         if not os.path.exists(self._path()):
             return 0
         with np.load(self._path()) as arrays:
             arrays = dict(arrays)
-        return self.trainer.load_state(arrays, json.loads(str(arrays.pop("info"))))
+        info = json.loads(str(arrays.pop("info")))
+        if info.pop("run_dirs", None) != [os.path.abspath(d) for d in self.run_dirs]:
+            return 0
+        return self.trainer.load_state(arrays, info)
