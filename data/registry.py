@@ -30,6 +30,7 @@ from data.mmoe_synthetic import mmoe_synthetic
 from data.multi_attribute_shapes import multi_attribute_shapes
 from data.multi_fashion import multi_fashion
 from data.multi_mnist import multi_mnist
+from data.planted_groups import planted_groups
 from utils.arguments import check_arguments
 from utils.registry import Registry
 
@@ -45,6 +46,7 @@ DATASETS = Registry("dataset", key="data.name", entries={
     "dsprites": dsprites,
     "csv": csv_dataset,
     "conll2000": conll2000,
+    "planted_groups": planted_groups,
     "mnist_digits": mnist_digits,
     "uci_digits": uci_digits,
 })

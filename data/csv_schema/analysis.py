@@ -212,16 +212,6 @@ def _find_value(cells, files, column, value):
     return f"{files[0].path}, column {column!r}"
 
 
-def _find_value(cells, files, column, value):
-    """`file, line, column` of the first cell of `column` normalised to `value` (slow)."""
-    for f in files:
-        for line, cell in f.cells(column):
-            normalised, missing = cells.python_text(cell)
-            if not missing and normalised == value:
-                return f"{f.path}, line {line}, column {column!r}"
-    return f"{files[0].path}, column {column!r}"
-
-
 def _label_task(spec, counters, missing, files, cells, options):
     """The `Task` of one label (classes, target statistics) and its counts per split."""
     kind = TASK_KINDS.get(spec.kind)

@@ -160,6 +160,8 @@ def test_what_does_not_fit_one_graph_is_refused_in_one_line(tmp_path, sets, reas
 @pytest.mark.parametrize("sets, reason", [
     (["model.encoder_args={units: [16], dropout: 0.1}"],
      r"layer \S+ \(Dropout\) draws random numbers or keeps training state"),
+    (["model.architecture=learning_to_branch", "model.args={tower_units: [8]}"],
+     r"layer \S+ \(\w+\) draws random numbers or keeps training state"),
     (["model.architecture=soft_sharing", "model.args={tower_units: [8]}"],
      r"the model adds losses of its own \(layer.add_loss\)"),
 ])

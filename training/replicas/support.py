@@ -60,7 +60,9 @@ def model_unsupported(model):
     """Why `model` cannot be stacked (None: it can), from its layers and inputs (losses it
     adds when called are found when the step is traced: `StackedModel`)."""
     for layer in _layers(model):
-        if type(layer).__name__ in STATEFUL_LAYERS and getattr(layer, "rate", 1.0) != 0:
+        stateful = type(layer).__name__ in STATEFUL_LAYERS and getattr(layer, "rate", 1.0) != 0
+        # A seed generator (Gumbel sampling: learning_to_branch) is state the stack freezes.
+        if stateful or getattr(layer, "_seed_generators", None):
             return (f"layer {layer.name} ({type(layer).__name__}) draws random numbers or keeps "
                     "training state")
     for spec in model.input_specs:

@@ -166,11 +166,11 @@ class Plan:
                 values = {"train.weighting": "static", **overrides}
                 runs.append(StudyRun("tuned_equal", name, seed,
                                      os.path.join(self.output, "tuned_equal", name, f"seed{seed}"),
-                                     self._config(f"tuned_equal {name}", values, seed), values))
+                                     self.config_for(f"tuned_equal {name}", values, seed), values))
             for name, overrides in self.cells:
                 runs.append(StudyRun("cell", name, seed,
                                      os.path.join(self.output, "runs", name, f"seed{seed}"),
-                                     self._config(f"cell {name}", overrides, seed), overrides,
+                                     self.config_for(f"cell {name}", overrides, seed), overrides,
                                      self.group_of(overrides)))
         self._check(runs)
         return runs
@@ -180,7 +180,7 @@ class Plan:
 
         runs = []
         for group, overrides in groups.items():
-            base = self._config(f"single-task baselines of {group}", overrides, seed)
+            base = self.config_for(f"single-task baselines of {group}", overrides, seed)
             folder = os.path.join(self.output, "single_task",
                                   *([group] if len(groups) > 1 else []))
             for task in main_task_names(base):
@@ -189,7 +189,7 @@ class Plan:
                                      baseline_config(base, task), overrides, group))
         return runs
 
-    def _config(self, where, overrides, seed):
+    def config_for(self, where, overrides, seed):
         values = dict(overrides)
         values.update({k: seed for k in self.spec.seed_keys})
         try:

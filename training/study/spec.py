@@ -13,6 +13,7 @@ The keys (see `training/study/__init__.py` for what a study does with them):
 | `single_task` | true or false                 | `true`         |
 | `tuned_equal` | axis -> values or labels      | none           |
 | `one_graph`   | true or false                 | `false`        |
+| `grouping`    | mapping (`training/grouping/spec.py`) | none: no task grouping |
 
 Example:
 >>> import tempfile
@@ -35,6 +36,8 @@ from typing import List, Optional
 
 import yaml
 
+from training.grouping.spec import GroupingSpec
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -56,6 +59,7 @@ class StudySpec:
     single_task: bool = True
     tuned_equal: Optional[dict] = None
     one_graph: bool = False          # each cell's seeds as replicas of one graph
+    grouping: Optional[GroupingSpec] = None
 
     @classmethod
     def read(cls, path):
@@ -80,7 +84,7 @@ class StudySpec:
                    base=base if os.path.exists(base) else os.path.join(REPO, base), set=sets,
                    seeds=_seeds(raw.get("seeds", 3), path), seed_keys=list(seed_keys),
                    grid=raw.get("grid"), single_task=single, tuned_equal=raw.get("tuned_equal"),
-                   one_graph=one_graph)
+                   one_graph=one_graph, grouping=_grouping(raw, single, path))
 
 
 KEYS = tuple(f.name for f in dataclasses.fields(StudySpec) if f.name != "path")
@@ -92,6 +96,19 @@ def _seeds(seeds, path):
         raise StudyError(f"{path}: seeds: expected a count >= 1 or a list of integers, "
                          f"got {seeds!r}")
     return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+
+
+def _grouping(raw, single_task, path):
+    """The `grouping:` section checked (`GroupingSpec`), or None without one."""
+    if "grouping" not in raw:
+        return None
+    if not single_task:
+        raise StudyError(f"{path}: grouping: needs single_task: true (the single-task "
+                         "networks are the grouping into T networks and the reference of Δm)")
+    try:
+        return GroupingSpec.read(raw["grouping"])
+    except ValueError as e:
+        raise StudyError(f"{path}: {e}") from None
 
 
 def _load(path):

@@ -11,11 +11,12 @@ import json
 import math
 import os
 
-from training.study.leaderboard import collect
+from training.study.grouping import GroupingStage
+from training.study.leaderboard import collect, main_tasks
 from training.study.plan import Plan
 from training.study.runner import check_dir, run_all
 from training.study.spec import StudySpec
-from training.study.text import format_leaderboard
+from training.study.text import format_grouping, format_leaderboard
 
 
 class Study:
@@ -31,11 +32,17 @@ class Study:
         self.spec = StudySpec.read(path)
         self.output = output
         self.plan = Plan.make(self.spec, output, sets)
-        self.runs = self.plan.runs
+        self.grouping = GroupingStage(self.plan) if self.spec.grouping else None
         self.content = None
 
+    @property
+    def runs(self):
+        """Every run known now: the plan's, and the grouping stage's (its group runs once
+        their seed's groupings are chosen)."""
+        return self.plan.runs + (self.grouping.runs() if self.grouping else [])
+
     def pending(self):
-        return self.plan.pending()
+        return [r for r in self.runs if not r.done]
 
     def run(self, jobs=1, log=print):
         """Trains every run that is not done; returns the runs that failed.
@@ -44,26 +51,41 @@ class Study:
         memory is its own); 0: in this process, one after another (no start-up cost
         per run, for tiny studies and tests; peak memory is then the process's).
         """
-        todo = self.pending()
+        runs = self.runs
+        todo = sorted(self.pending(), key=lambda r: r.group != "affinity")  # groupings first
         plan, spec = self.plan, self.spec
-        log(f"study {spec.name}: {len(self.runs)} runs ({len(plan.cells)} cells, "
+        log(f"study {spec.name}: {len(runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
             + (", single-task baselines" if spec.single_task else "")
-            + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run")
-        for run in self.runs:  # finished runs too: a changed study must not reuse them
+            + (", task grouping (more runs once the groupings are chosen)"
+               if self.grouping else "")
+            + f"); {len(runs) - len(todo)} done, {len(todo)} to run")
+        for run in runs:  # finished runs too: a changed study must not reuse them
             check_dir(run)
         failed = []
         if spec.one_graph:
             from training.replicas.study_runs import run_in_one_graph
             todo, failed = run_in_one_graph(todo, self.output, spec.seed_keys, log)
         failed += run_all(todo, jobs, log)
+        if self.grouping:
+            groups = self.grouping.choose_ready(log)
+            for run in self.grouping.runs():
+                check_dir(run)
+            log(f"study {spec.name}: {len(groups)} runs of the chosen groupings to train")
+            failed += run_all(groups, jobs, log)
         self.write()
         return failed
 
     def collect(self):
-        """The study.json content: every run, the tuned selection and the leaderboard."""
-        return collect(self.plan)
+        """The study.json content: every run, the tuned selection, the leaderboard and,
+        with `grouping`, its section (`training/grouping/measure.py`)."""
+        content = collect(self.plan)
+        if self.grouping:
+            tasks, primary, _ = main_tasks(self.plan)  # (a grouping's cells are one dataset)
+            content["grouping"], records = self.grouping.collect(tasks, primary)
+            content["runs"] += records
+        return content
 
     def write(self):
         """Writes `<output>/study.json`; returns its content."""
@@ -77,7 +99,10 @@ class Study:
         return content
 
     def leaderboard_text(self, content=None):
-        return format_leaderboard(content or self.content or self.collect())
+        content = content or self.content or self.collect()
+        text = format_leaderboard(content)
+        return text + ("\n\n" + format_grouping(content["grouping"])
+                       if content.get("grouping") else "")
 
 
 def _json_default(value):
