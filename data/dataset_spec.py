@@ -39,6 +39,10 @@ class DatasetSpec:
             `{"config": SomeBuilderConfig(...)}` for a config made from options.
         cache: bool. Whether the pipeline caches decoded examples in memory
             (off for datasets too large for memory, e.g. `celeb_a`).
+        arrays: callable or None. For a dataset generated in memory: `arrays(split)`
+            gives the raw examples of `train`, `validation` or `test` as numpy arrays
+            ({feature: [N, ...]}), exactly what its TFDS build stores, in file order
+            (the one-graph trainer reads them without a TFDS build).
         description: str. One line shown by docs and `list_datasets`.
     """
 
@@ -53,6 +57,7 @@ class DatasetSpec:
     builder_kwargs: Optional[dict] = None
     cache: bool = True
     description: str = ""
+    arrays: Optional[Callable] = None
 
     def task(self, name: str) -> Task:
         for t in self.tasks:

@@ -14,7 +14,9 @@ which is why the paper controls `p` rather than the label correlation; the
 correlation actually measured on each split is stored in
 `info.metadata["label_correlation"]`. u1, u2, α, β are drawn once per config
 from `seed` (α_i, β_i ~ N(0, sine_std²), sine_std = 1 by default: the paper
-calls them given shape parameters without fixing them; `sines: reference` uses the
+calls them given shape parameters without fixing them; `sine_seed` draws them from
+their own seed instead, the same for every `seed`, so runs with new data keep one
+function; `sines: reference` uses the
 values of Google Research's generator of this data instead, α_i = i and
 β_i = (i-1)², i = 1..m, whose defaults are also c = 1, m = 10), shared by all splits;
 the splits get independent x and noise. Defaults: d = 100, c = 1, m = 10,
@@ -35,6 +37,8 @@ Example:
 """
 
 import dataclasses
+import functools
+from typing import Optional
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -59,6 +63,7 @@ class MmoeParams:
     sine_std: float = 1.0
     sines: str = "random"
     noise_std: float = 0.1
+    sine_seed: Optional[int] = None
     train_size: int = 10000
     validation_size: int = 1000
     test_size: int = 1000
@@ -78,8 +83,11 @@ def task_weights(params, rng):
         alpha = np.arange(1, params.num_sines + 1, dtype=np.float64)
         beta = np.arange(params.num_sines, dtype=np.float64) ** 2
     else:
-        alpha = rng.normal(0.0, params.sine_std, size=params.num_sines)
-        beta = rng.normal(0.0, params.sine_std, size=params.num_sines)
+        # Drawn after u1, u2 either way, so `sine_seed` leaves the weight vectors unchanged.
+        sine_rng = rng if params.sine_seed is None else np.random.default_rng(
+            [params.sine_seed, 2])
+        alpha = sine_rng.normal(0.0, params.sine_std, size=params.num_sines)
+        beta = sine_rng.normal(0.0, params.sine_std, size=params.num_sines)
     return w1, w2, alpha, beta
 
 
@@ -100,12 +108,20 @@ def generate_split(params, split_index):
     return x.astype(np.float32), y1.astype(np.float32), y2.astype(np.float32)
 
 
+def split_features(params, split):
+    """{x, y1, y2} of `split` (train, validation or test): what the TFDS build stores."""
+    x, y1, y2 = generate_split(params, ("train", "validation", "test").index(split))
+    return {"x": x, "y1": y1, "y2": y2}
+
+
 def config_name(params: MmoeParams) -> str:
     """`p0.5` for the default sizes, else every parameter spelled out."""
     if dataclasses.replace(params, correlation=MmoeParams.correlation) == MmoeParams():
         return f"p{params.correlation:g}"
     q = params
     sines = f"a{q.sine_std:g}" if q.sines == "random" else "aref"
+    if q.sines == "random" and q.sine_seed is not None:
+        sines += f"s{q.sine_seed}"
     noise = "" if q.noise_std == NOISE_STD else f"-e{q.noise_std:g}"
     return (f"p{q.correlation:g}-d{q.dim}-c{q.scale:g}-m{q.num_sines}-{sines}{noise}"
             f"-n{q.train_size}.{q.validation_size}.{q.test_size}-seed{q.seed}")
@@ -148,6 +164,20 @@ class MmoeSynthetic(OfflineBuilder):
             yield i, {"x": x[i], "y1": y1[i], "y2": y2[i]}
 
 
+def make_params(correlation=0.5, **options):
+    """`MmoeParams` from the dataset's options (None: the default), checked."""
+    if not -1.0 <= float(correlation) <= 1.0:
+        raise ValueError(f"data.options.correlation: must be in [-1, 1]; got {correlation}")
+    if options.get("sines") not in (None, "random", "reference"):
+        raise ValueError(f"data.options.sines: unknown value {options['sines']!r}; valid values: "
+                         "random, reference")
+    params = MmoeParams(correlation=float(correlation),
+                        **{k: v for k, v in options.items() if v is not None})
+    if params.dim < 2:
+        raise ValueError(f"data.options.dim: must be at least 2; got {params.dim}")
+    return params
+
+
 @arguments(correlation=Arg(float, "the cosine of the two tasks' weight vectors", range="[-1, 1]"),
            dim=Arg(int, "input features; null: 100", range="[2, inf)", null=True),
            scale=Arg(float, "scale of the weight vectors; null: 1", range="(0, inf)", null=True),
@@ -157,28 +187,23 @@ class MmoeSynthetic(OfflineBuilder):
            sines=Arg(str, "random (learnable) or reference (the paper's) sine terms; null: random",
                      choices=("random", "reference"), null=True),
            noise_std=Arg(float, "label noise; null: 0.1", range="[0, inf)", null=True),
+           sine_seed=Arg(int, "seeds the random sine terms alone (one function for every seed); "
+                         "null: drawn from seed", range="[0, 2147483647]", null=True),
            train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
            seed=GENERATOR_SEED)
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
                    num_sines: int = None, sine_std: float = None, sines: str = None,
-                   noise_std: float = None, train_size: int = None,
+                   noise_std: float = None, sine_seed: int = None, train_size: int = None,
                    validation_size: int = None, test_size: int = None, seed: int = None):
     """Spec of `mmoe_synthetic` with task correlation `correlation` in [-1, 1]."""
-    if not -1.0 <= float(correlation) <= 1.0:
-        raise ValueError(f"data.options.correlation: must be in [-1, 1]; got {correlation}")
-    if sines not in (None, "random", "reference"):
-        raise ValueError(f"data.options.sines: unknown value {sines!r}; valid values: random, "
-                         "reference")
-    overrides = {k: v for k, v in dict(dim=dim, scale=scale, num_sines=num_sines, sine_std=sine_std,
-                                       sines=sines, noise_std=noise_std, train_size=train_size,
-                                       validation_size=validation_size, test_size=test_size,
-                                       seed=seed).items() if v is not None}
-    params = MmoeParams(correlation=float(correlation), **overrides)
-    if params.dim < 2:
-        raise ValueError(f"data.options.dim: must be at least 2; got {params.dim}")
+    params = make_params(correlation, dim=dim, scale=scale, num_sines=num_sines,
+                         sine_std=sine_std, sines=sines, noise_std=noise_std, sine_seed=sine_seed,
+                         train_size=train_size, validation_size=validation_size,
+                         test_size=test_size, seed=seed)
     x = InputSpec("x", "numeric", shape=(params.dim,), dtype="float32", mean=0.0, variance=1.0)
     config = make_config(params)
     return DatasetSpec(name="mmoe_synthetic", **MmoeSynthetic.tfds_source(config),
                        tasks=TASKS, inputs=(x,),
+                       arrays=functools.partial(split_features, params),
                        description="Synthetic two-task regression with task correlation p "
                                    "(Ma et al. 2018).")

@@ -15,6 +15,8 @@ grid:                            # cells: the product of the axes
     equal: {train.weighting: equal}
     pcgrad: {train.weighting: pcgrad, train.weighting_args: {seed: 1}}
 single_task: true                # one single-task model per task and seed (default true)
+one_graph: true                  # each cell's seeds as replicas of one graph, where the
+                                 # model allows (training/replicas/); default false
 tuned_equal:                     # a tuned equal-weighting baseline (optional): static
   train.learning_rate: [0.001, 0.003]            # weighting over this grid, selected
   train.task_weights: [{}, {left: 2.0}]          # on the validation split

@@ -12,6 +12,7 @@ The keys (see `training/study/__init__.py` for what a study does with them):
 | `grid`        | axis -> values or labels      | none: one cell |
 | `single_task` | true or false                 | `true`         |
 | `tuned_equal` | axis -> values or labels      | none           |
+| `one_graph`   | true or false                 | `false`        |
 | `grouping`    | mapping (`training/grouping/spec.py`) | none: no task grouping |
 
 Example:
@@ -57,6 +58,7 @@ class StudySpec:
     grid: Optional[dict] = None
     single_task: bool = True
     tuned_equal: Optional[dict] = None
+    one_graph: bool = False          # each cell's seeds as replicas of one graph
     grouping: Optional[GroupingSpec] = None
 
     @classmethod
@@ -74,14 +76,15 @@ class StudySpec:
         seed_keys = raw.get("seed_keys") or ["train.seed"]
         if not isinstance(seed_keys, list) or not all(isinstance(k, str) for k in seed_keys):
             raise StudyError(f"{path}: seed_keys: expected a list of config keys")
-        single = raw.get("single_task", True)
-        if not isinstance(single, bool):
-            raise StudyError(f"{path}: single_task: expected true or false, got {single!r}")
+        single, one_graph = raw.get("single_task", True), raw.get("one_graph", False)
+        for key, value in (("single_task", single), ("one_graph", one_graph)):
+            if not isinstance(value, bool):
+                raise StudyError(f"{path}: {key}: expected true or false, got {value!r}")
         return cls(path=path, name=raw.get("name") or os.path.splitext(os.path.basename(path))[0],
                    base=base if os.path.exists(base) else os.path.join(REPO, base), set=sets,
                    seeds=_seeds(raw.get("seeds", 3), path), seed_keys=list(seed_keys),
                    grid=raw.get("grid"), single_task=single, tuned_equal=raw.get("tuned_equal"),
-                   grouping=_grouping(raw, single, path))
+                   one_graph=one_graph, grouping=_grouping(raw, single, path))
 
 
 KEYS = tuple(f.name for f in dataclasses.fields(StudySpec) if f.name != "path")

@@ -63,7 +63,11 @@ class Study:
             + f"); {len(runs) - len(todo)} done, {len(todo)} to run")
         for run in runs:  # finished runs too: a changed study must not reuse them
             check_dir(run)
-        failed = run_all(todo, jobs, log)
+        failed = []
+        if spec.one_graph:
+            from training.replicas.study_runs import run_in_one_graph
+            todo, failed = run_in_one_graph(todo, self.output, spec.seed_keys, log)
+        failed += run_all(todo, jobs, log)
         if self.grouping:
             groups = self.grouping.choose_ready(log)
             for run in self.grouping.runs():
