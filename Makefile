@@ -18,13 +18,13 @@ $(STAMP): requirements.txt
 demo: venv
 	bash scripts/demo.sh
 
-# The whole test suite (slow-marked tests included).
+# The whole test suite (slow-marked tests included), one worker process per core.
 test: venv
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Everything except tests marked slow.
 test-fast: venv
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
 
 # The documentation site (docs/, mkdocs.yml) into site/ (ignored): open site/index.html. Strict:
 # a broken link or anchor, or a page missing from the nav, fails (never add -q: it hides them).
