@@ -11,11 +11,13 @@ import json
 import math
 import os
 
-from training.study.leaderboard import collect
+from training.study.leaderboard import collect, main_tasks, validation_score
 from training.study.plan import Plan
-from training.study.runner import check_dir, run_all
+from training.study.runner import check_dir, work
 from training.study.spec import StudySpec
+from training.study.storage import default_url, open_storage, redact
 from training.study.text import format_leaderboard
+from training.study.trials import TrialQueue, worker_id
 
 
 class Study:
@@ -37,25 +39,59 @@ class Study:
     def pending(self):
         return self.plan.pending()
 
-    def run(self, jobs=1, log=print):
-        """Trains every run that is not done; returns the runs that failed.
+    def run(self, jobs=1, log=print, storage=None, heartbeat=30, grace=None):
+        """Trains every run that is not done, as one worker of the study's storage (the
+        embedded `<output>/optuna.db` unless `storage` names a shared one); returns the
+        runs that failed here.
 
-        `jobs` >= 1: that many `train.py` subprocesses at a time (each run's peak
-        memory is its own); 0: in this process, one after another (no start-up cost
-        per run, for tiny studies and tests; peak memory is then the process's).
+        `jobs` >= 1: that many `train.py` subprocesses at a time (each run's peak memory is
+        its own); 0: in this process, one after another (no start-up cost per run, for tiny
+        studies and tests; peak memory is then the process's). `heartbeat`: seconds
+        between a running trial's heartbeats; `grace`: seconds of silence after which its
+        run is taken over (default 4 heartbeats).
         """
-        todo = self.pending()
+        url = storage or default_url(self.output)
+        queue = self.queue(url, heartbeat, grace)
         plan, spec = self.plan, self.spec
+        todo = self.pending()
+        for run in self.runs:  # finished runs too: a changed study must not reuse them
+            if run.config is not None:
+                check_dir(run)
+        queued = queue.prepare()
         log(f"study {spec.name}: {len(self.runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
+            + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")
-            + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run")
-        for run in self.runs:  # finished runs too: a changed study must not reuse them
-            check_dir(run)
-        failed = run_all(todo, jobs, log)
+            + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run; storage "
+            f"{redact(url)} ({queued} queued now)")
+        failed = work(queue, jobs, log, self.score)
+        self.plan.refresh()
         self.write()
         return failed
+
+    def queue(self, url, heartbeat=30, grace=None):
+        """The study's `TrialQueue` in the storage at `url` (opened, not prepared)."""
+        storage = open_storage(url, heartbeat=heartbeat, grace=grace)
+        return TrialQueue(storage, self.plan, worker_id(), url)
+
+    def score(self, runs):
+        """A unit's value for the storage: the mean validation score of its runs (the
+        sign-adjusted mean primary metric over the tasks each run trains); 0 without one."""
+        if not hasattr(self, "_primary"):
+            self._primary = main_tasks(self.plan)
+        tasks, primary = self._primary
+        values = []
+        for run in runs:
+            path = os.path.join(run.run_dir, "evaluation_validation.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    validation = json.load(f)
+                trained = [t for t in tasks if t.name in validation]
+                if trained:
+                    values.append(validation_score(validation, trained, primary))
+        finite = [v for v in values if math.isfinite(v)]
+        return sum(finite) / len(finite) if finite else 0.0
 
     def collect(self):
         """The study.json content: every run, the tuned selection and the leaderboard."""
