@@ -64,6 +64,13 @@ def main(argv=None):
 
     from training.study import Study, StudyError
 
+    if args.storage and not args.plan:
+        from training.study.storage import open_storage
+        try:  # before planning (which starts TensorFlow): a bad URL fails within seconds
+            open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace)
+        except StudyError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     try:
         study = Study(args.config, output, sets=args.set)
     except (StudyError, ValueError) as e:

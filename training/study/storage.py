@@ -85,13 +85,19 @@ def open_storage(url, heartbeat=30, grace=None, retries=3):
     real = storage_url(url)
     if real.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(os.path.abspath(real[len("sqlite:///"):])), exist_ok=True)
-    try:
-        return RDBStorage(real, engine_kwargs=_engine_kwargs(real), heartbeat_interval=heartbeat,
-                          grace_period=grace or 4 * heartbeat,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                              max_retry=retries))
-    except Exception as e:  # the driver's and SQLAlchemy's errors: show the cause, not a trace
-        raise StudyError(f"--storage {redact(url)}: cannot open: {_cause(e, url)}") from None
+    for attempt in range(4):
+        try:
+            return RDBStorage(real, engine_kwargs=_engine_kwargs(real),
+                              heartbeat_interval=heartbeat, grace_period=grace or 4 * heartbeat,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                                  max_retry=retries))
+        except Exception as e:  # the driver's and SQLAlchemy's errors: the cause, no trace
+            cause = _cause(e, url)
+            # Workers starting at once race to create Optuna's tables: the loser retries.
+            if attempt < 3 and ("duplicate" in cause or "already exists" in cause):
+                time.sleep(0.5 + random.random())
+                continue
+            raise StudyError(f"--storage {redact(url)}: cannot open: {cause}") from None
 
 
 def _cause(error, url):
