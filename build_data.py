@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Build the dataset of an experiment config (what train.py does first), in this process or as
+an Apache Beam pipeline (TFDS's `--beam_pipeline_options` way).
+
+    python build_data.py --config configs/my_csv.yaml
+    python build_data.py --config configs/my_csv.yaml \\
+        --beam_pipeline_options "direct_num_workers=2,direct_running_mode=multi_processing"
+    python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\
+        "runner=DataflowRunner,project=PROJECT,region=REGION,temp_location=gs://BUCKET/tmp,sdk_container_image=IMAGE"
+    python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\
+        "runner=FlinkRunner,flink_master=HOST:8081,environment_type=EXTERNAL,environment_config=HOST:50000"
+    python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\
+        "runner=SparkRunner,spark_master_url=spark://HOST:7077,environment_type=EXTERNAL,environment_config=HOST:50000"
+
+The dataset goes to data.data_dir, where train.py, evaluate.py and studies then find it built.
+Beam builds the datasets read from user files (data.name: csv); the others build in this
+process. Options: Beam's PipelineOptions as comma-separated key=value (without the leading
+--); every Beam worker must read the data files and write data.data_dir (docs/guide/csv.md).
+Exit status: 0 built (or already there), 2 a config error (a bad config key or data option,
+Beam options that Beam rejects: Beam's message).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="an experiment config (configs/*.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key (repeatable), as with train.py")
+    p.add_argument("--beam_pipeline_options", default=None, metavar="KEY=VALUE,...",
+                   help="build with Apache Beam under these pipeline options (\"\": the "
+                        "DirectRunner's defaults)")
+    args = p.parse_args(argv)
+
+    from training.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config, args.set)
+        return build(config, args.beam_pipeline_options)
+    except (ConfigError, ValueError, KeyError) as e:  # CsvError, BeamOptionsError included
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+
+
+def build(config, beam_text=None):
+    """Builds the config's dataset; prints where and how big; the exit status."""
+    import tensorflow_datasets as tfds
+
+    from data import pipeline
+    from training.experiment import Experiment
+
+    options = None
+    if beam_text is not None:
+        from data.csv_beam import pipeline_options
+        options = pipeline_options(beam_text)
+    experiment = Experiment(config)
+    spec, data_dir = experiment.spec, experiment.data_dir
+    start = time.perf_counter()
+    if options is None:
+        builder = pipeline.prepare(spec, data_dir)
+    else:
+        builder = pipeline.builder(spec, data_dir) if spec.prepare is None else None
+        if builder is None or not getattr(type(builder), "BEAM", False):
+            raise ValueError(f"--beam_pipeline_options: dataset {config.data.name!r} builds "
+                             f"in one process only; Beam builds the user-file datasets: csv")
+        if not builder.is_prepared():
+            builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+                beam_options=options))
+    sizes = {s: int(i.num_examples) for s, i in builder.info.splits.items()}
+    print(f"dataset {config.data.name} in {builder.data_dir}: {sizes} "
+          f"({time.perf_counter() - start:.1f} s{', with Beam' if options else ''})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
