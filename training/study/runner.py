@@ -57,10 +57,21 @@ class Progress:
     def __init__(self, total, log):
         self.total, self.index, self.log = total, 0, log
         self.failed, self.lock = [], threading.Lock()
+        self.storage_s, self.run_s = 0.0, 0.0   # time in storage calls, in trained runs
+
+    def timed(self, call, *args):
+        """`call(*args)`, its time counted as the storage's."""
+        start = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            with self.lock:
+                self.storage_s += time.perf_counter() - start
 
     def done(self, run, status, wall, claim):
         with self.lock:
             self.index += 1
+            self.run_s += wall
             self.log(f"  [{self.index}/{max(self.total, self.index)}] {run.group} {run.cell} "
                      f"seed {run.seed}: "
                      f"{'done' if status == 0 else f'FAILED (exit {status}, see {run.run_dir}/train.log)'}"
@@ -149,7 +160,7 @@ def execute(queue, claim, in_process, progress, score):
         check_dir(run)
         record(run, "study_attempts.jsonl", {"worker": queue.worker, "trial": claim.number,
                                               "start": time.time()})
-        result = train(run, lambda: queue.heartbeat(claim), interval)
+        result = train(run, lambda: progress.timed(queue.heartbeat, claim), interval)
         if result is None:
             progress.log(f"  trial {claim.number} ({claim.unit}) was taken over by another "
                          f"worker (no heartbeat for the grace period); stopped it here")
@@ -161,11 +172,12 @@ def execute(queue, claim, in_process, progress, score):
         progress.done(run, status, wall, claim)
         if status:
             break
-    attrs = {"status": status, "wall_time_s": round(time.time() - started, 3),
-             "runs": [os.path.relpath(r.run_dir, queue.plan.output) for r in claim.runs]}
+    result = {"status": status, "wall_time_s": round(time.time() - started, 3),
+              "runs": [os.path.relpath(r.run_dir, queue.plan.output) for r in claim.runs]}
     if claim.overrides is not None:
-        attrs["overrides"] = json.loads(json.dumps(claim.overrides, default=str))
-    return queue.finish(claim, status == 0, score(claim.runs) if status == 0 else None, attrs)
+        result["overrides"] = json.loads(json.dumps(claim.overrides, default=str))
+    return progress.timed(queue.finish, claim, status == 0,
+                          score(claim.runs) if status == 0 else None, {"result": result})
 
 
 def work(queue, jobs, log, score, poll=2.0):
@@ -178,11 +190,11 @@ def work(queue, jobs, log, score, poll=2.0):
         waiting_said = False
         try:
             while True:
-                claim = queue.claim()
+                claim = progress.timed(queue.claim)
                 if claim is not None:
                     execute(queue, claim, jobs == 0, progress, score)
                     continue
-                active = queue.active()
+                active = progress.timed(queue.active)
                 if not active:
                     return
                 if not waiting_said:
@@ -202,4 +214,8 @@ def work(queue, jobs, log, score, poll=2.0):
             t.join()
     if errors:
         raise errors[0]
+    if progress.index:
+        log(f"  storage calls: {progress.storage_s:.2f} s for {progress.index} run(s) trained "
+            f"here in {progress.run_s:.0f} s ({100 * progress.storage_s / progress.run_s:.2f}% "
+            f"of their wall time)")
     return progress.failed

@@ -36,6 +36,9 @@ FILE = "optuna.db"
 KINDS = ("sqlite:///PATH", "postgresql://USER:PASSWORD@HOST[:PORT]/DB",
          "mysql+pymysql://USER:PASSWORD@HOST[:PORT]/DB")
 CONNECT_TIMEOUT_S = 5
+# What a worker sees when another creates Optuna's tables at the same moment (PostgreSQL,
+# SQLite): it tries again.
+RACES = ("duplicate", "already exists", "unique constraint", "database is locked")
 
 
 def default_url(output):
@@ -87,17 +90,37 @@ def open_storage(url, heartbeat=30, grace=None, retries=3):
         os.makedirs(os.path.dirname(os.path.abspath(real[len("sqlite:///"):])), exist_ok=True)
     for attempt in range(4):
         try:
-            return RDBStorage(real, engine_kwargs=_engine_kwargs(real),
-                              heartbeat_interval=heartbeat, grace_period=grace or 4 * heartbeat,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                                  max_retry=retries))
+            storage = RDBStorage(real, engine_kwargs=_engine_kwargs(real),
+                                 heartbeat_interval=heartbeat,
+                                 grace_period=grace or 4 * heartbeat,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                                     max_retry=retries))
+            if real.startswith("sqlite"):
+                _fast_sqlite(storage.engine)
+            return storage
         except Exception as e:  # the driver's and SQLAlchemy's errors: the cause, no trace
             cause = _cause(e, url)
             # Workers starting at once race to create Optuna's tables: the loser retries.
-            if attempt < 3 and ("duplicate" in cause or "already exists" in cause):
+            if attempt < 3 and any(w in cause.lower() for w in RACES):
                 time.sleep(0.5 + random.random())
                 continue
             raise StudyError(f"--storage {redact(url)}: cannot open: {cause}") from None
+
+
+def _fast_sqlite(engine):
+    """Write-ahead log, synced at checkpoints: a commit costs no fsync of its own (the
+    embedded storage is one machine's; a crash loses at most the last commits, which the
+    runs' folders can tell again), and readers do not wait for a writer."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection, _):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()  # connections opened before the listener get the pragmas when reopened
 
 
 def _cause(error, url):

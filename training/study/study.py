@@ -10,6 +10,7 @@ Example:
 import json
 import math
 import os
+import time
 
 from training.study.leaderboard import collect, main_tasks, validation_score
 from training.study.plan import Plan
@@ -57,14 +58,16 @@ class Study:
         for run in self.runs:  # finished runs too: a changed study must not reuse them
             if run.config is not None:
                 check_dir(run)
+        start = time.perf_counter()
         queued = queue.prepare()
+        prepared = time.perf_counter() - start
         log(f"study {spec.name}: {len(self.runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
             + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")
             + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run; storage "
-            f"{redact(url)} ({queued} queued now)")
+            f"{redact(url)} ({queued} queued now, {prepared:.2f} s)")
         failed = work(queue, jobs, log, self.score)
         self.plan.refresh()
         self.write()

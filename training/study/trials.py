@@ -96,6 +96,7 @@ class TrialQueue:
         self.units = plan.units()
         self.name = plan.spec.name
         self.studies = {}
+        self._recovered = 0.0   # when recover() last looked (it looks once per heartbeat)
 
     # ---------------------------------------------------------------- set-up
     def study_name(self, unit):
@@ -200,7 +201,10 @@ class TrialQueue:
         from optuna.exceptions import UpdateFinishedTrialError
         from optuna.trial import TrialState
 
-        self.recover()
+        interval = self.storage.get_heartbeat_interval() or 30
+        if time.monotonic() - self._recovered >= min(interval, 10):
+            self.recover()
+            self._recovered = time.monotonic()
         for study in self.studies.values():
             for frozen in retrying(study.get_trials, deepcopy=False, states=(TrialState.WAITING,)):
                 try:
