@@ -109,16 +109,15 @@ def work_items(csv_options, n):
             for k in range(n)]
 
 
-def write_item(item, schema_config, csv_options, prefixes, manifests):
-    """One work item (in a Beam worker): its blocks converted and written as shards under
-    `prefixes[split].item<index>`, and a manifest of them in `manifests`."""
-    from data.csv_dataset import file_blocks, stored_features
-
+def write_item(item, blocks, features, schema_config, csv_options, prefixes, manifests):
+    """One work item (in a Beam worker): its blocks (`blocks`: the builder's
+    `file_blocks`) converted and written as shards under `prefixes[split].item<index>`,
+    and a manifest of them in `manifests`."""
     index, split, path, k, n = item
     schema = CsvSchema.from_config(schema_config)
-    encode = ExampleEncoder(stored_features(schema))
+    encode = ExampleEncoder(features)
     writers = {}
-    for target, _, columns in file_blocks(schema, csv_options, split, path, stripe=(k, n)):
+    for target, _, columns in blocks(schema, csv_options, split, path, stripe=(k, n)):
         if target not in writers:
             writers[target] = ShardWriter(None, prefix=f"{prefixes[target]}.item{index:05d}")
         writers[target].write(encode(columns))
@@ -132,9 +131,10 @@ def write_item(item, schema_config, csv_options, prefixes, manifests):
     return index
 
 
-def build(builder, runner=None, options=None):
-    """Runs the pipeline for a `MultiTaskCsv` builder being prepared; returns its
-    `tfds.core.SplitDict` (the shards have their final names)."""
+def build(builder, blocks, features, runner=None, options=None):
+    """Runs the pipeline for a `MultiTaskCsv` builder being prepared (`blocks`: its
+    `file_blocks`; `features`: its stored features); returns its `tfds.core.SplitDict`
+    (the shards have their final names)."""
     import apache_beam as beam
 
     schema, csv_options = builder.builder_config.schema, builder.builder_config.options
@@ -149,8 +149,8 @@ def build(builder, runner=None, options=None):
     except ValueError as e:  # an unknown runner, ...
         raise BeamOptionsError(f"--beam_pipeline_options: {e}") from None
     _ = (pipeline | "WorkItems" >> beam.Create(items) | beam.Reshuffle()
-         | "Convert" >> beam.Map(write_item, schema.to_config(), csv_options, prefixes,
-                                 manifests))
+         | "Convert" >> beam.Map(write_item, blocks, features, schema.to_config(), csv_options,
+                                 prefixes, manifests))
     with _importable():
         try:
             pipeline.run().wait_until_finish()

@@ -57,6 +57,7 @@ import time
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data import csv_beam
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_reader import CsvFile
@@ -186,9 +187,9 @@ class MultiTaskCsv(OfflineBuilder):
         print(f"CSV schema of {self.builder_config.name} (also in info.metadata):\n"
               f"{schema.format()}", file=sys.stderr, flush=True)
         if download_config.beam_runner is not None or download_config.beam_options is not None:
-            from data.csv_beam import build
-            self.info.set_splits(build(self, download_config.beam_runner,
-                                       download_config.beam_options))
+            self.info.set_splits(csv_beam.build(
+                self, file_blocks, stored_features(schema), download_config.beam_runner,
+                download_config.beam_options))
             return
         start = time.perf_counter()
         encode = ExampleEncoder(stored_features(schema))
