@@ -86,7 +86,7 @@ def storage_share(outputs):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=8, help="seeds (2 cells each; default 8: 16 runs)")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=6)
     args = p.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="study_workers_")
     try:

@@ -47,7 +47,9 @@ def check_dir(run):
                     f"--set changed since); use a new --output, or remove {run.run_dir}")
         return path
     os.makedirs(run.run_dir, exist_ok=True)
-    save_config(run.config, path)
+    # Written aside and moved in: workers starting together never read a half-written file.
+    save_config(run.config, f"{path}.{os.getpid()}.{threading.get_ident()}.tmp")
+    os.replace(f"{path}.{os.getpid()}.{threading.get_ident()}.tmp", path)
     return path
 
 
