@@ -52,7 +52,7 @@ def main():
     # Big bodies: the time each one holds the REST event loop, per MB of body.
     from tensorflow.core.framework import types_pb2
 
-    from serving.transport.http_server import scan
+    from serving.transport.fast_lane import scan
     from serving.rest_v1.json_codec import PredictBody
 
     rng = np.random.default_rng(0)

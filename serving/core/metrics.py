@@ -39,17 +39,36 @@ class Metrics:
             ":tensorflow:serving:batch_size", "Examples per model call made by the batcher.",
             ["model_name", "model_version", "signature_name"], buckets=_BATCH_BUCKETS,
             registry=self.registry)
+        # label values -> labelled children: `labels()` checks and joins its arguments on every
+        # call (about half of a request's 10 us of metrics, measured); a dict hit does not.
+        self._children = {}
 
     def request(self, protocol, api, model, version, signature, status, seconds):
         """Records one finished request (version/signature may be '' when never resolved)."""
-        key = (protocol, api, model or "", "" if version is None else str(version), signature or "")
-        self._requests.labels(*key, status).inc()
-        if status != "OK":
-            self._errors.labels(*key, status).inc()
-        self._latency.labels(*key).observe(seconds)
+        key = (protocol, api, model or "", "" if version is None else str(version),
+               signature or "", status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._cache(key, (
+                self._requests.labels(*key), self._errors.labels(*key) if status != "OK" else None,
+                self._latency.labels(*key[:-1])))
+        children[0].inc()
+        if children[1] is not None:
+            children[1].inc()
+        children[2].observe(seconds)
 
     def batch_size(self, model, version, signature, size):
-        self._batch.labels(model, str(version), signature).observe(size)
+        key = ("batch", model, version, signature)
+        child = self._children.get(key)
+        if child is None:
+            child = self._cache(key, self._batch.labels(model, str(version), signature))
+        child.observe(size)
+
+    def _cache(self, key, value):
+        if len(self._children) >= 10000:  # names sent by clients are not bounded
+            self._children.clear()
+        self._children[key] = value
+        return value
 
     def exposition(self):
         """The text exposition format (bytes). Under --num_workers (PROMETHEUS_MULTIPROC_DIR

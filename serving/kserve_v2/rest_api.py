@@ -25,7 +25,7 @@ import urllib.parse
 
 from serving.errors import error_from_exception, invalid_argument
 from serving.kserve_v2 import tensors
-from serving.transport.http_server import scan
+from serving.transport.fast_lane import scan
 
 _MODEL_RE = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?(?:/(ready|infer))?")
 _HEADER_LENGTH = "Inference-Header-Content-Length"

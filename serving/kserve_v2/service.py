@@ -15,7 +15,7 @@ Example:
 from serving.core.servable import DEFAULT_SIGNATURE, filter_outputs
 from serving.errors import ServingError, invalid_argument
 from serving.kserve_v2.tensors import DATATYPE_OF_ENUM
-from serving.transport.http_server import await_future
+from serving.transport.fast_lane import await_future
 
 SERVER_NAME = "mtl-zoo"
 SERVER_VERSION = "1.0"

@@ -31,7 +31,7 @@ from serving.core.inference import SIGNATURE_DEF_FIELD
 from serving.errors import error_from_exception, invalid_argument
 from serving.rest_v1 import json_codec
 from serving.rest_v1.examples_json import examples_from_json
-from serving.transport.http_server import await_future
+from serving.transport.fast_lane import await_future
 
 log = logging.getLogger(__name__)
 

@@ -37,13 +37,13 @@ from tensorflow.core.framework import types_pb2
 from serving.core.tensor_proto import NUMPY_DTYPES, dtype_name
 from serving.errors import invalid_argument, unimplemented
 from serving.rest_v1 import json_ints
-from serving.transport.http_server import MAX_DEPTH, scan
+from serving.transport.fast_lane import MAX_DEPTH, scan
 
 
 def parse_object(body, scanned=False):
     """The JSON object of a request body; TF Serving's messages for anything else.
 
-    The body is first scanned for its nesting depth (`serving.transport.http_server.scan`)
+    The body is first scanned for its nesting depth (`serving.transport.fast_lane.scan`)
     unless the caller did (`scanned`)."""
     if not body:
         raise invalid_argument("JSON Parse error: The document is empty")
@@ -83,11 +83,13 @@ class PredictBody:
 
     def __init__(self, body):
         self._body = body
-        self._bools = scan(body).has_bools  # raises first when nested too deep
-        self._dense = json_ints.loads(body)
-        if self._dense is not None and isinstance(self._dense.get("signature_name", ""), str):
-            self._doc = None
+        self._bools = None  # whether the body holds true/false: read when the slow path needs it
+        self._dense, depth = json_ints.loads_with_depth(body)
+        if self._dense is not None and depth <= MAX_DEPTH and isinstance(
+                self._dense.get("signature_name", ""), str):
+            self._doc = None  # the body's nesting is within bounds: no need to scan it all
         else:
+            self._bools = scan(body).has_bools  # raises first when nested too deep
             self._dense, self._doc = None, parse_object(body, scanned=True)
         self.signature_name = (self._dense or self._doc).get("signature_name", "")
         self.format = None  # "row" or "columnar", once the inputs are read
@@ -97,6 +99,7 @@ class PredictBody:
         got = json_ints.predict_inputs(self._dense, input_dtypes)
         if got is None:
             if self._doc is None:  # the fast reading was not the whole story
+                self._bools = scan(self._body).has_bools
                 self._doc = parse_object(self._body, scanned=True)
             got = predict_inputs_from_json(self._doc, input_dtypes, self._bools)
         inputs, self.format = got

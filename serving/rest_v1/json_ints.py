@@ -26,6 +26,8 @@ import json
 import numpy as np
 
 from serving.core.tensor_proto import NUMPY_DTYPES
+from serving.errors import ServingError
+from serving.transport.fast_lane import scan
 
 # Bytes that may occur in an integer array literal; a run of 64+ of them starting with "[" is
 # a candidate (found with bytes.translate/find: C speed, no per-character regex steps).
@@ -87,34 +89,63 @@ def _dense_shape(skeleton, depth):
     return shape
 
 
+_TOO_BIG = 10**18  # numpy saturates past int64; 18 digits always fit
+MAX_DIMS = 32  # numpy's limit is 64; TensorFlow tensors this deep are not images
+_SHAPES = {}  # skeleton -> shape or None: a server sees the same few shapes again and again
+
+
+def _skeleton_shape(skeleton):
+    """The shape of a dense array literal with this skeleton (brackets and commas, no spaces),
+    or None when it is not the skeleton of a dense array."""
+    shape = _SHAPES.get(skeleton, False)
+    if shape is False:
+        depth = len(skeleton) - len(skeleton.lstrip(b"["))
+        if depth > MAX_DIMS:  # a nesting bomb, not a tensor: the depth check refuses it
+            return None
+        shape = _dense_shape(skeleton, depth)
+        if shape is not None and _dense_skeleton(shape) != skeleton:
+            shape = None
+        if len(_SHAPES) >= 64:
+            _SHAPES.clear()
+        shape = _SHAPES[skeleton] = None if shape is None else tuple(shape)
+    return shape
+
+
 def _parse_int_literal(text):
     """int64 ndarray of a dense JSON array literal of non-negative integers, or None if the
     literal is anything else (then json.loads reads it)."""
+    if len(text) - len(text.lstrip(b"[")) > MAX_DIMS:
+        return None  # a nesting bomb: refused by the depth scan, before any work here
     spaces = text.count(b" ")
-    if spaces and spaces != text.count(b", "):  # a space anywhere but after a comma
+    if spaces:  # only right after commas (", "), as json.dumps writes them; never in a number
+        if text.count(b", ") != spaces:
+            return None
+        text = text.translate(None, b" ")
+    # Structure: with the digits removed, exactly the brackets and commas of a dense array (one
+    # dict lookup for a skeleton seen before).
+    skeleton = text.translate(None, _DIGITS)
+    shape = _skeleton_shape(skeleton)
+    if shape is None:
         return None
-    # Structure: with the digits removed, exactly the brackets and commas of a dense array.
-    skeleton = text.translate(None, _DIGITS + b" ")
-    depth = len(skeleton) - len(skeleton.lstrip(b"["))
-    shape = _dense_shape(skeleton, depth)
-    if shape is None or _dense_skeleton(shape) != skeleton:
-        return None
-    # Numbers only inside the slots, at most 18 digits (int64), one per slot, no leading zero.
+    # Numbers only inside the slots, one per slot (numpy refuses an empty one), no leading zero
+    # (the digit count), at most 18 digits (past int64 numpy saturates).
     classes = text.translate(_DIGITS_TO_D)
-    if b"]d" in classes or b"d[" in classes or b"d" * 19 in classes:
+    if b"]d" in classes or b"d[" in classes:
         return None
     try:
-        values = np.fromstring(text.translate(None, b"[] "), dtype=np.int64, sep=",")
+        values = np.fromstring(text.translate(None, b"[]"), dtype=np.int64, sep=",")
     except ValueError:  # numpy >= 2.3: an unreadable token is an error, not a short read
         return None
-    if values.size != int(np.prod(shape)):
+    count = 1
+    for size in shape:
+        count *= size
+    if values.size != count or int(values.max()) >= _TOO_BIG:
         return None
-    length = len(text) - len(skeleton) - spaces  # digits in the text
-    digits, k = values.size, 1
-    while digits < length and (values >= 10 ** k).any():
+    digits, k = count, 1
+    while (values >= 10 ** k).any():
         digits += int(np.count_nonzero(values >= 10 ** k))
         k += 1
-    if digits != length:  # "007" has more digits than 7
+    if digits != len(text) - len(skeleton):  # "007" has more digits than 7
         return None
     return values.reshape(shape)
 
@@ -122,8 +153,15 @@ def _parse_int_literal(text):
 def loads(body):
     """json.loads(body) with large integer array literals as DenseInts; None if none apply or
     one sits anywhere but in `inputs` / `instances` (a predict body's tensors)."""
+    return loads_with_depth(body)[0]
+
+
+def loads_with_depth(body):
+    """(`loads(body)`, a bound on the body's nesting depth) — the bound from the small rest of
+    the document and the literals' dimensions, so that the whole body need not be scanned;
+    (None, None) when `loads` gives None."""
     if b"\\" in body:
-        return None
+        return None, None
     pieces, arrays, pos = [], [], 0
     for start, text in _int_runs(body):
         if body.count(b'"', 0, start) % 2:  # inside a string
@@ -135,12 +173,14 @@ def loads(body):
         arrays.append(arr)
         pos = start + len(text)
     if not arrays:
-        return None
+        return None, None
     pieces.append(body[pos:])
+    rest = b"".join(pieces)
     try:
-        doc = json.loads(b"".join(pieces))
-    except (ValueError, UnicodeDecodeError):
-        return None
+        depth = scan(rest).depth + max(a.ndim for a in arrays)
+        doc = json.loads(rest)
+    except (ValueError, UnicodeDecodeError, ServingError):
+        return None, None
     used = [0]
 
     def take(v):
@@ -150,7 +190,7 @@ def loads(body):
         return v
 
     if not isinstance(doc, dict):
-        return None
+        return None, None
     if "inputs" in doc:
         v = doc["inputs"]
         doc["inputs"] = ({k: take(x) for k, x in v.items()} if isinstance(v, dict) else take(v))
@@ -162,8 +202,8 @@ def loads(body):
         else:
             doc["instances"] = take(v)
     if used[0] != len(arrays):  # a literal somewhere else: let json.loads see everything
-        return None
-    return doc
+        return None, None
+    return doc, depth
 
 
 def _as_dtype(value, dtype_enum):

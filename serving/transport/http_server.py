@@ -6,53 +6,31 @@ server on an asyncio event loop in its own thread, hardened for hostile clients.
 - The body is read in chunks and refused with 413 as soon as it passes `max_body_bytes`, before
   and after a `Content-Encoding: gzip|deflate` is inflated, and inflating stops at that limit too
   (a 1 MB gzip bomb never becomes 1 GB in memory).
-- `scan` is the check the APIs run on a JSON body before parsing it, in linear time:
-  `json.loads` recurses once per nesting level (2,000 levels: RecursionError) and numpy takes at
-  most 64 dimensions, so a body nested deeper than `MAX_DEPTH` is refused up front. It runs at C
-  speed (`bytes.translate` keeps quotes and brackets, numpy tells the brackets outside strings
-  and sums them in fixed-size chunks): a few ms for a 30 MB body, whatever its shape. It also
-  says whether the body holds a `true`/`false` outside strings, so that numeric inputs look for
-  JSON booleans only when there are some (numpy would read `true` among numbers as 1).
-- `await_future` is how a handler waits for a model call (a `concurrent.futures.Future` of the
-  core) without holding a thread: concurrency costs no thread switches and no GIL convoy. (gRPC
-  runs on grpcio's thread-pool server instead, see serving/transport/grpc_server.py; each of its
-  threads waits for its batch itself.)
+- A plain keep-alive POST (nearly all of a model server's traffic) is read and answered by the
+  fast lane (serving/transport/fast_lane.py); everything else by aiohttp, with the same answers.
 
 Example:
-    >>> import asyncio, concurrent.futures, gzip
-    >>> from serving.transport.http_server import EventLoopThread, await_future, inflate, scan
+    >>> import gzip
+    >>> from serving.transport.http_server import inflate
     >>> inflate(gzip.compress(b'{"instances": [1]}'), "gzip", limit=100)
     b'{"instances": [1]}'
     >>> inflate(gzip.compress(bytes(1000)), "gzip", limit=100)
     Traceback (most recent call last):
     ...
     serving.errors.ServingError: Request body is larger than 100 bytes (--rest_api_max_body_bytes)
-    >>> scan(b'{"instances": [[1, 2], [3, true]], "s": "[[[[[["}')
-    BodyScan(depth=3, has_bools=True)
-    >>> scan(b"[" * 100 + b"]" * 100)
-    Traceback (most recent call last):
-    ...
-    serving.errors.ServingError: JSON Parse error: nesting deeper than 64 levels
-    >>> loop = EventLoopThread().start()
-    >>> f = concurrent.futures.Future(); f.set_result(42)
-    >>> loop.run(await_future(f, timeout_s=1.0))
-    42
-    >>> loop.stop()
 """
 
 import asyncio
-import collections
 import http
 import json
 import logging
 import threading
-import weakref
 import zlib
 
-import numpy as np
 from aiohttp import web, web_protocol
 
 from serving.errors import ServingError, error_from_exception, invalid_argument
+from serving.transport.fast_lane import FastLane, respond
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +103,31 @@ class HttpServer:
                  loop_thread=None, reuse_port=False):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.server_name = SERVER_NAME.encode()
         self._loop_thread = (loop_thread or EventLoopThread("rest-loop")).acquire()
-        self._http = self._listener = None
+        self._loop = self._loop_thread.loop
+        self._http = self._listener = self._sweeper = None
+        self._lanes = set()  # connections still on the fast lane
         self.port = self._loop_thread.run(self._bind(host, port, reuse_port), timeout=30)
 
     async def _bind(self, host, port, reuse_port):
-        # The low-level server: no router or middlewares, one handler for every request.
-        # auto_decompress off: `_body` inflates, bounded.
+        # aiohttp's low-level server (no router or middlewares, one handler for every request)
+        # behind the fast lane (serving/transport/fast_lane.py), which hands it every request
+        # that is not a plain POST. auto_decompress off: `_body` inflates, bounded.
         self._http = _Server(self._handle, access_log=None, auto_decompress=False)
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(self._http, host, port, backlog=1024,
-                                                  reuse_address=True, reuse_port=reuse_port)
+        self._listener = await loop.create_server(lambda: FastLane(self), host, port,
+                                                  backlog=1024, reuse_address=True,
+                                                  reuse_port=reuse_port)
+        self._sweeper = loop.call_later(10.0, self._sweep)
         return self._listener.sockets[0].getsockname()[1]
+
+    def _sweep(self):
+        """Closes fast-lane connections idle for longer than aiohttp's keep-alive timeout."""
+        now = self._loop.time()
+        for lane in list(self._lanes):
+            lane.close_if_idle(now)
+        self._sweeper = self._loop.call_later(10.0, self._sweep)
 
     async def _body(self, request):
         if request.method not in ("POST", "PUT", "PATCH"):
@@ -165,20 +156,27 @@ class HttpServer:
     async def _handle(self, request):
         try:
             body = await self._body(request)
-            status, ctype, payload, extra = await self.app.handle(
-                request.method, request.raw_path, body, request.headers)
         except Exception as e:  # noqa: BLE001 - never let a request kill the connection
             err = error_from_exception(e)
             resp = json_response(err.http_status, err.message)
             if err.http_status == 413:
                 resp.force_close()  # the rest of the body is not read
             return resp
-        return web.Response(status=status, body=payload,
+        status, ctype, payload, extra, close = await respond(
+            self.app, request.method, request.raw_path, body, request.headers)
+        resp = web.Response(status=status, body=payload,
                             headers={"Content-Type": ctype, "Server": SERVER_NAME, **extra})
+        if close:
+            resp.force_close()
+        return resp
 
     def stop(self):
         async def close():
+            if self._sweeper is not None:
+                self._sweeper.cancel()
             self._listener.close()
+            for lane in list(self._lanes):
+                lane.close()
             await self._listener.wait_closed()
             await self._http.shutdown(2.0)
 
@@ -186,65 +184,6 @@ class HttpServer:
             self._loop_thread.run(close(), timeout=10)
         finally:
             self._loop_thread.release()
-
-
-# --------------------------------------------------------------------------- JSON nesting
-
-MAX_DEPTH = 64  # arrays and objects, the request's own levels included
-_CHUNK = 1 << 20
-_NOT_MARKS = bytes(c for c in range(256) if c not in b'"[]{}')
-_AS_SQUARE = bytes.maketrans(b"{}", b"[]")  # depth does not care which kind
-_STEP = np.zeros(256, np.int8)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
-_QUOTE = ord('"')
-
-BodyScan = collections.namedtuple("BodyScan", "depth has_bools")
-
-
-def max_depth(marks):
-    """Deepest nesting outside strings of a string of `"[]{}` only (escaped quotes removed)."""
-    depth = deepest = 0
-    in_string = 0
-    for start in range(0, len(marks), _CHUNK):
-        chunk = np.frombuffer(marks, np.uint8, min(_CHUNK, len(marks) - start), start)
-        quotes = np.cumsum(chunk == _QUOTE, dtype=np.int32) + in_string
-        steps = np.where(quotes & 1, 0, _STEP[chunk])  # brackets inside strings do not count
-        running = np.cumsum(steps, dtype=np.int32) + depth
-        deepest = max(deepest, int(running.max()))
-        depth, in_string = int(running[-1]), int(quotes[-1]) & 1
-    return deepest
-
-
-def _small_depth(marks):
-    """max_depth for a body with few strings: strip them, then peel innermost pairs one level
-    per pass (C-speed replaces, at most MAX_DEPTH + 1 passes); None if that cannot tell."""
-    outside = b"".join(marks.split(b'"')[0::2]) if b'"' in marks else marks
-    outside = outside.translate(_AS_SQUARE)
-    for level in range(MAX_DEPTH + 2):
-        if not outside:
-            return level
-        shorter = outside.replace(b"[]", b"")
-        if len(shorter) == len(outside):
-            return None  # unbalanced: the exact scan decides
-        outside = shorter
-    return level
-
-
-def scan(body):
-    """BodyScan of a request body; raises INVALID_ARGUMENT when it nests too deep."""
-    if b"\\" in body:
-        # Escapes are valid only inside strings: drop escaped backslashes first, then escaped
-        # quotes, as JSON reads them; what is left of each string is quote, text, quote.
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    marks = body.translate(None, _NOT_MARKS)
-    small = len(marks) <= 1 << 14 and marks.count(b'"') <= 64
-    depth = _small_depth(marks) if small else None
-    if depth is None:
-        depth = max_depth(marks)
-    if depth > MAX_DEPTH:
-        raise invalid_argument(f"JSON Parse error: nesting deeper than {MAX_DEPTH} levels")
-    return BodyScan(depth, b"true" in body or b"false" in body)
 
 
 # --------------------------------------------------------------------------- the event loop
@@ -292,74 +231,3 @@ class EventLoopThread:
             self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self.loop.close()
-
-
-def _transfer(source, target):
-    """Copies a finished concurrent Future into an asyncio Future (on the loop's thread)."""
-    if target.done():  # timed out meanwhile
-        return
-    exc = source.exception()
-    if exc is not None:
-        target.set_exception(exc)
-    else:
-        target.set_result(source.result())
-
-
-class _Waker:
-    """Hands finished concurrent Futures to one loop, one wake-up for many.
-
-    A batch finishes many requests at once; `call_soon_threadsafe` per request would write to the
-    loop's self-pipe and run a callback each time. Here the first completion schedules a drain
-    and the others only join its list.
-    """
-
-    def __init__(self, loop):
-        self._loop = loop
-        self._pending = []
-        self._lock = threading.Lock()
-
-    def post(self, source, target):
-        with self._lock:
-            self._pending.append((source, target))
-            first = len(self._pending) == 1
-        if first:
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop closed at shutdown: nobody waits any more
-                pass
-
-    def _drain(self):
-        with self._lock:
-            items, self._pending = self._pending, []
-        for source, target in items:
-            _transfer(source, target)
-
-
-_wakers = weakref.WeakKeyDictionary()
-
-
-def _expire(target):
-    if not target.done():
-        target.set_exception(ServingError("DEADLINE_EXCEEDED", "Deadline exceeded"))
-
-
-async def await_future(future, timeout_s=None):
-    """Awaits a concurrent Future without a thread; DEADLINE_EXCEEDED after `timeout_s`.
-
-    Unlike `asyncio.wrap_future`, a timeout never cancels the concurrent Future: a request
-    already merged into a batch must not fail its neighbours.
-    """
-    loop = asyncio.get_running_loop()
-    if future.done():
-        return future.result()
-    waker = _wakers.get(loop)
-    if waker is None:
-        waker = _wakers[loop] = _Waker(loop)
-    target = loop.create_future()
-    future.add_done_callback(lambda f: waker.post(f, target))
-    timer = loop.call_later(timeout_s, _expire, target) if timeout_s else None
-    try:
-        return await target
-    finally:
-        if timer is not None:
-            timer.cancel()

@@ -44,6 +44,20 @@ def raw_http(port, request, timeout=10):
         return status, headers, body[:length]
 
 
+def read_answer(reader):
+    """(status, body bytes) of one answer read from a socket file (keep-alive: Content-Length)."""
+    status = int(reader.readline().split(b" ", 2)[1])
+    length = 0
+    while True:
+        line = reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, reader.read(length)
+
+
 def http_request(method, path, body=b"", headers=()):
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}",
             "Connection: close", *headers]

@@ -105,7 +105,7 @@ def test_many_waiters_on_one_event_loop_all_get_their_own_result():
     # serving.aio hands a whole batch's results to the loop in one wake-up.
     import asyncio
 
-    from serving.transport.http_server import await_future
+    from serving.transport.fast_lane import await_future
 
     sched = BatchScheduler(lambda inputs: {"y": inputs["x"] + 1},
                            BatchOptions(max_batch_size=64, timeout_s=0.01, num_batch_threads=2))

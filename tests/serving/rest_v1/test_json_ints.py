@@ -96,3 +96,15 @@ def test_candidate_runs_are_found_where_the_arrays_are():
     runs = list(json_ints._int_runs(body))
     assert [body[s:s + len(t)] for s, t in runs] == [t for _, t in runs]
     assert [json.loads(t) for _, t in runs] == [IMAGE.tolist(), IMAGE[0].tolist()]
+
+
+def test_a_nesting_bomb_is_not_an_integer_literal():
+    # The fast reading runs before the depth scan of the whole body: it must refuse the bomb
+    # itself (the ordinary path then answers "nesting deeper than 64 levels").
+    body = b'{"instances": ' + b"[" * 1000 + b"1" + b"]" * 1000 + b"}"
+    assert json_ints.loads(body) is None
+
+
+def test_the_depth_bound_covers_the_literals():
+    doc, depth = json_ints.loads_with_depth(json.dumps({"inputs": {"x": IMAGE.tolist()}}).encode())
+    assert doc is not None and depth == 2 + IMAGE.ndim
