@@ -201,6 +201,7 @@ tuned_equal:
 """
 
 
+@pytest.mark.slow
 def test_a_tpe_search_draws_the_tuned_baseline_s_settings(tmp_path, capsys):
     path, out = _study(tmp_path / "files", text=TPE_STUDY), tmp_path / "out"
     assert study.main(["--config", path, "--output", str(out), "--plan"]) == 0
