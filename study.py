@@ -29,7 +29,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def main(argv=None):
+def parser():
+    """study.py's command line."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="the study's YAML file (configs/studies/...)")
     p.add_argument("--output", default=None, help="study dir (default studies/<file name>)")
@@ -49,15 +50,25 @@ def main(argv=None):
     p.add_argument("--grace", type=int, default=None, metavar="S",
                    help="seconds without a heartbeat before another worker takes a run over "
                         "(default 4 heartbeats)")
-    args = p.parse_args(argv)
+    return p
+
+
+def flag_error(args):
+    """What is wrong with the flags' values together (a `config error:` message), or None."""
     for flag, value, low in (("--jobs", args.jobs, 0), ("--heartbeat", args.heartbeat, 1),
                              ("--grace", args.grace, 1)):
         if value is not None and value < low:
-            print(f"config error: {flag}: must be >= {low}", file=sys.stderr)
-            return 2
+            return f"{flag}: must be >= {low}"
     if args.worker and not args.storage:
-        print("config error: --worker: needs --storage URL, the database the workers share",
-              file=sys.stderr)
+        return "--worker: needs --storage URL, the database the workers share"
+    return None
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    error = flag_error(args)
+    if error:
+        print(f"config error: {error}", file=sys.stderr)
         return 2
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
