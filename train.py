@@ -157,7 +157,7 @@ def run(experiment, run_dir, args):
     config, resume = experiment.config, args.resume is not None
     verbose = 1 if experiment.is_chief else 0
     if verbose:
-        print(f"dataset {config.data.name}: tasks {', '.join(t.name for t in experiment.tasks)}; "
+        print(f"{experiment.data_name()}: tasks {', '.join(t.name for t in experiment.tasks)}; "
               f"architecture {config.model.architecture}; weighting {config.train.weighting}; "
               f"{experiment.strategy.num_replicas_in_sync} replica(s); run dir {run_dir}")
     try:

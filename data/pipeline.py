@@ -148,16 +148,20 @@ def batch(ds, batch_size, shuffle_seed=None, shuffle_buffer=10000, drop_remainde
     if shuffle_seed is not None:
         ds = ds.shuffle(shuffle_buffer, seed=int(shuffle_seed),
                         reshuffle_each_iteration=reshuffle_each_iteration)
-    if any(None in spec.shape for spec in tf.nest.flatten(ds.element_spec)):
-        if shuffle_seed is not None:
-            ds = ds.bucket_by_sequence_length(
-                _length, LENGTH_BUCKETS, [batch_size] * (len(LENGTH_BUCKETS) + 1),
-                drop_remainder=drop_remainder)
-        else:
-            ds = ds.padded_batch(batch_size, drop_remainder=drop_remainder)
-    else:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.prefetch(AUTOTUNE)
+    return group_batches(ds, batch_size, bucket=shuffle_seed is not None,
+                         drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def group_batches(ds, batch_size, bucket=False, drop_remainder=False):
+    """Batches examples; those of varying length are padded to the longest of their batch
+    and, with `bucket`, batched with others of similar length (`LENGTH_BUCKETS`)."""
+    if not any(None in spec.shape for spec in tf.nest.flatten(ds.element_spec)):
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+    if bucket:
+        return ds.bucket_by_sequence_length(
+            _length, LENGTH_BUCKETS, [batch_size] * (len(LENGTH_BUCKETS) + 1),
+            drop_remainder=drop_remainder)
+    return ds.padded_batch(batch_size, drop_remainder=drop_remainder)
 
 
 def load_split(spec, split, tasks, data_dir, batch_size, shuffle_seed=None, take=None,

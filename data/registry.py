@@ -25,6 +25,7 @@ from data.conll2000 import conll2000
 from data.conversion_funnel import conversion_funnel
 from data.csv_dataset import csv_dataset
 from data.dataset_spec import DatasetSpec
+from data.digits import mnist_digits, uci_digits
 from data.mmoe_synthetic import mmoe_synthetic
 from data.multi_attribute_shapes import multi_attribute_shapes
 from data.multi_fashion import multi_fashion
@@ -44,6 +45,8 @@ DATASETS = Registry("dataset", key="data.name", entries={
     "dsprites": dsprites,
     "csv": csv_dataset,
     "conll2000": conll2000,
+    "mnist_digits": mnist_digits,
+    "uci_digits": uci_digits,
 })
 
 

@@ -33,7 +33,7 @@ import tensorflow as tf
 def masked_loss_sum(task, y_true, logits, mask, options=None):
     """(sum of masked per-example losses, number of labelled examples); `options` are
     the task's `train.loss_options` (class weights, focal loss), checked by its kind."""
-    mask = tf.cast(mask, tf.float32)
+    y_true, mask = task.align(y_true, tf.cast(mask, tf.float32), logits)
     per_example = task.per_example_loss(y_true, logits, options or {})
     # where, not a product: a garbage label under a zero mask must not give 0 * inf.
     masked = tf.where(mask > 0, per_example * mask, tf.zeros_like(per_example))

@@ -72,6 +72,29 @@ def task_weights(history):
     return fig
 
 
+def sampling(history):
+    """The share of each epoch's training examples drawn from each source (a mixture)."""
+    epochs = [h for h in history if h.get("sampling")]
+    if not epochs:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3))
+    sources = list(epochs[0]["sampling"])
+    bottom = np.zeros(len(epochs))
+    x = [h["epoch"] for h in epochs]
+    for source in sources:
+        share = np.array([h["sampling"].get(source, 0.0) for h in epochs])
+        ax.bar(x, share, bottom=bottom, label=source, width=0.8)
+        bottom += share
+    ax.set_xticks(x)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("share of examples")
+    ax.set_ylim(0, 1)
+    ax.set_title("Sources drawn (realised proportions of each epoch)", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 def matrix(values, labels, title, cmap="RdBu_r", vmin=-1.0, vmax=1.0, fmt="{:.2f}",
            row_label=None, col_label=None, col_labels=None):
     """A labelled heatmap with the value in each cell."""

@@ -108,6 +108,19 @@ def diagnostics_figures(page, history, prefix=""):
                     "spreads evenly over the experts.")
 
 
+def _data_line(dc):
+    """The dataset, or the sources of a mixture, as the config gives them."""
+    if not dc.get("sources"):
+        return f"{dc.get('name')} {dc.get('options') or ''}".strip()
+    return "; ".join(f"{s.get('name') or s['dataset']}: {s['dataset']} {s.get('split', 'train')}"
+                     f" -> {s.get('tasks') or 'all tasks'}" for s in dc["sources"])
+
+
+def _sampling_line(dc):
+    sampling = {"strategy": "proportional", "batches": "mixed", **(dc.get("sampling") or {})}
+    return ", ".join(f"{k} {v}" for k, v in sampling.items() if v is not None)
+
+
 def write_run_report(run_dir, output=None):
     """Writes the run's report; returns the path of its `index.html`."""
     history = _read(os.path.join(run_dir, "history.json"), [])
@@ -121,7 +134,7 @@ def write_run_report(run_dir, output=None):
     mc, tc, dc = config.get("model", {}), config.get("train", {}), config.get("data", {})
     page.heading("Setup")
     page.table(["key", "value"], [
-        ["dataset", f"{dc.get('name')} {dc.get('options') or ''}".strip()],
+        ["data", _data_line(dc)],
         ["tasks", ", ".join(history[0]["train"])],
         ["architecture", f"{mc.get('architecture')} {mc.get('args') or ''}".strip()],
         ["encoder", f"{mc.get('encoder')} {mc.get('encoder_args') or ''}".strip()],
@@ -132,9 +145,11 @@ def write_run_report(run_dir, output=None):
     if metrics:
         page.heading("Test metrics (best checkpoint)")
         names = sorted({k for m in metrics.values() for k, v in m.items() if isinstance(v, float)})
-        page.table(["task", "primary"] + names + ["labelled"],
+        sources = any(m.get("sources") for m in metrics.values())
+        page.table(["task", "primary"] + names + ["labelled"] + (["sources"] if sources else []),
                    [[t, f"{primary[t][0]} ({'higher' if primary[t][1] else 'lower'} is better)"]
                     + [_value(m.get(n)) if n in m else "" for n in names] + [str(m.get("labelled", ""))]
+                    + ([", ".join(m.get("sources", []))] if sources else [])
                     for t, m in metrics.items()])
     delta = _read(os.path.join(run_dir, "delta_m_test.json"))
     if delta:
@@ -148,6 +163,11 @@ def write_run_report(run_dir, output=None):
                 "Per task: loss and primary metric by epoch, train (solid) and validation (dashed).")
     page.figure(plots.task_weights(history), "task_weights",
                 "The weight each task's loss got (mean over each epoch's steps).")
+    if any(h.get("sampling") for h in history):
+        page.heading("Sampling")
+        page.figure(plots.sampling(history), "sampling",
+                    f"The share of each epoch's examples drawn from each source "
+                    f"({_sampling_line(dc)}).")
     page.heading("Why: gradients, affinity, gates")
     diagnostics_figures(page, history)
     return page.write(output or os.path.join(run_dir, "report"))

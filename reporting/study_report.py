@@ -98,6 +98,9 @@ def write_study_report(study_dir, output=None):
               f"{len(content['seeds'])} seeds ({', '.join(map(str, content['seeds']))}); "
               f"{done} of {len(content['runs'])} runs done. Test split; every number is the mean "
               f"over seeds with its standard deviation and 95% interval (Student's t).")
+    if content.get("sources"):
+        page.text("Each task is trained and tested on its own sources: " + "; ".join(
+            f"{task}: {', '.join(names)}" for task, names in content["sources"].items()) + ".")
 
     page.heading("Verdict")
     for row in rows:

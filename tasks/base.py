@@ -91,6 +91,11 @@ class TaskKind(abc.ABC):
             del config["auxiliary"]
         return config
 
+    def align(self, y_true, mask, y_pred):
+        """(labels, mask) shaped for `y_pred` (the task's outputs or logits of one batch):
+        as they are, for every kind whose labels the pipeline already shapes per example."""
+        return y_true, mask
+
     def check_loss_options(self, options):
         """Raises ValueError naming the key when `options` (the task's `train.loss_options`)
         do not fit this task: an option its kind does not take, a value that is not a number

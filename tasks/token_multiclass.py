@@ -26,6 +26,7 @@ from tasks.spans import BioScheme, chunk_counts, span_scores
 from utils.lazy import LazyModule
 
 keras = LazyModule("keras")
+tf = LazyModule("tensorflow")
 
 SPAN_METRICS = ("precision", "recall", "f1")
 
@@ -35,6 +36,14 @@ class TokenMulticlassTask(MulticlassTask):
 
     label_shape = (None,)
     signature_method = None
+
+    def align(self, y_true, mask, y_pred):
+        """Labels and mask padded (mask 0) to the model's token axis: a batch pads each part
+        to its own longest, and examples that lack this task's labels (another source's, in
+        a mixture) carry none, so the labels may be shorter than the sentences."""
+        missing = tf.maximum(tf.shape(y_pred)[1] - tf.shape(y_true)[1], 0)
+        pad = [[0, 0], [0, missing]]
+        return tf.pad(y_true, pad), tf.pad(mask, pad)
 
     @property
     def bio(self):

@@ -134,6 +134,51 @@ def check_config_arguments(config, sections=SECTIONS):
     return config
 
 
+def check_data_sources(config):
+    """`data.sources` (each entry, and each source's dataset options against what the
+    dataset declares) and `data.sampling`, checked and normalised in place; ArgumentError
+    naming the key."""
+    from data.mixture import SOURCE, source_names
+    from data.sampling import SAMPLING
+
+    data = config["data"]
+    sources = data.get("sources") or []
+    if sources and data.get("options"):
+        raise ArgumentError("data.options: with data.sources each source takes its own options; "
+                            "valid: data.sources[i].options")
+    data["sources"] = [_check_source(entry, f"data.sources[{i}]", SOURCE)
+                       for i, entry in enumerate(sources)]
+    names = source_names(data["sources"])
+    if len(set(names)) != len(names):
+        raise ArgumentError(f"data.sources: two sources are named alike ({', '.join(names)}); "
+                            "valid: a distinct `name` for each")
+    data["sampling"] = check(SAMPLING, data.get("sampling") or {}, "data.sampling")
+    unknown = sorted(set(data["sampling"].get("weights") or {}) - set(names))
+    if unknown:
+        raise ArgumentError(f"data.sampling.weights: unknown source(s) {unknown}; valid: "
+                            f"{', '.join(names) or '(no data.sources)'}")
+    if data["sampling"].get("strategy") == "weights":
+        missing = [n for n in names if n not in (data["sampling"].get("weights") or {})]
+        if missing or not names:
+            raise ArgumentError(f"data.sampling.weights: weights sampling needs a weight for "
+                                f"every source; missing: {missing or 'all (no data.sources)'}")
+    return config
+
+
+def _check_source(entry, where, declaration):
+    if not isinstance(entry, dict):
+        raise ArgumentError(f"{where}: expected a mapping; valid keys: {', '.join(declaration)}")
+    entry = check(declaration, entry, where, what="a source")
+    section = next(s for s in SECTIONS if s.key == "data.options")
+    known = static_declarations(section)
+    if entry["dataset"] not in known:
+        raise ArgumentError(f"{where}.dataset: unknown dataset {entry['dataset']!r}; known "
+                            f"datasets: {', '.join(sorted(known))}")
+    entry["options"] = check(declarations(section, entry["dataset"]), entry.get("options") or {},
+                             f"{where}.options", what=f"dataset {entry['dataset']!r}")
+    return entry
+
+
 def find(name):
     """[(section, declaration)] of every registered thing called `name`."""
     return [(s, declarations(s, name)) for s in SECTIONS if name in static_declarations(s)]

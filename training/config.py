@@ -38,7 +38,7 @@ from typing import List, Optional
 
 import yaml
 
-from training.arguments import check_config_arguments
+from training.arguments import check_config_arguments, check_data_sources
 from utils.arguments import ArgumentError
 
 
@@ -66,6 +66,11 @@ class DataConfig:
     max_train_examples: Optional[int] = _field(None, minimum=1, doc="first N training examples")
     max_eval_examples: Optional[int] = _field(None, minimum=1, doc="first N validation/test examples")
     shuffle_buffer: int = _field(10000, minimum=1, doc="examples the training shuffle draws from")
+    sources: list = _field([], doc="datasets whose tasks train together (a mixture), each "
+                           "{dataset, options, tasks, split, name, cache}; empty: data.name alone")
+    sampling: dict = _field({}, free_form=True,
+                            doc="how training draws from data.sources: strategy, temperature, "
+                                "weights, batches, steps_per_epoch")
 
 
 @dataclasses.dataclass
@@ -219,7 +224,7 @@ def parse_override(text):
 
 def _type_name(annotation):
     return {int: "an integer", float: "a number", str: "a string", dict: "a mapping",
-            bool: "true or false"}.get(annotation, "a list of strings")
+            bool: "true or false", list: "a list"}.get(annotation, "a list of strings")
 
 
 def _check_field(section, field, value):
@@ -253,6 +258,9 @@ def _check_field(section, field, value):
     elif annotation is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping, {got}")
+    elif annotation is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, {got}")
     elif getattr(annotation, "__origin__", None) is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, {got}")
@@ -320,6 +328,7 @@ def load_config(path=None, overrides=(), values=None):
     check_types(config)
     try:
         check_config_arguments(config)
+        check_data_sources(config)
     except ArgumentError as e:
         raise ConfigError(str(e)) from None
     return Config.from_dict(config)

@@ -30,7 +30,8 @@ class TaskMetrics:
     def update(self, y_true, y_pred, mask, loss=None, loss_weight=None):
         if loss is not None:
             self.metrics["loss"].update_state(loss, sample_weight=loss_weight)
-        self.task.update_metrics(self.kind_metrics, y_true, y_pred, tf.cast(mask, tf.float32))
+        y_true, mask = self.task.align(y_true, tf.cast(mask, tf.float32), y_pred)
+        self.task.update_metrics(self.kind_metrics, y_true, y_pred, mask)
 
     def result(self):
         return {name: float(m.result()) for name, m in self.metrics.items()}

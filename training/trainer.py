@@ -209,7 +209,10 @@ class Trainer:
         for i, task in enumerate(self.tasks):
             n = task.name
             self.eval_metrics[n].update(labels[n], outputs[n], masks[n], local_means[i], counts[i])
-        return labels, outputs, masks
+        aligned = {t.name: t.align(labels[t.name], masks[t.name], outputs[t.name])
+                   for t in self.tasks}  # for the exact metrics of the whole split
+        return ({n: a[0] for n, a in aligned.items()}, outputs,
+                {n: a[1] for n, a in aligned.items()})
 
     def train_step(self, batch):
         """One optimisation step on a (distributed) batch; returns (loss, weights [T])."""
@@ -294,11 +297,13 @@ class Trainer:
                                   f"({type(e).__name__}: {str(e).splitlines()[0][:200]}){hint}") from None
         return int(self.epoch.numpy())
 
-    def fit(self, train_ds_fn, val_ds=None, epochs=1, resume=False):
+    def fit(self, train_ds_fn, val_ds=None, epochs=1, resume=False, epoch_logs=None):
         """Trains for `epochs` epochs; `train_ds_fn(epoch)` gives that epoch's batches.
 
         With `resume`, continues after the run dir's last checkpoint (epoch k+1 sees
         the batches `train_ds_fn(k)` gives, as an uninterrupted run would).
+        `epoch_logs(epoch)`, when given, adds entries to that epoch's logs once its
+        batches are drawn (a mixture's realised `sampling` proportions).
         Returns the history: a list of per-epoch logs.
         """
         start = self.restore() if resume else 0
@@ -310,6 +315,7 @@ class Trainer:
                 if self.verbose:
                     print(f"Epoch {epoch + 1}/{epochs}")
                 logs = self._train_epoch(epoch, train_ds_fn(epoch), first=epoch == start)
+                logs.update(epoch_logs(epoch) if epoch_logs is not None else {})
                 self._evaluate_epoch(logs, val_ds)
                 history.append(logs)
                 self._log(writers, logs)
@@ -462,3 +468,6 @@ class Trainer:
             if task.name in weights:
                 cells.append(f"weight={weights[task.name]:.3f}")
             print(f"  {task.name:<14} " + "  ".join(cells))
+        if logs.get("sampling"):
+            print("  sampled from: " + ", ".join(f"{source} {share:.1%}"
+                                                for source, share in logs["sampling"].items()))

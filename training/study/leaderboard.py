@@ -47,13 +47,17 @@ def record(run, output):
 
 
 def main_tasks(plan):
-    """(main tasks, {task: (metric, higher_is_better)}) of the study's cells."""
+    """(main tasks, {task: (metric, higher_is_better)}, {task: the sources it is read from,
+    for a mixture; else empty}) of the study's cells."""
     from training.experiment import Experiment
 
     cell = next(r for r in plan.runs if r.group == "cell")
     experiment = Experiment(cell.config)
     tasks = tuple(t for t in experiment.tasks if not t.auxiliary)
-    return tasks, experiment.primary_metrics(tasks)
+    sources = {} if not cell.config.data.sources else {
+        t.name: [f"{s.name} ({s.spec.name} {s.train_split})" for s in experiment.mixture.sources
+                 if t.name in s.task_names()] for t in tasks}
+    return tasks, experiment.primary_metrics(tasks), sources
 
 
 def _single_task_metrics(by, groups, tasks):
@@ -71,7 +75,7 @@ def _single_task_metrics(by, groups, tasks):
 
 def collect(plan):
     """The study.json content: every run, the tuned selection and the leaderboard."""
-    tasks, primary = main_tasks(plan)
+    tasks, primary, sources = main_tasks(plan)
     records = [record(r, plan.output) for r in plan.runs]
     by = {}
     for rec in records:
@@ -107,7 +111,7 @@ def collect(plan):
     spec = plan.spec
     return {"name": spec.name, "study_file": spec.path, "base": spec.base,
             "base_set": plan.base_sets, "seeds": spec.seeds, "seed_keys": spec.seed_keys,
-            "tasks": [t.name for t in tasks],
+            "tasks": [t.name for t in tasks], "sources": sources,
             "axes": [{"name": axis, "options": [{"label": label, "overrides": o}
                                                 for label, o in options]}
                      for axis, options in plan.axes],

@@ -96,10 +96,17 @@ def product(grid_axes):
     return out
 
 
+# Keys of `data.` that change how a mixture draws its sources, not what a single-task
+# baseline (trained on its task's own sources) sees.
+SAMPLING_KEYS = ("data.sampling.strategy", "data.sampling.temperature", "data.sampling.weights",
+                 "data.sampling.batches")
+
+
 def data_overrides(overrides):
-    """The overrides that change the dataset (not which of its tasks are trained)."""
+    """The overrides that change the data (not which of its tasks are trained, nor how a
+    mixture draws from its sources): cells that differ only there share baselines."""
     return {k: v for k, v in overrides.items() if k.startswith("data.")
-            and k not in ("data.tasks", "data.auxiliary_tasks")}
+            and k not in ("data.tasks", "data.auxiliary_tasks") + SAMPLING_KEYS}
 
 
 @dataclasses.dataclass
@@ -297,5 +304,6 @@ def main_task_names(config):
     if config.data.tasks:
         return [t for t in config.data.tasks if t not in aux]
     import data
-    spec = data.get_dataset(config.data.name, **config.data.options)
-    return [t.name for t in spec.tasks if t.name not in aux]
+    from data.mixture import Mixture
+    every = Mixture.from_config(config.data, data.get_dataset).tasks
+    return [t.name for t in every if t.name not in aux]

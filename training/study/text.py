@@ -46,6 +46,9 @@ def format_leaderboard(content):
     lines.append("Marks after a value: first vs single-task, second vs tuned equal weighting; "
                  "'>' better, '<' worse, where the 95% interval of the paired-by-seed "
                  "difference excludes 0 (blank: not distinguishable from noise).")
+    if content.get("sources"):
+        lines.append("Each task is trained and tested on its own sources: " + "; ".join(
+            f"{task}: {', '.join(names)}" for task, names in content["sources"].items()) + ".")
     tuned = content.get("tuned_equal") or {}
     if tuned.get("selected"):
         lines.append(f"Tuned equal weighting: selected {tuned['selected']} "

@@ -1,0 +1,102 @@
+"""Mixtures of sources: masks of the tasks a source lacks, sampled streams that realise
+their plan, evaluation on each task's own source, and the errors of sources that do not fit."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import data
+from data import pipeline
+from inputs import InputSpec
+from data.mixture import (Mixture, Sampling, Source, eval_examples, train_batches, train_sizes,
+                          training_examples)
+
+
+def halves(left_split="train[:200]", right_split="train[200:600]"):
+    """multi_mnist as two disjointly labelled parts: `left` on one, `right` on the other."""
+    spec = data.get_dataset("multi_mnist")
+    return Mixture((Source.of("lefts", spec, ["left"], train_split=left_split),
+                    Source.of("rights", spec, ["right"], train_split=right_split)))
+
+
+def epoch(mixture, data_dir, **sampling):
+    sizes = train_sizes(mixture, data_dir)
+    examples = training_examples(mixture, mixture.tasks, data_dir)
+    ds, realised = train_batches(mixture, examples, sizes, Sampling(**sampling), batch_size=16,
+                                 seed=1, epoch=0, epochs=2)
+    return [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds], realised
+
+
+def test_sizes_follow_the_slices(multi_mnist_dir):
+    assert train_sizes(halves(), multi_mnist_dir) == [200, 400]
+    assert train_sizes(halves(), multi_mnist_dir, take=300) == [200, 300]
+
+
+@pytest.mark.parametrize("batches", ["mixed", "per_source", "round"])
+def test_each_example_carries_only_its_sources_labels(multi_mnist_dir, batches):
+    out, realised = epoch(halves(), multi_mnist_dir, strategy="uniform", batches=batches)
+    masks = {t: np.concatenate([m[t] for _, _, m in out]) for t in ("left", "right")}
+    # No example is labelled for both tasks: the halves are disjoint sources.
+    assert not np.any((masks["left"] > 0) & (masks["right"] > 0))
+    assert np.all((masks["left"] > 0) | (masks["right"] > 0))
+    labelled = np.array([masks["left"].sum(), masks["right"].sum()]) / len(masks["left"])
+    np.testing.assert_allclose(labelled, [realised["lefts"], realised["rights"]], atol=1e-9)
+    if batches == "per_source":  # one source per step
+        assert all(m["left"].all() or m["right"].all() for _, _, m in out)
+    if batches == "round":  # a batch of each source every step
+        assert all(m["left"].sum() == m["right"].sum() == 16 for _, _, m in out)
+
+
+def test_default_epoch_and_proportions(multi_mnist_dir):
+    out, realised = epoch(halves(), multi_mnist_dir, strategy="proportional")
+    assert len(out) == 600 // 16 + 1
+    assert realised["rights"] > realised["lefts"]
+
+
+def test_steps_per_epoch_is_the_epoch(multi_mnist_dir):
+    out, _ = epoch(halves(), multi_mnist_dir, strategy="uniform", steps_per_epoch=5)
+    assert len(out) == 5
+
+
+def test_evaluation_reads_each_task_on_its_own_source(multi_mnist_dir):
+    spec = data.get_dataset("multi_mnist")
+    # Two sources of one dataset share one copy of the test split...
+    ds = pipeline.batch(eval_examples(halves(), "test", halves().tasks, multi_mnist_dir), 4096)
+    _, _, masks = next(iter(ds))
+    n = int(pipeline.prepare(spec, multi_mnist_dir).info.splits["test"].num_examples)
+    assert masks["left"].shape[0] == n and float(np.sum(masks["left"])) == n
+
+
+def test_renamed_sources_feed_one_task_each(multi_mnist_dir):
+    spec = data.get_dataset("multi_mnist")
+    mixture = Mixture((Source.of("a", spec, {"left": "digit"}, train_split="train[:64]"),
+                       Source.of("b", spec, {"right": "digit"}, train_split="train[64:128]")))
+    assert [t.name for t in mixture.tasks] == ["digit"]
+    assert mixture.sources_of("digit") == ("a", "b")
+    out, _ = epoch(mixture, multi_mnist_dir, strategy="uniform", steps_per_epoch=2)
+    assert out[0][2]["digit"].all()
+
+
+def test_restricted_keeps_the_sources_of_a_task():
+    kept = halves().restricted(["right"])
+    assert [s.name for s in kept.sources] == ["rights"]
+
+
+def test_sources_with_different_inputs_are_named():
+    spec = data.get_dataset("multi_mnist")
+    other = dataclasses.replace(spec, inputs=(InputSpec("image", "image", shape=(32, 32, 1),
+                                                        dtype="uint8"),))
+    with pytest.raises(ValueError, match=r"'a' and 'b'.*shape \(28, 28, 1\) vs \(32, 32, 1\)"):
+        Mixture((Source.of("a", spec, ["left"]), Source.of("b", other, ["right"])))
+
+
+def test_one_task_of_two_kinds_is_refused():
+    spec = data.get_dataset("multi_mnist")
+    with pytest.raises(ValueError, match="task 'x' is multiclass .* but binary"):
+        Mixture((Source.of("a", spec, {"left": "x"}), Source.of("b", spec, {"same_digit": "x"})))
+
+
+def test_unknown_task_of_a_source_lists_its_tasks():
+    with pytest.raises(KeyError, match="left, right, same_digit"):
+        Source.of("a", data.get_dataset("multi_mnist"), ["digit"])

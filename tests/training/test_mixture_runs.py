@@ -1,0 +1,173 @@
+"""Mixtures of sources through the whole path: a run that trains on two disjointly labelled
+parts of multi_mnist, exports and answers every task over REST as in-process; per-source
+labels and evaluation; resume that continues the sampler; the errors of bad sources (exit 2)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import export
+import models
+import train
+from tests.helpers import http_json, serve_subprocess
+
+# multi_mnist split into two sources: `left` labelled on 256 images, `right` and `same_digit`
+# on 512 others (disjoint slices of the training split).
+SOURCES = ("data.sources=[{name: lefts, dataset: multi_mnist, tasks: [left], split: 'train[:256]'},"
+           " {name: rights, dataset: multi_mnist, tasks: [right, same_digit],"
+           " split: 'train[256:768]'}]")
+BASE = [SOURCES, "data.max_eval_examples=128", "train.epochs=2", "train.batch_size=32",
+        "train.diagnostics_per_epoch=0", "train.affinity_per_epoch=0"]
+
+
+def run(tmp_path, data_dir, name, extra=(), resume=False):
+    args = ["--config", "configs/tiny.yaml", "--output", str(tmp_path / name)]
+    for s in BASE + [f"data.data_dir={data_dir}"] + list(extra):
+        args += ["--set", s]
+    return train.main(args + (["--resume"] if resume else []))
+
+
+def read(tmp_path, name, file):
+    with open(tmp_path / name / file) as f:
+        return json.load(f)
+
+
+def test_a_mixture_trains_exports_and_serves_every_task(tmp_path, multi_mnist_dir, capsys):
+    assert run(tmp_path, multi_mnist_dir, "mix", ["data.sampling={strategy: uniform}"]) == 0
+    out = capsys.readouterr().out
+    assert "source lefts: left 256/256 training examples" in out
+    assert "source rights: right 512/512 training examples, same_digit 512/512" in out
+    metrics = read(tmp_path, "mix", "metrics.json")
+    assert metrics["left"]["sources"] == ["lefts"]
+    assert metrics["right"]["sources"] == ["rights"]
+    # Both sources read multi_mnist's test split: one shared copy, every task labelled on it.
+    assert metrics["left"]["labelled"] == metrics["right"]["labelled"] == 128
+    history = read(tmp_path, "mix", "history.json")
+    for epoch in history:  # uniform: half of the examples from each source
+        assert epoch["sampling"]["lefts"] == pytest.approx(0.5, abs=0.05)
+    from reporting.run_report import write_run_report
+    page = open(write_run_report(str(tmp_path / "mix"))).read()
+    assert "drawn from each source (strategy uniform, batches mixed)" in page
+    assert "lefts: multi_mnist train[:256]" in page
+    assert os.path.exists(tmp_path / "mix" / "report" / "sampling.png")
+    assert export.main(["--run", str(tmp_path / "mix"), "--export_base",
+                        str(tmp_path / "exported")]) == 0
+    model = models.load_model(str(tmp_path / "mix" / "best.keras"))
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1)).astype("uint8")
+    expected = model.predict({"image": images}, verbose=0)
+    with serve_subprocess("mix", str(tmp_path / "exported"), str(tmp_path / "log")) as (url, _):
+        status, body = http_json("POST", url + ":predict",
+                                 {"inputs": {"image": images.tolist()}})
+    assert status == 200, body
+    for task in ("left", "right", "same_digit"):
+        np.testing.assert_allclose(np.reshape(body["outputs"][task], np.shape(expected[task])),
+                                   expected[task], atol=1e-5)
+
+
+def test_resume_continues_the_sampler(tmp_path, multi_mnist_dir):
+    extra = ["data.sampling={strategy: temperature, temperature: 3.0}"]
+    assert run(tmp_path, multi_mnist_dir, "whole", extra) == 0
+    assert run(tmp_path, multi_mnist_dir, "split", extra + ["train.epochs=1"]) == 0
+    assert run(tmp_path, multi_mnist_dir, "split", extra, resume=True) == 0
+    whole, split = read(tmp_path, "whole", "history.json"), read(tmp_path, "split", "history.json")
+    assert [h["sampling"] for h in whole] == [h["sampling"] for h in split]
+    a = models.load_model(str(tmp_path / "whole" / "best.keras")).get_weights()
+    b = models.load_model(str(tmp_path / "split" / "best.keras")).get_weights()
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, atol=1e-5)
+
+
+def test_baselines_train_each_task_on_its_own_sources(tmp_path, multi_mnist_dir, capsys):
+    assert run(tmp_path, multi_mnist_dir, "base", ["train.epochs=1", "data.tasks=[left, right]"]
+               ) == 0
+    from training.baselines import baseline_config
+    from training.config import load_config
+    from training.experiment import Experiment
+    config = load_config(str(tmp_path / "base" / "config.yaml"))
+    single = Experiment(baseline_config(config, "left"))
+    assert [s.name for s in single.mixture.sources] == ["lefts"]
+    assert [t.name for t in single.tasks] == ["left"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["data.sources=[{dataset: multi_mnist, tasks: [digit]}]"],
+     "data.sources[0].tasks: 'multi_mnist' has no task 'digit'; its tasks are: left, right, "
+     "same_digit"),
+    (["data.sources=[{dataset: multi_mnist}, {dataset: mmoe_synthetic}]"],
+     "data.sources: sources 'multi_mnist' and 'mmoe_synthetic' give different inputs"),
+    (["data.tasks=[left, digit]"], "unknown task(s) ['digit']"),
+    (["data.sampling={strategy: temperature, temperature: -1}"],
+     "data.sampling.temperature: -1.0 is out of range; valid: a number > 0"),
+    (["data.sampling={strategy: weights, weights: {lefts: 1}}"],
+     "data.sampling.weights: weights sampling needs a weight for every source; missing: "
+     "['rights']"),
+    (["data.sampling={strategy: weights, weights: {lefts: 1, rights: -2}}"],
+     "data.sampling.weights.rights: -2.0 is out of range; valid: a mapping to numbers >= 0"),
+    (["data.sampling={batches: per_source}", "train.weighting=pcgrad"],
+     "data.sampling.batches: per_source batches hold one source's tasks"),
+    (["data.sources=[{dataset: nope}]"], "data.sources[0].dataset: unknown dataset 'nope'; "
+                                         "known datasets: "),
+    (["data.sources=[{dataset: multi_mnist, tasks: [left], split: 'train[:0]'},"
+      " {dataset: multi_mnist, name: b, tasks: [right]}]"],
+     "data.sources[0].split: 'train[:0]' holds no examples of 'multi_mnist'"),
+    (["data.sources=[{dataset: multi_mnist, tasks: [left], split: 'trian[:9]'},"
+      " {dataset: multi_mnist, name: b, tasks: [right]}]"],
+     "data.sources[0].split: 'trian[:9]' is not a split of 'multi_mnist'"),
+])
+def test_bad_sources_exit_2_naming_the_key(tmp_path, multi_mnist_dir, capsys, extra, message):
+    assert run(tmp_path, multi_mnist_dir, "bad", extra) == 2
+    err = capsys.readouterr().err
+    assert "config error: " in err and message in err, err
+
+
+def test_a_study_takes_the_sampling_strategy_as_an_axis(tmp_path, multi_mnist_dir):
+    import study
+
+    base = tmp_path / "base.yaml"
+    base.write_text(f"""\
+data:
+  sources:
+    - {{name: lefts, dataset: multi_mnist, tasks: [left], split: 'train[:128]'}}
+    - {{name: rights, dataset: multi_mnist, tasks: [right], split: 'train[128:512]'}}
+  data_dir: {multi_mnist_dir}
+  max_eval_examples: 64
+model: {{encoder_args: {{filters: [4], units: 8}}, args: {{tower_units: [4]}}}}
+train: {{epochs: 1, batch_size: 32, diagnostics_per_epoch: 0, affinity_per_epoch: 0}}
+""")
+    path = tmp_path / "study.yaml"
+    path.write_text(f"base: {base}\nseeds: 1\ngrid:\n"
+                    "  data.sampling.strategy: [proportional, uniform]\n")
+    assert study.main(["--config", str(path), "--output", str(tmp_path / "out"),
+                       "--jobs", "0"]) == 0
+    with open(tmp_path / "out" / "study.json") as f:
+        content = json.load(f)
+    assert content["sources"] == {"left": ["lefts (multi_mnist train[:128])"],
+                                  "right": ["rights (multi_mnist train[128:512])"]}
+    cells = {r["cell"]: r for r in content["runs"] if r["group"] == "cell"}
+    shares = {c: read(tmp_path / "out", r["run_dir"], "history.json")[0]["sampling"]["lefts"]
+              for c, r in cells.items()}
+    assert shares["proportional"] == pytest.approx(0.25, abs=0.05)
+    assert shares["uniform"] == pytest.approx(0.5, abs=0.05)
+    # One single-task model per task: the strategy does not change a task's own sources.
+    assert sum(r["group"] == "single_task" for r in content["runs"]) == 2
+    single = {r["cell"]: r for r in content["runs"] if r["group"] == "single_task"}
+    assert read(tmp_path / "out", single["left"]["run_dir"], "metrics.json")["left"][
+        "sources"] == ["lefts"]
+
+
+def test_tagging_tasks_from_two_sources_share_batches(tmp_path):
+    """Token tasks in a mixed batch: the examples of one source carry no tags of the other's
+    task, so each token task's labels are padded to the sentences inside the kind."""
+    options = "{path: tests/data/fixtures/conll2000, min_count: 1, embedding_dim: 16}"
+    sources = (f"data.sources=[{{name: chunks, dataset: conll2000, options: {options}, "
+               f"tasks: [chunk], split: 'train[:4]'}}, {{name: tags, dataset: conll2000, "
+               f"options: {options}, tasks: [pos], split: 'train[4:]'}}]")
+    args = ["--config", "configs/conll2000_tiny.yaml", "--output", str(tmp_path / "run")]
+    for s in ["data.name=multi_mnist", "data.options={}", sources, "train.epochs=1",
+              f"data.data_dir={tmp_path / 'tfds'}", "data.sampling={strategy: uniform}"]:
+        args += ["--set", s]
+    assert train.main(args) == 0
+    metrics = read(tmp_path, "run", "metrics.json")
+    assert metrics["chunk"]["sources"] == ["chunks"] and 0 <= metrics["chunk"]["f1"] <= 1
