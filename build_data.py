@@ -12,10 +12,11 @@ an Apache Beam pipeline (TFDS's `--beam_pipeline_options` way).
     python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\
         "runner=SparkRunner,spark_master_url=spark://HOST:7077,environment_type=EXTERNAL,environment_config=HOST:50000"
 
-The dataset goes to data.data_dir, where train.py, evaluate.py and studies then find it built.
-Beam builds the datasets read from user files (data.name: csv); the others build in this
-process. Options: Beam's PipelineOptions as comma-separated key=value (without the leading
---); every Beam worker must read the data files and write data.data_dir (docs/guide/csv.md).
+The dataset (each source's, for a mixture: data.sources) goes to data.data_dir, where
+train.py, evaluate.py and studies then find it built. Beam builds the datasets read from
+user files (data.name: csv); the others build in this process. Options: Beam's
+PipelineOptions as comma-separated key=value (without the leading --); every Beam worker
+must read the data files and write data.data_dir (docs/guide/csv.md).
 Exit status: 0 built (or already there), 2 a config error (a bad config key or data option,
 Beam options that Beam rejects: Beam's message).
 """
@@ -50,10 +51,8 @@ def main(argv=None):
 
 
 def build(config, beam_text=None):
-    """Builds the config's dataset; prints where and how big; the exit status."""
-    import tensorflow_datasets as tfds
-
-    from data import pipeline
+    """Builds the config's dataset (each source's, for a mixture); prints where and how big;
+    the exit status."""
     from training.experiment import Experiment
 
     options = None
@@ -61,22 +60,42 @@ def build(config, beam_text=None):
         from data.csv_beam import pipeline_options
         options = pipeline_options(beam_text)
     experiment = Experiment(config)
-    spec, data_dir = experiment.spec, experiment.data_dir
-    start = time.perf_counter()
-    if options is None:
-        builder = pipeline.prepare(spec, data_dir)
-    else:
-        builder = pipeline.builder(spec, data_dir) if spec.prepare is None else None
-        if builder is None or not getattr(type(builder), "BEAM", False):
-            raise ValueError(f"--beam_pipeline_options: dataset {config.data.name!r} builds "
-                             f"in one process only; Beam builds the user-file datasets: csv")
-        if not builder.is_prepared():
-            builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-                beam_options=options))
-    sizes = {s: int(i.num_examples) for s, i in builder.info.splits.items()}
-    print(f"dataset {config.data.name} in {builder.data_dir}: {sizes} "
-          f"({time.perf_counter() - start:.1f} s{', with Beam' if options else ''})")
+    specs = [source.spec for source in experiment.mixture.sources]
+    builders = [beam_builder(spec, experiment.data_dir) if options else None for spec in specs]
+    for spec, builder in zip(specs, builders):
+        start = time.perf_counter()
+        builder = build_one(spec, experiment.data_dir, builder, options)
+        sizes = {s: int(i.num_examples) for s, i in builder.info.splits.items()}
+        print(f"dataset {spec.name} in {builder.data_dir}: {sizes} "
+              f"({time.perf_counter() - start:.1f} s{', with Beam' if options else ''})")
+    experiment.prepare()  # a mixture's sources: each training split named is there
     return 0
+
+
+def beam_builder(spec, data_dir):
+    """The TFDS builder of a dataset Beam can build; a ValueError naming it otherwise (checked
+    for every source before any is built)."""
+    from data import pipeline
+
+    builder = pipeline.builder(spec, data_dir) if spec.prepare is None else None
+    if builder is None or not getattr(type(builder), "BEAM", False):
+        raise ValueError(f"--beam_pipeline_options: dataset {spec.name!r} builds in one "
+                         f"process only; Beam builds the user-file datasets: csv")
+    return builder
+
+
+def build_one(spec, data_dir, builder=None, options=None):
+    """Builds one dataset (with Beam under `options`, given its builder); returns the builder."""
+    import tensorflow_datasets as tfds
+
+    from data import pipeline
+
+    if options is None:
+        return pipeline.prepare(spec, data_dir)
+    if not builder.is_prepared():
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+            beam_options=options))
+    return builder
 
 
 if __name__ == "__main__":

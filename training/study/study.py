@@ -82,7 +82,7 @@ class Study:
         """A unit's value for the storage: the mean validation score of its runs (the
         sign-adjusted mean primary metric over the tasks each run trains); 0 without one."""
         if not hasattr(self, "_primary"):
-            self._primary = main_tasks(self.plan)
+            self._primary = main_tasks(self.plan)[:2]  # (tasks, primary metrics)
         tasks, primary = self._primary
         values = []
         for run in runs:
