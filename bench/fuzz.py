@@ -20,7 +20,6 @@ import argparse
 import collections
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -37,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def start_server(tmp):
     from serving.testing import write_tabular_saved_model, write_toy_saved_model
+    from serving.workers import read_serving_line
 
     toy, tab = os.path.join(tmp, "toy"), os.path.join(tmp, "tab")
     write_toy_saved_model(toy, 1)
@@ -56,13 +56,9 @@ def start_server(tmp):
     # The server's log (with the traceback of any internal error) goes to tmp/server.log.
     log = open(os.path.join(tmp, "server.log"), "w")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-            if line.startswith("SERVING"):
-                fields = dict(kv.split("=") for kv in line.split()[1:])
-                return proc, int(fields["grpc_port"]), int(fields["rest_port"])
+    fields = read_serving_line(proc, 120)
+    if fields is not None:
+        return proc, int(fields["grpc_port"]), int(fields["rest_port"])
     proc.kill()
     raise RuntimeError("serve.py did not start")
 

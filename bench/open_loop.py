@@ -21,13 +21,15 @@ import sys
 import time
 
 
-def _request_bytes(port, path, body):
+def request_bytes(port, path, body):
+    """The bytes of one keep-alive HTTP/1.1 POST of `body` (bytes) to `path`."""
     return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-async def _exchange(reader, writer, request):
-    """Sends one request on a keep-alive connection; True when the answer is a 200."""
+async def exchange(reader, writer, request):
+    """Sends one request on a keep-alive connection and reads its whole answer; True when the
+    answer is a 200. Also bench/serving.py's closed-loop REST driver."""
     writer.write(request)
     status = await reader.readline()
     headers = await reader.readuntil(b"\r\n\r\n")
@@ -48,7 +50,7 @@ async def _run(port, request, rate, seconds, connections, start_at, drain):
     async def one(due):
         conn = await idle.get()
         try:
-            ok = await _exchange(*conn, request)
+            ok = await exchange(*conn, request)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             errors[0] += 1
             conn = await asyncio.open_connection("127.0.0.1", port)
@@ -83,7 +85,7 @@ def run(port, path, body, rate, seconds, connections=256, procs=2, drain=5.0):
     """{"rate", "achieved", "p50", "p90", "p99", "p999" (ms), "errors", "timeouts", "sent"} of one
     open-loop run at `rate` requests/s."""
     args = argparse.Namespace(port=port, seconds=seconds, drain=drain)
-    request = _request_bytes(port, path, body)
+    request = request_bytes(port, path, body)
     ctx = multiprocessing.get_context("spawn")  # never fork a process holding TensorFlow
     queue = ctx.Queue()
     start_at = time.time() + 1.0 + 0.002 * connections  # connections opened before the clock

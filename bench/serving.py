@@ -21,7 +21,6 @@ bench/serving_peers.py puts the Python model servers (KServe, LitServe) beside o
 import argparse
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -32,8 +31,11 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.append(os.path.join(ROOT, "bench"))  # after ROOT: `serving` stays the package
 
+import open_loop  # noqa: E402
 from serving.client import GrpcClient, RestClient  # noqa: E402
+from serving.workers import read_serving_line  # noqa: E402
 
 MAX_BATCH = 32
 
@@ -125,15 +127,9 @@ def start_server(base, batching, tmp, extra_flags=(), metrics=True,
         args += [f"--monitoring_config_file={mon}"]
     args += list(extra_flags)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-            if line.startswith("SERVING"):
-                fields = dict(kv.split("=") for kv in line.split()[1:])
-                return proc, int(fields["grpc_port"]), int(fields["rest_port"])
-        if proc.poll() is not None:
-            break
+    fields = read_serving_line(proc, 120)
+    if fields is not None:
+        return proc, int(fields["grpc_port"]), int(fields["rest_port"])
     proc.kill()
     raise RuntimeError("serve.py did not start")
 
@@ -152,20 +148,10 @@ def _split(total, parts):
 async def _rest_worker(port, path, body, concurrency, start_at, seconds):
     import asyncio
 
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
-    request = head + body
+    request = open_loop.request_bytes(port, path, body)
 
     async def one(reader, writer):
-        writer.write(request)
-        status_line = await reader.readline()
-        headers = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in headers.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await reader.readexactly(length)
-        return status_line.split(b" ", 2)[1] == b"200"
+        return await open_loop.exchange(reader, writer, request)
 
     return await _drive(lambda: asyncio.open_connection("127.0.0.1", port), one, concurrency,
                         start_at, seconds)

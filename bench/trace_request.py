@@ -26,7 +26,6 @@ Exit code 1 when `--max_files` is given and a configuration passes through more 
 import argparse
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -145,17 +144,12 @@ def _wait_for(path, timeout=60):
 
 
 def _start_server(serve_argv, out_path):
+    from serving.workers import read_serving_line  # here: the traced child never imports it
     proc = subprocess.Popen([sys.executable, THIS, "--child", out_path, "--", *serve_argv],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-            if line.startswith("SERVING"):
-                fields = dict(kv.split("=") for kv in line.split()[1:])
-                return proc, int(fields["rest_port"])
-            if not line and proc.poll() is not None:
-                break
+    fields = read_serving_line(proc, 600)
+    if fields is not None:
+        return proc, int(fields["rest_port"])
     proc.kill()
     raise SystemExit(f"serve.py did not start (exit code {proc.poll()})")
 

@@ -46,6 +46,11 @@ CELEB_A_ATTRIBUTES = (
 TRAIN_ONLY_SPLITS = {"train": "train[:80%]", "validation": "train[80%:90%]",
                      "test": "train[90%:]"}
 
+# The options every dataset of the catalogue takes (read by the static reader: literal Args).
+RESIZE = Arg(list, "[height, width] the model resizes images to; null: as stored", item=int,
+             range="[1, inf)", length="[2, 2]", null=True)
+CACHE = Arg(bool, "keep decoded examples in memory")
+
 
 def attribute_task_name(attribute):
     """`5_o_Clock_Shadow` -> `five_o_clock_shadow`: task names must be identifiers."""
@@ -68,9 +73,7 @@ def check_resize(resize):
     return resize
 
 
-@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
-                      item=int, range="[1, inf)", length="[2, 2]", null=True),
-           cache=Arg(bool, "keep decoded examples in memory"))
+@arguments(resize=RESIZE, cache=CACHE)
 def celeb_a(resize=(64, 64), cache: bool = False):
     """CelebA's 40 binary attributes; images resized to `resize` inside the model."""
     tasks = tuple(Task(attribute_task_name(a), "binary", label_key=f"attributes/{a}")
@@ -81,9 +84,7 @@ def celeb_a(resize=(64, 64), cache: bool = False):
                        cache=cache, description="CelebA faces, 40 binary attributes (TFDS).")
 
 
-@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
-                      item=int, range="[1, inf)", length="[2, 2]", null=True),
-           cache=Arg(bool, "keep decoded examples in memory"))
+@arguments(resize=RESIZE, cache=CACHE)
 def smallnorb(resize=None, cache: bool = True):
     """smallNORB: category, instance, elevation, azimuth, lighting (left camera image)."""
     tasks = (
@@ -101,9 +102,7 @@ def smallnorb(resize=None, cache: bool = True):
                        cache=cache, description="smallNORB toys: 5 factors (TFDS).")
 
 
-@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
-                      item=int, range="[1, inf)", length="[2, 2]", null=True),
-           cache=Arg(bool, "keep decoded examples in memory"))
+@arguments(resize=RESIZE, cache=CACHE)
 def shapes3d(resize=None, cache: bool = False):
     """3D Shapes: hues, scale and shape as classes; orientation (degrees) as regression."""
     tasks = (
@@ -121,9 +120,7 @@ def shapes3d(resize=None, cache: bool = False):
                        description="3D Shapes: 6 factors (TFDS).")
 
 
-@arguments(resize=Arg(list, "[height, width] the model resizes images to; null: as stored",
-                      item=int, range="[1, inf)", length="[2, 2]", null=True),
-           cache=Arg(bool, "keep decoded examples in memory"))
+@arguments(resize=RESIZE, cache=CACHE)
 def dsprites(resize=None, cache: bool = False):
     """dSprites: shape, scale, orientation as classes; x and y position as regression.
 

@@ -58,10 +58,11 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.offline_builder import OfflineBuilder
+from data.offline_builder import OfflineBuilder, ParamsConfig, SPLITS
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
-from tasks import Task, tasks_to_config
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 TASKS = (Task("click", "binary"), Task("conversion", "binary"),
@@ -179,14 +180,6 @@ def rates(split):
             "conversion_labels": int((split["conversion"] >= 0).sum())}
 
 
-class FunnelConfig(tfds.core.BuilderConfig):
-    """A `conversion_funnel` configuration."""
-
-    def __init__(self, *, params: FunnelParams, **kwargs):
-        super().__init__(**kwargs)
-        self.params = params
-
-
 def config_name(params: FunnelParams) -> str:
     """`default` for the default parameters, else every parameter spelled out."""
     if params == FunnelParams():
@@ -197,8 +190,8 @@ def config_name(params: FunnelParams) -> str:
             f"-n{q.train_size}.{q.validation_size}.{q.test_size}-seed{q.seed}")
 
 
-def make_config(params: FunnelParams) -> FunnelConfig:
-    return FunnelConfig(name=config_name(params), params=params,
+def make_config(params: FunnelParams) -> ParamsConfig:
+    return ParamsConfig(name=config_name(params), params=params,
                         description="Impressions -> clicks -> conversions, selection bias.")
 
 
@@ -220,18 +213,14 @@ class ConversionFunnel(OfflineBuilder):
                     "price": scalar(np.float32), "position": scalar(np.float32),
                     **{t.name: scalar(np.int64) for t in TASKS},
                     "ctr_probability": scalar(np.float32), "cvr_probability": scalar(np.float32)}
-        return tfds.core.DatasetInfo(
-            builder=self, description=__doc__, features=tfds.features.FeaturesDict(features),
-            disable_shuffling=True,  # file order; the pipeline shuffles with its own seed
-            metadata=tfds.core.MetadataDict(tasks=tasks_to_config(TASKS),
-                                            params=dataclasses.asdict(p)),
-            citation="Synthetic; the setting of Ma et al., Entire Space Multi-Task Model, "
-                     "SIGIR 2018.")
+        return self.generated_info(__doc__, features, TASKS,
+                                   citation="Synthetic; the setting of Ma et al., Entire Space "
+                                            "Multi-Task Model, SIGIR 2018.")
 
     def _split_generators(self, dl_manager):
         splits = {}
         self.info.metadata["rates"] = {}
-        for i, split in enumerate(("train", "validation", "test")):
+        for i, split in enumerate(SPLITS):
             arrays = generate_split(self.builder_config.params, i)
             self.info.metadata["rates"][split] = rates(arrays)
             splits[split] = self._generate_examples(arrays)
@@ -252,14 +241,8 @@ class ConversionFunnel(OfflineBuilder):
                                  "test split with every impression's conversion outcome; null: "
                                  "true",
                                  null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
+           seed=GENERATOR_SEED)
 def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = None,
                       cvr: float = None, selection: float = None,
                       entire_space_test: bool = None, train_size: int = None,
@@ -285,12 +268,8 @@ def conversion_funnel(num_items: int = None, user_dim: int = None, ctr: float = 
               InputSpec("position", "numeric", mean=(POSITIONS + 1) / 2,
                         variance=(POSITIONS ** 2 - 1) / 12))
     config = make_config(params)
-    named = config.name in {c.name for c in ConversionFunnel.BUILDER_CONFIGS}
-    return DatasetSpec(name="conversion_funnel",
-                       tfds_name=f"conversion_funnel/{config.name}" if named
-                       else "conversion_funnel",
+    return DatasetSpec(name="conversion_funnel", **ConversionFunnel.tfds_source(config),
                        tasks=TASKS, inputs=inputs,
-                       builder_kwargs=None if named else {"config": config},
                        description="Synthetic impression -> click -> conversion log with "
                                    "sample selection bias (ESMM, AITM).")
 

@@ -1,7 +1,9 @@
 """How CSV cells become values: one set of rules for the analysis and for generation.
 
 All of it is vectorised on pyarrow arrays (one call per column and block, no Python
-loop over rows):
+loop over rows). CSV cells are strings; JSON Lines and Parquet columns come typed (numbers,
+booleans, strings, lists, nulls): numbers are read as they are, other scalars as their text,
+a null is a missing cell, and a list column's ids are read as text (`id_lists`):
 
 - text: leading/trailing ASCII whitespace is stripped when `strip_whitespace` is on
   (`pyarrow.compute.ascii_trim_whitespace`: space, \\t, \\n, \\v, \\f, \\r, the characters
@@ -42,6 +44,25 @@ NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 SPLIT_CODES = {"train": 0, "validation": 1, "test": 2}
 
 
+def is_list(column):
+    """Whether a column holds lists (a JSON array, a Parquet list)."""
+    return pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
+
+
+def as_text(column):
+    """(strings, numpy mask of nulls or None): a scalar column of any type as text, nulls as
+    "" (numbers as pyarrow writes them: `12`, `2.5`)."""
+    if pa.types.is_null(column.type):
+        return pa.array([""] * len(column), pa.string()), np.ones(len(column), bool)
+    if is_list(column):
+        raise ValueError("a list where a single value is expected")
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = pc.cast(column, pa.string())
+    if not column.null_count:
+        return column, None
+    return column.fill_null(""), column.is_null().to_numpy(zero_copy_only=False)
+
+
 class Cells:
     """The cell rules of one `CsvOptions`."""
 
@@ -52,13 +73,20 @@ class Cells:
 
     def text(self, column):
         """(values, missing): the normalised strings and a numpy mask of missing cells."""
+        column, null = as_text(column)
         trimmed = pc.ascii_trim_whitespace(column)
-        missing = pc.is_in(trimmed, value_set=self.na)
-        return (trimmed if self.strip else column), missing.to_numpy(zero_copy_only=False)
+        missing = pc.is_in(trimmed, value_set=self.na).to_numpy(zero_copy_only=False)
+        return (trimmed if self.strip else column), (missing if null is None else missing | null)
 
     def numbers(self, column):
         """(float64 numpy array with NaN where missing, indices of the cells that are not
         numbers, numpy mask of missing cells)."""
+        kind = column.type
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+            x = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+            missing = np.isnan(x)  # nulls (and NaN, which no number means) are missing
+            return x, np.flatnonzero(~np.isfinite(x) & ~missing), missing
+        column, null = as_text(column)
         trimmed = pc.ascii_trim_whitespace(column)
         missing = pc.is_in(trimmed, value_set=self.na)
         filled = pc.if_else(missing, "0", trimmed)
@@ -72,8 +100,31 @@ class Cells:
                 zero_copy_only=False)
             bad = ~ok | ~np.isfinite(x)
         missing = missing.to_numpy(zero_copy_only=False)
+        if null is not None:
+            missing = missing | null
         x[missing] = np.nan
         return x, np.flatnonzero(bad & ~missing), missing
+
+    def id_lists(self, column, where):
+        """Each row's ids as text (a `pyarrow.ListArray` of strings; empty and null ids
+        dropped, a null list empty; stripped when `strip_whitespace`), all in pyarrow (a
+        block of 65,536 rows may hold millions of ids); `where(i)` names row i in the error
+        for a column that holds non-lists."""
+        if not is_list(column):
+            first = next((i for i, v in enumerate(column.is_valid().to_pylist()) if v), 0)
+            raise ValueError(f"{where(first)}: a list column holds non-lists (such as "
+                             f"{column[first].as_py()!r}); a CSV cell holding a list needs "
+                             "data.options.feature_options.<column>.separator")
+        parents = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+        values, _ = as_text(pc.list_flatten(column))
+        if self.strip:
+            values = pc.ascii_trim_whitespace(values)
+        keep = pc.not_equal(values, "")
+        values = pc.filter(values, keep)
+        parents = parents[keep.to_numpy(zero_copy_only=False)]
+        offsets = np.zeros(len(column) + 1, np.int32)
+        np.cumsum(np.bincount(parents, minlength=len(column)), out=offsets[1:])
+        return pa.ListArray.from_arrays(pa.array(offsets), pc.cast(values, pa.string()))
 
     def python_text(self, cell):
         """The rule of `text` for one Python string (the slow error paths use it)."""

@@ -55,15 +55,16 @@ import sys
 import time
 
 import numpy as np
+import pyarrow as pa
 import tensorflow_datasets as tfds
 
 from data import csv_beam
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
 from data.csv_options import SPLITS, CsvError, identifier, make_options
-from data.csv_reader import CsvFile
 from data.csv_schema import CsvSchema, load_or_analyze
 from data.csv_writer import ExampleEncoder, ShardWriter
 from data.offline_builder import OfflineBuilder
+from data.table_reader import open_table
 from data.dataset_spec import DatasetSpec
 from inputs import inputs_to_config
 from tasks import tasks_to_config
@@ -117,13 +118,18 @@ def block_columns(schema, options, cells, file, offset, batch):
     return out
 
 
+def take(column, rows):
+    """Rows `rows` of a stored column (numpy, or a pyarrow ListArray of ids)."""
+    return column.take(pa.array(rows)) if isinstance(column, pa.Array) else column[rows]
+
+
 def file_blocks(schema, options, split, path, stripe=(0, 1)):
     """Yields (split, row keys, {feature: column}) for the rows of one file, block by
     block; a train file's rows go to train or to the splits carved out of it.
     `stripe` (k, n): only every n-th block from the k-th (a Beam work item's share of a
     file; the blocks it skips are parsed, not converted)."""
     cells = Cells(options)
-    file = CsvFile.open(path, options)
+    file = open_table(path, options)
     file_index = options.files_of(split).index(path)
     base = (SPLIT_CODES[split] * 1024 + file_index) << ROW_BITS  # unique across splits
     wanted = list(dict.fromkeys([schema.columns[i.name] for i in schema.inputs] +
@@ -140,7 +146,7 @@ def file_blocks(schema, options, split, path, stripe=(0, 1)):
         for s in SPLITS:
             rows = np.flatnonzero(codes == SPLIT_CODES[s])
             if rows.size:
-                yield s, keys[rows], {k: v[rows] for k, v in columns.items()}
+                yield s, keys[rows], {k: take(v, rows) for k, v in columns.items()}
 
 
 class MultiTaskCsv(OfflineBuilder):
@@ -164,8 +170,11 @@ class MultiTaskCsv(OfflineBuilder):
         schema = config.schema
         features = {}
         for name, (dtype, shape) in stored_features(schema).items():
-            features[name] = (tfds.features.Text() if dtype == "string" else
-                              tfds.features.Tensor(shape=shape, dtype=np.dtype(dtype)))
+            if dtype == "string":  # a cell, or a list of ids (shape (None,))
+                features[name] = tfds.features.Sequence(tfds.features.Text()) if shape else \
+                    tfds.features.Text()
+            else:
+                features[name] = tfds.features.Tensor(shape=shape, dtype=np.dtype(dtype))
         metadata = tfds.core.MetadataDict(
             tasks=tasks_to_config(schema.tasks), inputs=inputs_to_config(schema.inputs),
             columns=dict(schema.columns), sources=dict(schema.sources), rows=dict(schema.rows),
@@ -243,8 +252,9 @@ def make_config(options, data_dir=None):
            features=Arg(list, "the feature columns; null: every other column", item=str,
                         null=True),
            exclude=Arg(list, "columns that are neither features nor labels", item=str, null=True),
-           feature_types=Arg(dict, "column -> numeric or categorical (else inferred)", item=str,
-                             choices=("numeric", "categorical"), null=True),
+           feature_types=Arg(dict, "column -> numeric, categorical, text or list (else inferred)",
+                             item=str, choices=("numeric", "categorical", "text", "list"),
+                             null=True),
            header=Arg(bool, "the files start with a header line; null: detect", null=True),
            column_names=Arg(list, "names of headerless files' columns", item=str, null=True),
            delimiter=Arg(str, "the field separator; null: detect", null=True),
@@ -259,12 +269,22 @@ def make_config(options, data_dir=None):
                              range="[1, inf)"),
            multilabel_separator=Arg(str, "separates a multilabel cell's classes"),
            multilabel_none=Arg(str, "a multilabel cell with no class"),
+           format=Arg(str, "csv, tsv, jsonl or parquet; null: by each file's name",
+                      choices=("csv", "tsv", "jsonl", "parquet"), null=True),
+           feature_options=Arg(dict, "column -> {treatment, num_buckets, max_tokens, min_count, "
+                               "num_oov_buckets, embedding_dim, shared_embedding, separator, "
+                               "pooling, lowercase}", null=True),
+           hash_threshold=Arg(int, "distinct training values above which an id column is "
+                              "hashed", range="[1, inf)"),
+           hash_buckets=Arg(int, "buckets of a column hashed without its own num_buckets",
+                            range="[1, inf)"),
            data_dir=Arg(str, "where the schema is cached; give data.data_dir's", null=True))
 def csv_dataset(train, labels, validation=None, test=None, features=None, exclude=None,
                 feature_types=None, header=None, column_names=None, delimiter=None, split=None,
                 seed=0, na_values=None, extra_na_values=None, strip_whitespace=True,
                 min_frequency=1, multilabel_separator="|", multilabel_none="none",
-                data_dir=None):
+                format=None, feature_options=None, hash_threshold=100_000,
+                hash_buckets=100_000, data_dir=None):
     """Spec of a CSV dataset; options as in `data.csv_options.CsvOptions`. `data_dir` is
     where the schema is cached (default `$TFDS_DATA_DIR` or `tfds_data`): give the same one
     as `data.data_dir`."""
@@ -277,7 +297,8 @@ def csv_dataset(train, labels, validation=None, test=None, features=None, exclud
         delimiter=delimiter, split=split, seed=seed, na_values=na_values,
         extra_na_values=extra_na_values, strip_whitespace=strip_whitespace,
         min_frequency=min_frequency, multilabel_separator=multilabel_separator,
-        multilabel_none=multilabel_none)
+        multilabel_none=multilabel_none, format=format, feature_options=feature_options,
+        hash_threshold=hash_threshold, hash_buckets=hash_buckets)
     config = make_config(options, data_dir)
     schema = config.schema
     splits = {s: s for s in SPLITS if schema.rows.get(s)}

@@ -26,8 +26,28 @@ import re
 from typing import Dict, Optional, Tuple
 
 from tasks import TASK_KINDS, list_kinds
+from utils.arguments import Arg, ArgumentError, Declaration, check
 
-FEATURE_TYPES = ("numeric", "categorical")
+FEATURE_TYPES = ("numeric", "categorical", "text", "list")
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+# `data.options.feature_options.<column>`: how one id, list or text column is treated.
+FEATURE_OPTIONS = Declaration({name: Arg(*args, default=None, **kwargs) for name, (args, kwargs)
+                               in {
+    "treatment": ((str, "vocabulary (kept whole up to max_tokens) or hashing (num_buckets)"),
+                  {"choices": ("vocabulary", "hashing")}),
+    "num_buckets": ((int, "rows the ids are hashed into"), {"range": "[1, inf)"}),
+    "max_tokens": ((int, "most frequent values a vocabulary keeps"), {"range": "[1, inf)"}),
+    "min_count": ((int, "training occurrences a value needs to be kept"),
+                  {"range": "[1, inf)"}),
+    "num_oov_buckets": ((int, "rows shared by values outside the vocabulary"),
+                        {"range": "[1, inf)"}),
+    "embedding_dim": ((int, "the embedding's width"), {"range": "[1, inf)"}),
+    "shared_embedding": ((str, "a table shared with the columns holding the same ids"), {}),
+    "separator": ((str, "a CSV cell holding a list: what separates its ids"), {}),
+    "pooling": ((str, "how a list's or a text's embeddings are pooled"),
+                {"choices": ("mean", "sum")}),
+    "lowercase": ((bool, "a text column's tokens lower-cased before the lookup"), {}),
+}.items()})
 DEFAULT_NA = ("", "NA", "N/A", "NaN", "nan", "null")
 SPLITS = ("train", "validation", "test")
 # Bumped when the analysis or the stored format changes: old caches are then ignored.
@@ -162,6 +182,12 @@ class CsvOptions:
         min_frequency: int. Categories seen fewer times in train go to the OOV bucket.
         multilabel_separator: str. Separates label names in a multilabel cell.
         multilabel_none: str. A multilabel cell meaning "none of the labels".
+        format: str or None. `csv` (`tsv`), `jsonl` or `parquet`; None: by each file's name.
+        feature_options: dict. Column -> its `FEATURE_OPTIONS` (treatment, buckets, width,
+            shared table, list separator, pooling...).
+        hash_threshold: int. A categorical or list column with more distinct training values
+            is hashed unless its feature_options say otherwise.
+        hash_buckets: int. Buckets of a column hashed without its own `num_buckets`.
     """
 
     train: Tuple[str, ...]
@@ -183,6 +209,10 @@ class CsvOptions:
     min_frequency: int = 1
     multilabel_separator: str = "|"
     multilabel_none: str = "none"
+    format: Optional[str] = None
+    feature_options: Dict[str, dict] = dataclasses.field(default_factory=dict)
+    hash_threshold: int = 100_000
+    hash_buckets: int = 100_000
 
     def __post_init__(self):
         if not isinstance(self.labels, dict):
@@ -217,7 +247,38 @@ class CsvOptions:
             raise CsvError(f"data.options.min_frequency: must be >= 1; got {self.min_frequency}")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise CsvError(f"data.options.delimiter: one character; got {self.delimiter!r}")
+        if self.format is not None and self.format not in TABLE_FORMATS:
+            raise CsvError(f"data.options.format: unknown format {self.format!r}; valid: "
+                           f"{', '.join(TABLE_FORMATS)}")
+        for key in ("hash_threshold", "hash_buckets"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 1:
+                raise CsvError(f"data.options.{key}: {getattr(self, key)!r}; valid: an integer "
+                               ">= 1")
+        self.check_feature_options()
         self.label_specs()  # checks every declaration now
+
+    def check_feature_options(self):
+        """Each `feature_options` entry against `FEATURE_OPTIONS`, and the pairs that
+        contradict each other."""
+        if not isinstance(self.feature_options, dict):
+            raise CsvError("data.options.feature_options: a mapping column -> {treatment, "
+                           f"num_buckets, ...}}; got {self.feature_options!r}")
+        for column, given in self.feature_options.items():
+            where = f"data.options.feature_options.{column}"
+            try:
+                given = check(FEATURE_OPTIONS, given, where)
+            except ArgumentError as e:
+                raise CsvError(str(e)) from None
+            if given.get("treatment") == "vocabulary" and "num_buckets" in given:
+                raise CsvError(f"{where}.num_buckets: buckets are for hashing, and treatment is "
+                               "vocabulary; valid: one of them")
+            if given.get("treatment") == "hashing" and "max_tokens" in given:
+                raise CsvError(f"{where}.max_tokens: a vocabulary's size, and treatment is "
+                               "hashing; valid: num_buckets")
+
+    def column_options(self, column):
+        """The `feature_options` of one column ({} when none)."""
+        return dict(self.feature_options.get(column) or {})
 
     # --- derived views -------------------------------------------------------------------
     @property
@@ -270,7 +331,8 @@ class CsvOptions:
 def make_options(train, labels, validation=None, test=None, features=None, exclude=None,
                  feature_types=None, header=None, column_names=None, delimiter=None, split=None,
                  seed=0, na_values=None, extra_na_values=None, strip_whitespace=True,
-                 min_frequency=1, multilabel_separator="|", multilabel_none="none"):
+                 min_frequency=1, multilabel_separator="|", multilabel_none="none", format=None,
+                 feature_options=None, hash_threshold=100_000, hash_buckets=100_000):
     """`CsvOptions` from config values (globs resolved, lists as tuples, every key checked)."""
     kwargs = dict(
         train=resolve_files(train, "train"), labels=labels,
@@ -280,7 +342,9 @@ def make_options(train, labels, validation=None, test=None, features=None, exclu
         column_names=_strings(column_names, "column_names"), delimiter=delimiter,
         seed=int(seed), extra_na_values=_strings(extra_na_values, "extra_na_values") or (),
         strip_whitespace=bool(strip_whitespace), min_frequency=int(min_frequency),
-        multilabel_separator=multilabel_separator, multilabel_none=multilabel_none)
+        multilabel_separator=multilabel_separator, multilabel_none=multilabel_none,
+        format=format, feature_options=feature_options or {}, hash_threshold=hash_threshold,
+        hash_buckets=hash_buckets)
     if header is not None and not isinstance(header, bool):
         raise CsvError(f"data.options.header: true or false; got {header!r}")
     if split is not None:

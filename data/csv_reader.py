@@ -85,7 +85,9 @@ class CsvFile:
     def open(cls, path, options=None):
         if not os.path.exists(path):
             raise CsvError(f"{path}: file not found")
-        delimiter = (options.delimiter if options else None) or default_delimiter(path)
+        tsv = getattr(options, "format", None) == "tsv"
+        delimiter = (options.delimiter if options else None) or ("\t" if tsv else
+                                                                default_delimiter(path))
         has_header = options.has_header if options else True
         given = list(options.column_names) if options and options.column_names else None
         first, line = None, 0

@@ -32,6 +32,8 @@ Example:
 import os
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import tensorflow as tf
 
 # TFDS writes these dtypes into these lists (tensorflow_datasets/core/example_serializer.py).
@@ -45,7 +47,9 @@ class ExampleEncoder:
 
     Args:
         features: dict. Feature name -> (dtype, shape): dtype `float32`, `int64` or
-            `string`, shape a tuple (`()` for a scalar).
+            `string`, shape a tuple (`()` for a scalar; `(None,)` for a list of strings per
+            row, given as a `pyarrow.ListArray` or rows padded with "", written without the
+            padding).
     """
 
     def __init__(self, features):
@@ -53,20 +57,29 @@ class ExampleEncoder:
         for name, (dtype, _) in self.features.items():
             if dtype not in _LISTS:
                 raise ValueError(f"feature {name!r}: dtype {dtype!r} not one of {sorted(_LISTS)}")
-        signature = {k: tf.TensorSpec((None,) + s, _LISTS[d][2]) for k, (d, s) in
-                     self.features.items()}
+        signature = {k: (LIST_SPEC if None in s else tf.TensorSpec((None,) + s, _LISTS[d][2]))
+                     for k, (d, s) in self.features.items()}
+        for name, (dtype, shape) in self.features.items():
+            if None in shape and (dtype != "string" or len(shape) != 1):
+                raise ValueError(f"feature {name!r}: variable length is for lists of strings")
         self._encode = tf.function(self._graph, input_signature=[signature])
 
     def _graph(self, columns):
-        n = tf.shape(next(iter(columns.values())))[0]
+        first = next(iter(columns.values()))
+        n = tf.shape(first[1] if isinstance(first, tuple) else first)[0]
         one = tf.ones([n, 1], tf.int32)
         entries = []
         for name, (dtype, shape) in self.features.items():
             list_type, field, _ = _LISTS[dtype]
-            size = int(np.prod(shape)) if shape else 1
-            values = tf.reshape(columns[name], [n, size])
-            lists = tf.io.encode_proto(tf.fill([n, 1], size), [values], ["value"], list_type)
-            feature = tf.io.encode_proto(one, [lists[:, None]], [field], "tensorflow.Feature")
+            if None in shape:  # each row's serialized Feature, cut out of one buffer
+                data, starts, lengths = columns[name]
+                feature = tf.strings.substr(data, starts, lengths)
+            else:
+                size = int(np.prod(shape)) if shape else 1
+                values, sizes = tf.reshape(columns[name], [n, size]), tf.fill([n, 1], size)
+                lists = tf.io.encode_proto(sizes, [values], ["value"], list_type)
+                feature = tf.io.encode_proto(one, [lists[:, None]], [field],
+                                             "tensorflow.Feature")
             entries.append(tf.io.encode_proto(
                 tf.ones([n, 2], tf.int32), [tf.fill([n, 1], name), feature[:, None]],
                 ["key", "value"], "tensorflow.Features.FeatureEntry"))
@@ -76,7 +89,69 @@ class ExampleEncoder:
 
     def __call__(self, columns):
         """A numpy array of bytes, one serialized `tf.Example` per row."""
-        return self._encode({k: columns[k] for k in self.features}).numpy()
+        return self._encode({k: list_features(columns[k]) if None in s else columns[k]
+                             for k, (_, s) in self.features.items()}).numpy()
+
+
+# A list column as the graph takes it: one buffer holding every row's serialized `Feature`,
+# where each starts and how long it is (no Python object per id: a block of 65,536 rows
+# may hold millions of ids).
+LIST_SPEC = (tf.TensorSpec([], tf.string), tf.TensorSpec([None], tf.int64),
+             tf.TensorSpec([None], tf.int64))
+
+
+def _varint_sizes(x):
+    """Bytes of the protobuf varint of each non-negative integer in `x`."""
+    sizes = np.ones(len(x), np.int64)
+    for bits in (7, 14, 21, 28):
+        sizes += x >= (1 << bits)
+    return sizes
+
+
+def _varints(out, at, x, sizes):
+    """Writes the varints of `x` (their `sizes`) into uint8 `out` at positions `at`."""
+    for k in range(int(sizes.max(initial=0))):
+        rows = sizes > k
+        byte = (x[rows] >> (7 * k)) & 0x7F
+        out[at[rows] + k] = byte | np.where(sizes[rows] > k + 1, 0x80, 0)
+
+
+def list_features(lists):
+    """(buffer, starts, lengths) of each row's serialized `tf.train.Feature` holding its ids
+    as a `bytes_list`, from a `pyarrow.ListArray` of strings (or rows padded with ""): the
+    protobuf wire format (tag 0x0A, a varint length, the bytes) written with numpy."""
+    lists = lists if isinstance(lists, pa.Array) else pa.array(
+        [[v for v in row if v] for row in lists], pa.list_(pa.string()))
+    flat = pc.cast(lists.flatten(), pa.string())
+    offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset:flat.offset + len(flat) + 1]
+    data = np.frombuffer(flat.buffers()[2], np.uint8) if len(flat) else np.zeros(0, np.uint8)
+    ids = np.diff(offsets).astype(np.int64)
+    rows = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+    parent = np.repeat(np.arange(len(rows)), rows)
+    id_size = 1 + _varint_sizes(ids) + ids  # each id: tag, varint length, bytes
+    list_size = np.bincount(parent, weights=id_size, minlength=len(rows)).astype(np.int64)
+    row_size = 1 + _varint_sizes(list_size) + list_size  # tag, length, the bytes_list
+    row_start = np.concatenate([[0], np.cumsum(row_size)[:-1]]).astype(np.int64)
+    out = np.zeros(int(row_size.sum()), np.uint8)
+    out[row_start] = 0x0A  # Feature.bytes_list
+    _varints(out, row_start + 1, list_size, _varint_sizes(list_size))
+    first_id = row_start + 1 + _varint_sizes(list_size)  # where each row's ids begin
+    before = np.cumsum(id_size) - id_size  # bytes of the ids before each id, overall
+    row_before = np.concatenate([[0], np.cumsum(list_size)[:-1]]).astype(np.int64)
+    at = first_id[parent] + before - row_before[parent]
+    out[at] = 0x0A  # BytesList.value
+    id_varint = _varint_sizes(ids)
+    _varints(out, at + 1, ids, id_varint)
+    # The ids' bytes fill every position that is not a header, in their own order.
+    header = np.zeros(len(out), bool)
+    header[row_start] = True
+    for k in range(int(_varint_sizes(list_size).max(initial=0))):
+        header[row_start[_varint_sizes(list_size) > k] + 1 + k] = True
+    header[at] = True
+    for k in range(int(id_varint.max(initial=0))):
+        header[at[id_varint > k] + 1 + k] = True
+    out[~header] = data[offsets[0]:offsets[-1]]
+    return out.tobytes(), row_start, row_size
 
 
 class ShardWriter:

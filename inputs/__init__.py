@@ -5,7 +5,8 @@ in-graph preprocessing, the exported `tf.Example` parsing, warmup samples and ex
 outputs come from the inputs). Importing it does not import TensorFlow.
 
 - `base.py`: `InputKind`, the members every kind must have;
-- `image.py`, `numeric.py`, `categorical.py`, `text.py`: one kind each; `layers.py`,
+- `image.py`, `numeric.py`, `categorical.py`, `hashed.py`, `id_list.py`, `text.py`: one
+  kind each; `ids.py`: the id -> embedding row mapping the id kinds share; `layers.py`,
   `text_layers.py`: their Keras layers (imported when a model is built);
 - `registry.py`: the kinds by name; `spec.py`: `InputSpec(name, kind, ...)` and the config
   round trip.
@@ -13,11 +14,13 @@ outputs come from the inputs). Importing it does not import TensorFlow.
 Example:
 >>> from inputs import InputSpec, list_kinds
 >>> type(InputSpec("age", "numeric")).__name__, list_kinds()
-('NumericInput', ['categorical', 'image', 'numeric', 'text'])
+('NumericInput', ['categorical', 'hashed', 'id_list', 'image', 'numeric', 'text'])
 """
 
 from inputs.base import InputKind  # noqa: F401
 from inputs.categorical import CategoricalInput  # noqa: F401
+from inputs.hashed import HashedInput  # noqa: F401
+from inputs.id_list import IdListInput  # noqa: F401
 from inputs.image import ImageInput  # noqa: F401
 from inputs.numeric import NumericInput  # noqa: F401
 from inputs.registry import INPUT_KINDS, list_kinds  # noqa: F401

@@ -7,8 +7,9 @@ kind, ...)` returns an instance of the kind's class. Everything that depends on 
 is a member, so no code outside this layer asks which kind an input is:
 
 - model: `preprocess` (raw values -> features, inside the Keras graph, so the exported
-  model takes raw values), `is_column` (a table column, joined with the others into one
-  feature vector, or an input the model takes alone);
+  model takes raw values; `tables` holds the embedding tables inputs share, e.g. an
+  `item_id` column and a `clicked_items` list), `is_column` (a table column, joined with
+  the others into one feature vector, or an input the model takes alone);
 - serving: `example_feature` and `from_example` (how it travels in a `tf.Example` and
   is parsed back), `served_outputs` (what the export serves besides the tasks' answers:
   a text input's `tokens` and `sequence_length`), `sample` (plausible raw values for
@@ -105,6 +106,10 @@ class InputKind(abc.ABC):
         input's raw values `x`; none for most kinds."""
         return {}
 
+    def describe(self):
+        """How the model treats this input, in words (the schema report's `treatment`)."""
+        return ""
+
     @property
     def stored_feature(self):
         """(dtype, per-example shape) of this input as a dataset builder stores it."""
@@ -119,8 +124,32 @@ class InputKind(abc.ABC):
         False for an input a model takes alone (an image, a text)."""
 
     @abc.abstractmethod
-    def preprocess(self, x):
-        """Raw values (a Keras tensor) -> features, with new layers named after the input."""
+    def preprocess(self, x, tables=None):
+        """Raw values (a Keras tensor) -> features, with new layers named after the input;
+        `tables` ({name: Embedding}) is shared by the inputs of one model (see
+        `embedding_table`)."""
+
+    def embedding_table(self, tables, size, dim, **kwargs):
+        """An Embedding of `size` rows and `dim` columns: this input's own (`<name>_embed`),
+        or, with a `shared_embedding` name, the one every input of that name uses
+        (`shared_<name>_embed`, made by the first; the others must ask the same size)."""
+        import keras
+        shared = getattr(self, "shared_embedding", None)
+        if not shared:
+            return keras.layers.Embedding(size, dim, name=f"{self.name}_embed", **kwargs)
+        if tables is None:
+            raise ValueError(f"Input {self.name!r}: shared_embedding {shared!r} needs the "
+                             "model's table of shared embeddings")
+        if shared not in tables:
+            tables[shared] = keras.layers.Embedding(size, dim, name=f"shared_{shared}_embed",
+                                                    **kwargs)
+        table = tables[shared]
+        if (table.input_dim, table.output_dim) != (size, dim):
+            raise ValueError(f"Input {self.name!r}: shared_embedding {shared!r} is "
+                             f"{table.input_dim} x {table.output_dim}, this input needs {size} "
+                             f"x {dim}; inputs sharing a table need one vocabulary (or bucket "
+                             "count) and one embedding_dim")
+        return table
 
     # --- serving -----------------------------------------------------------------------
 

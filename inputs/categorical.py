@@ -3,9 +3,10 @@
 Inside the model a missing value (an empty string, or one of `na_values`, after
 stripping) becomes `fill_value` (usually the most frequent training value), the value is
 stripped of surrounding whitespace when the training data was (`strip_whitespace`),
-looked up in the vocabulary (plus one out-of-vocabulary bucket) and embedded. A
-`tf.Example` carries it as a bytes_list; a table column stores its cells as text ("" for
-a missing cell).
+looked up in the vocabulary (plus `num_oov_buckets` out-of-vocabulary buckets, shared by
+the values outside it) and embedded (`embedding_dim` wide, else a rule of thumb; a table
+shared with other inputs of the same ids with `shared_embedding`). A `tf.Example` carries
+it as a bytes_list; a table column stores its cells as text ("" for a missing cell).
 
 Example:
 >>> import numpy as np
@@ -15,40 +16,53 @@ Example:
 (True, ['a', 'b', 'a'])
 """
 
-import math
+import dataclasses
+from typing import Optional
 
 import numpy as np
 
 from inputs.base import InputKind
+from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
 keras = LazyModule("keras")
 
 
-def embedding_dim(vocab_size):
-    """Width of a category's embedding: a common rule of thumb, growing slowly with the
-    vocabulary, at least 2."""
-    return max(2, min(16, int(math.ceil(1.6 * vocab_size ** 0.56))))
-
-
+@dataclasses.dataclass(frozen=True)
 class CategoricalInput(InputKind):
-    """A string column with a training vocabulary."""
+    """A string column with a training vocabulary.
+
+    Args (besides `inputs.base.InputKind`'s):
+        num_oov_buckets: int. Rows shared by values outside the vocabulary (hashed among
+            them); 1 by default.
+        shared_embedding: str or None. The name of an embedding table shared with other
+            inputs holding the same ids (they need the same vocabulary and width).
+    """
+
+    num_oov_buckets: int = 1
+    shared_embedding: Optional[str] = None
 
     is_column = True
 
-    def preprocess(self, x):
+    def __post_init__(self):
+        super().__post_init__()
+        check_ids(self, hashed=False)
+
+    def preprocess(self, x, tables=None):
         from inputs.layers import Impute, StripWhitespace
         if self.fill_value is not None:
             x = Impute(str(self.fill_value), missing_values=self.na_values,
                        name=f"{self.name}_impute")(x)
         if self.strip_whitespace:
             x = StripWhitespace(name=f"{self.name}_strip")(x)
-        x = keras.layers.StringLookup(vocabulary=list(self.vocabulary), num_oov_indices=1,
-                                      name=f"{self.name}_lookup")(x)
-        size = len(self.vocabulary) + 1
-        x = keras.layers.Embedding(size, embedding_dim(size), name=f"{self.name}_embed")(x)
+        rows, size = id_rows(self, x)
+        dim = int(self.embedding_dim or default_embedding_dim(size))
+        x = self.embedding_table(tables, size, dim)(rows)
         return keras.layers.Flatten(name=f"{self.name}_flat")(x)
+
+    def describe(self):
+        return describe_ids(self)
 
     def example_feature(self):
         return tf.io.FixedLenFeature([], tf.string, default_value="")

@@ -24,7 +24,7 @@ class ImageInput(InputKind):
 
     is_column = False
 
-    def preprocess(self, x):
+    def preprocess(self, x, tables=None):
         max_value = self.max_value if self.max_value is not None else 255.0
         x = keras.layers.Rescaling(1.0 / float(max_value), name=f"{self.name}_rescale")(x)
         if self.resize:

@@ -1,7 +1,9 @@
-"""Keras layers of the tabular input kinds' preprocessing: imputing missing cells and
-stripping whitespace, inside the graph (so a served model takes a file's raw cells).
+"""Keras layers of the tabular input kinds' preprocessing: imputing missing cells,
+stripping whitespace, splitting a list cell and pooling a list's embeddings, inside the
+graph (so a served model takes a file's raw cells).
 
-Registered as `mtl_zoo>Impute` and `mtl_zoo>StripWhitespace` for `.keras` files.
+Registered as `mtl_zoo>Impute`, `mtl_zoo>StripWhitespace`, `mtl_zoo>SplitCells` and
+`mtl_zoo>MaskedPool` for `.keras` files.
 """
 
 import keras
@@ -81,3 +83,67 @@ class StripWhitespace(keras.layers.Layer):
 
     def compute_output_spec(self, x):
         return keras.KerasTensor(x.shape, dtype="string")
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class SplitCells(keras.layers.Layer):
+    """Splits each text cell at `separator`: [batch] strings -> [batch, longest] items padded
+    with "" (a CSV cell holding a list, `i1|i7`).
+
+    Example:
+    >>> import tensorflow as tf
+    >>> SplitCells("|")(tf.constant(["a|b", ""])).numpy().tolist()
+    [[b'a', b'b'], [b'', b'']]
+    """
+
+    def __init__(self, separator, **kwargs):
+        super().__init__(**kwargs)
+        self.separator = str(separator)
+        self._convert_input_args = False
+
+    def call(self, x):
+        return tf.strings.split(x, sep=self.separator).to_tensor("")
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor((x.shape[0], None), dtype="string")
+
+    def get_config(self):
+        return {**super().get_config(), "separator": self.separator}
+
+
+@keras.saving.register_keras_serializable(package="mtl_zoo")
+class MaskedPool(keras.layers.Layer):
+    """The mean or sum over a list of the embeddings of its real items: [embeddings [batch,
+    items, dim], items [batch, items] strings] -> [batch, dim]; items that are "" (padding,
+    empty ids) are left out, an empty list gives zeros.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> x = tf.constant([[[1.0], [3.0], [5.0]]])
+    >>> MaskedPool("mean")([x, tf.constant([["a", "b", ""]])]).numpy().tolist()
+    [[2.0]]
+    """
+
+    def __init__(self, mode="mean", **kwargs):
+        super().__init__(**kwargs)
+        self.mode = str(mode)
+        self._convert_input_args = False
+
+    def call(self, inputs):
+        embeddings, items = inputs
+        keep = tf.cast(tf.not_equal(items, ""), embeddings.dtype)[..., None]
+        total = tf.reduce_sum(embeddings * keep, axis=1)
+        if self.mode == "sum":
+            return total
+        return total / tf.maximum(tf.reduce_sum(keep, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # one vector per example: nothing left to mask
+
+    def compute_output_spec(self, inputs):
+        embeddings = inputs[0]
+        return keras.KerasTensor((embeddings.shape[0], embeddings.shape[-1]),
+                                 dtype=embeddings.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}

@@ -27,7 +27,7 @@ class NumericInput(InputKind):
 
     is_column = True
 
-    def preprocess(self, x):
+    def preprocess(self, x, tables=None):
         from inputs.layers import Impute
         if not self.shape:
             x = keras.layers.Reshape((1,), name=f"{self.name}_column")(x)
@@ -37,6 +37,11 @@ class NumericInput(InputKind):
             mean=self.mean if self.mean is not None else 0.0,
             variance=self.variance if self.variance is not None else 1.0,
             name=f"{self.name}_normalize")(x)
+
+    def describe(self):
+        mean = self.mean if self.mean is not None else 0.0
+        std = (self.variance if self.variance is not None else 1.0) ** 0.5
+        return f"normalised (mean {mean:.4g}, std {std:.4g})"
 
     def example_feature(self):
         default = float(self.fill_value) if isinstance(self.fill_value, (int, float)) else (

@@ -6,14 +6,16 @@ here.
 Example:
 >>> from inputs.registry import INPUT_KINDS, list_kinds
 >>> list_kinds()
-['categorical', 'image', 'numeric', 'text']
+['categorical', 'hashed', 'id_list', 'image', 'numeric', 'text']
 >>> INPUT_KINDS.get("audio")
 Traceback (most recent call last):
 ...
-ValueError: kind: unknown input kind 'audio'; known input kinds: categorical, image, numeric, text
+ValueError: kind: unknown input kind 'audio'; known input kinds: categorical, hashed, id_list, image, numeric, text
 """
 
 from inputs.categorical import CategoricalInput
+from inputs.hashed import HashedInput
+from inputs.id_list import IdListInput
 from inputs.image import ImageInput
 from inputs.numeric import NumericInput
 from inputs.text import TextInput
@@ -23,6 +25,8 @@ INPUT_KINDS = Registry("input kind", key="kind", entries={
     "image": ImageInput,
     "numeric": NumericInput,
     "categorical": CategoricalInput,
+    "hashed": HashedInput,
+    "id_list": IdListInput,
     "text": TextInput,
 })
 

@@ -28,13 +28,7 @@ class InputSpec(abc.ABC):
     the known ones."""
 
     def __new__(cls, *args, **kwargs):
-        kind = kwargs["kind"] if "kind" in kwargs else (args[1] if len(args) > 1 else None)
-        try:
-            kind_class = INPUT_KINDS.get(kind)
-        except ValueError as e:
-            name = kwargs.get("name", args[0] if args else "?")
-            raise ValueError(f"Input {name!r}: {e}") from None
-        return kind_class(*args, **kwargs)
+        return INPUT_KINDS.make("Input", *args, **kwargs)
 
     @staticmethod
     def from_config(config) -> InputKind:

@@ -11,6 +11,10 @@ max-pooled; Ma & Hovy, 2016), concatenated to the word embedding, so an out-of-v
 word keeps its spelling (suffixes, capitals, digits). Everything is in the exported graph:
 a client sends a sentence. A model with a text input takes only that input.
 
+As a table column (`pooling: mean` or `sum`), a text input is one more column: the
+embeddings of its real tokens are pooled into one vector (padding left out), joined with
+the other columns' features, for per-example tasks (topic, sentiment, tags of a review).
+
 Whitespace is the tokeniser because tagged corpora come tokenised (CoNLL-2000's tokens
 never hold a space): a served sentence must be spaced as the corpus is (`He reckons the
 current account deficit will narrow to only # 1.8 billion .`); a smarter splitter in the
@@ -31,6 +35,9 @@ Example:
 ['sequence_length', 'tokens']
 """
 
+import dataclasses
+from typing import Optional
+
 import numpy as np
 
 from inputs.base import InputKind
@@ -42,10 +49,21 @@ keras = LazyModule("keras")
 DEFAULT_EMBEDDING_DIM = 64
 
 
+@dataclasses.dataclass(frozen=True)
 class TextInput(InputKind):
-    """A sentence per example (shape `()`) or its tokens (shape `(None,)`)."""
+    """A sentence per example (shape `()`) or its tokens (shape `(None,)`).
 
-    is_column = False
+    Args (besides `inputs.base.InputKind`'s):
+        pooling: str or None. `mean` or `sum`: a table column, its token embeddings pooled
+            into one vector beside the other columns'; None: the model's only input, one
+            feature per token.
+    """
+
+    pooling: Optional[str] = None
+
+    @property
+    def is_column(self):
+        return self.pooling is not None
 
     def check(self):
         """Raises ValueError when the spec cannot make a text input."""
@@ -61,30 +79,46 @@ class TextInput(InputKind):
         if "" in self.vocabulary:
             raise ValueError(f"Input {self.name!r} (text): the empty token is padding; remove "
                              "it from the vocabulary")
+        if self.pooling not in (None, "mean", "sum"):
+            raise ValueError(f"Input {self.name!r} (text): pooling must be mean, sum or None; "
+                             f"got {self.pooling!r}")
 
-    def preprocess(self, x):
+    def preprocess(self, x, tables=None):
         """Raw sentences or tokens -> [batch, tokens, embedding_dim (+ char_features)]
-        features with a padding mask (Keras `mask_zero`)."""
+        features with a padding mask (Keras `mask_zero`), or with `pooling` their pooled
+        [batch, features] vector."""
+        from inputs.layers import MaskedPool
         from inputs.text_layers import CharCNN, tokens_and_ids
         self.check()
         tokens, ids = tokens_and_ids(self, x)
         dim = int(self.embedding_dim or DEFAULT_EMBEDDING_DIM)
         # +2: id 0 is padding (masked), id 1 the out-of-vocabulary bucket.
-        words = keras.layers.Embedding(len(self.vocabulary) + 2, dim, mask_zero=True,
-                                       name=f"{self.name}_embed")(ids)
-        if not self.char_features:
-            return words
-        # Characters of the tokens as written (capitals are a strong tag cue, even when the
-        # word lookup is lower-cased); the word embedding's padding mask carries through.
-        chars = CharCNN(filters=self.char_features, name=f"{self.name}_chars")(tokens)
-        return keras.layers.Concatenate(name=f"{self.name}_features")([words, chars])
+        features = keras.layers.Embedding(len(self.vocabulary) + 2, dim, mask_zero=True,
+                                          name=f"{self.name}_embed")(ids)
+        if self.char_features:
+            # Characters of the tokens as written (capitals are a strong tag cue, even when
+            # the word lookup is lower-cased); the word embedding's padding mask carries on.
+            chars = CharCNN(filters=self.char_features, name=f"{self.name}_chars")(tokens)
+            features = keras.layers.Concatenate(name=f"{self.name}_features")([features, chars])
+        if self.pooling:
+            return MaskedPool(self.pooling, name=f"{self.name}_pool")([features, tokens])
+        return features
 
     def served_outputs(self, x):
         """The served `tokens` ([batch, tokens] strings, padded with "") and
-        `sequence_length` ([batch] int64) of raw values `x`."""
+        `sequence_length` ([batch] int64) of raw values `x`; none for a pooled column (its
+        answers are per example)."""
         from inputs.text_layers import split_tokens, token_lengths
+        if self.pooling:
+            return {}
         tokens = split_tokens(x) if not self.shape else tf.convert_to_tensor(x)
         return {"tokens": tokens, "sequence_length": token_lengths(tokens)}
+
+    def describe(self):
+        dim = int(self.embedding_dim or DEFAULT_EMBEDDING_DIM)
+        pooled = f", {self.pooling} of its tokens" if self.pooling else ""
+        lower = ", lower-cased" if self.lowercase else ""
+        return f"text: vocabulary of {len(self.vocabulary):,} tokens{lower}, {dim} wide{pooled}"
 
     def example_feature(self):
         if self.shape:

@@ -44,6 +44,7 @@ import numpy as np
 import tensorflow as tf
 
 from inputs import InputSpec
+from utils.saved_model import set_method_names
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
@@ -116,21 +117,6 @@ def next_version(export_base):
     versions = [int(d) for d in os.listdir(export_base) if re.fullmatch(r"\d+", d)] \
         if os.path.isdir(export_base) else []
     return max(versions, default=0) + 1
-
-
-def set_method_names(saved_model_dir, methods):
-    """TF2 saves every signature as `predict`; TF Serving checks the method name
-    of classify/regress signatures, so it is set here in the proto."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    path = os.path.join(saved_model_dir, "saved_model.pb")
-    proto = saved_model_pb2.SavedModel()
-    with open(path, "rb") as f:
-        proto.ParseFromString(f.read())
-    for name, method in methods.items():
-        proto.meta_graphs[0].signature_def[name].method_name = method
-    with open(path, "wb") as f:
-        f.write(proto.SerializeToString())
 
 
 def sample_inputs(specs, n=2, seed=0):

@@ -1,4 +1,5 @@
-"""Looking inside trained models: mean gate weight per expert per task.
+"""Looking inside trained models: mean gate weight per expert per task, and the tree a
+`learning_to_branch` model learned (`branching_tree`).
 
 MMoE, CGC and PLE expose their softmax gates as probes
 (`MultiTaskModel.probe_model()`); each gate is a `Gate` layer that knows the
@@ -122,6 +123,16 @@ def gate_statistics(model, data, max_batches=None, batch_size=256):
                    "entropy": entropies[task] / count,
                    "max_entropy": float(np.log(len(experts.get(probe, [])) or 1))}
             for task, probe in names.items()}
+
+
+def branching_tree(model):
+    """The learned tree of a `learning_to_branch` model (`learned_tree`: each node's and
+    task's parent, and the branching probabilities while it searches); None for any other
+    architecture."""
+    if getattr(model, "architecture", None) != "learning_to_branch":
+        return None
+    from models.architectures.learning_to_branch import learned_tree
+    return learned_tree(model)
 
 
 def format_gate_weights(model, weights):

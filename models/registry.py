@@ -38,6 +38,7 @@ from models.architectures.cross_stitch import cross_stitch
 from models.architectures.dselect_k import dselect_k
 from models.architectures.esmm import esmm
 from models.architectures.hierarchical import hierarchical
+from models.architectures.learning_to_branch import learning_to_branch
 from models.architectures.mmoe import mmoe
 from models.architectures.mtan import mtan
 from models.architectures.omoe import omoe
@@ -58,6 +59,7 @@ ARCHITECTURES = Registry("architecture", key="model.architecture", entries={
     "cgc": cgc,
     "ple": ple,
     "hierarchical": hierarchical,
+    "learning_to_branch": learning_to_branch,
     "mtan": mtan,
     "esmm": esmm,
     "aitm": aitm,

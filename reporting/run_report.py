@@ -5,8 +5,9 @@ Reads the run dir that `train.py` writes (`config.yaml`, `history.json`,
 them) and writes `<run>/report/`: `index.html` (self-contained), the PNGs and
 `summary.md`. Figures: per-task learning curves, task weights over epochs, the
 gradient-cosine and conflict matrices and the cosine at every sampled step, gradient
-norm ratios, the task-affinity matrix, gate weights and gate entropy
-(`training/diagnostics.py` says how each is measured).
+norm ratios, the task-affinity matrix, gate weights and gate entropy, and a
+`learning_to_branch` run's learned tree (`training/diagnostics.py` says how each is
+measured).
 
 Example:
 >>> from reporting.run_report import write_run_report
@@ -20,6 +21,7 @@ import numpy as np
 import yaml
 
 from reporting import plots
+from reporting.grouping_plots import branching_tree
 from reporting.page import Page
 
 
@@ -106,6 +108,12 @@ def diagnostics_figures(page, history, prefix=""):
         page.figure(plots.gate_entropy(history), f"{prefix}gate_entropy",
                     "Mean per-example gate entropy by epoch; the dashed line is a gate that "
                     "spreads evenly over the experts.")
+    if last.get("tree"):
+        page.figure(branching_tree(last["tree"], "Learned tree (last epoch)"), f"{prefix}tree",
+                    "Learning to Branch: each node (a copy of an encoder stage) and task reads "
+                    "its most probable parent (edge labels: that probability, while searching); "
+                    "grey nodes feed no task. Export it as an ordinary network: python "
+                    "export.py --run <this run> (through fixed_tree_model).")
 
 
 def _data_line(dc):

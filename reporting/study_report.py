@@ -7,7 +7,8 @@ interval, marks where the paired-by-seed difference to the single-task models or
 the tuned equal weighting excludes 0), a plain verdict per cell, bars of each task's
 metric with interval whiskers, Δm bars, a Pareto plot for two-task studies, the
 tuned baseline's selection, cost (step time, memory), and per cell the mean
-gradient cosine, task affinity and gate weights over its seeds.
+gradient cosine, task affinity and gate weights over its seeds. A study with
+`grouping:` gets its task-grouping section (`reporting/grouping_report.py`).
 
 Example:
 >>> from reporting.study_report import write_study_report
@@ -21,6 +22,7 @@ import os
 import numpy as np
 
 from reporting import plots
+from reporting.grouping_report import grouping_section
 from reporting.page import Page
 from reporting.run_report import _read
 
@@ -154,6 +156,9 @@ def write_study_report(study_dir, output=None):
                    [[label, json.dumps(cfg), _fmt(tuned["scores"].get(label), 3)
                      + ("  ← selected" if label == tuned.get("selected") else "")]
                     for label, cfg in tuned["configs"].items()])
+
+    if content.get("grouping"):
+        grouping_section(page, study_dir, content)
 
     page.heading("Cost")
     page.table(["cell", "mean step time (ms)", "peak memory (MB)", "wall time per run (s)", "runs"],

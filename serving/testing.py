@@ -20,25 +20,13 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 
 from serving.core.servable import CLASSIFY_METHOD, REGRESS_METHOD
+from utils.saved_model import set_method_names
 
 IMAGE_SPEC = tf.TensorSpec([None, 28, 28, 1], tf.uint8, name="image")
 EXAMPLES_SPEC = tf.TensorSpec([None], tf.string, name="examples")
 INPUTS_SPEC = tf.TensorSpec([None], tf.string, name="inputs")
-
-
-def set_method_names(version_dir, method_names):
-    """Rewrites signature method names in saved_model.pb ({signature: method})."""
-    pb_path = os.path.join(version_dir, "saved_model.pb")
-    proto = saved_model_pb2.SavedModel()
-    with open(pb_path, "rb") as f:
-        proto.ParseFromString(f.read())
-    for key, method in method_names.items():
-        proto.meta_graphs[0].signature_def[key].method_name = method
-    with open(pb_path, "wb") as f:
-        f.write(proto.SerializeToString())
 
 
 def tasks_signature(described, answer):

@@ -46,6 +46,22 @@ def worker_count(requested, cpus=None):
     return requested if requested > 0 else max(1, cpus // 2)
 
 
+def read_serving_line(proc, timeout_s):
+    """The fields of the `SERVING grpc_port=... rest_port=...` line that `serve.py` prints
+    once it serves ({"grpc_port": "8500", ...}), read from `proc.stdout` (a text pipe); None
+    when `proc` ends or `timeout_s` seconds pass first. For whatever starts `serve.py`: this
+    supervisor, the tests, the benchmarks."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if select.select([proc.stdout], [], [], 1)[0]:
+            line = proc.stdout.readline()
+            if line.startswith("SERVING"):
+                return dict(kv.split("=") for kv in line.split()[1:])
+            if not line and proc.poll() is not None:
+                return None
+    return None
+
+
 def _reserve_port(host, port):
     """A socket bound (not listening) with SO_REUSEPORT on `port` (0: a free one), kept open
     so that no other program takes the port while the workers bind it too."""
@@ -114,14 +130,8 @@ class Supervisor:
         env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=self.metrics_dir)
         proc = subprocess.Popen([sys.executable, SERVE_PY, *self._worker_args()], env=env,
                                 stdout=subprocess.PIPE, text=True)
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            if select.select([proc.stdout], [], [], 1)[0]:
-                line = proc.stdout.readline()
-                if line.startswith("SERVING"):
-                    return proc
-                if not line and proc.poll() is not None:
-                    break
+        if read_serving_line(proc, 300) is not None:
+            return proc
         proc.kill()
         raise RuntimeError(f"a serving worker did not start (exit code {proc.poll()})")
 

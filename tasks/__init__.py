@@ -6,7 +6,8 @@ metrics, served outputs come from the tasks). Importing it does not import Tenso
 - `base.py`: `TaskKind`, the members every kind must have (abstract);
 - `binary.py`, `multiclass.py`, `multilabel.py`, `regression.py`, `token_multiclass.py`:
   one kind each; `classes.py`, `losses.py`, `cells.py`: what several kinds share;
-  `spans.py`, `span_metric.py`: BIO chunk scoring as conlleval (token kinds);
+  `spans.py`, `span_metric.py`: chunk scoring as conlleval (token kinds); `tag_schemes.py`:
+  IOB1, IOB2, BIOES conversion and checks;
 - `registry.py`: the kinds by name; `task.py`: `Task(name, kind, ...)`, task selection and
   config round trip, the direction of a monitored metric; `metrics.py`: metrics over
   whole predictions that no single kind owns (entire-space funnel metrics).

@@ -23,7 +23,8 @@ import numpy as np
 
 from tasks.cells import parse_number
 from tasks.classes import ClassTask
-from tasks.losses import SIGMOID_OPTIONS, labels_like, sigmoid_loss
+from tasks.losses import SIGMOID_OPTIONS, sigmoid_loss
+from tasks.metrics import update_streaming
 from utils.lazy import LazyModule
 from utils.ranking import roc_auc
 
@@ -66,9 +67,7 @@ class BinaryTask(ClassTask):
                 "auc": keras.metrics.AUC(name=f"{self.name}_auc")}
 
     def update_metrics(self, metrics, y_true, y_pred, mask):
-        y_true = labels_like(y_true, y_pred)
-        for metric in metrics.values():
-            metric.update_state(y_true, y_pred, sample_weight=mask)
+        update_streaming(metrics, y_true, y_pred, mask)
 
     def exact_metrics(self, y_true, y_pred, mask):
         return {"auc": roc_auc(y_true, y_pred, mask)}

@@ -1,4 +1,8 @@
-"""Metrics over whole predictions that no single task kind owns.
+"""Metrics over whole predictions that no single task kind owns, and the streaming update
+the kinds whose labels are one float per output share.
+
+`update_streaming`: feeds a batch to a kind's streaming metrics, the labels cast and
+shaped like the outputs, weighted by the label mask (`binary`, `regression`).
 
 `entire_space_metrics`: how well a funnel model's post-click conversion probabilities
 (pCVR) match the truth on EVERY impression, clicked or not (ESMM's question; used by
@@ -19,7 +23,16 @@ Example:
 
 import numpy as np
 
+from tasks.losses import labels_like
 from utils.ranking import roc_auc
+
+
+def update_streaming(metrics, y_true, y_pred, mask):
+    """Feeds one batch to every metric of `metrics` ({name: keras metric}), the labels as
+    float32 shaped like `y_pred`, each example weighted by its label `mask`."""
+    y_true = labels_like(y_true, y_pred)
+    for metric in metrics.values():
+        metric.update_state(y_true, y_pred, sample_weight=mask)
 
 
 def entire_space_metrics(pcvr, split):

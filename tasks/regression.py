@@ -23,6 +23,7 @@ import numpy as np
 from tasks.base import TaskKind
 from tasks.cells import parse_number
 from tasks.losses import labels_like
+from tasks.metrics import update_streaming
 from utils.arguments import Declaration
 from utils.lazy import LazyModule
 
@@ -102,9 +103,7 @@ class RegressionTask(TaskKind):
                 "mae": keras.metrics.MeanAbsoluteError(name=f"{self.name}_mae")}
 
     def update_metrics(self, metrics, y_true, y_pred, mask):
-        y_true = labels_like(y_true, y_pred)
-        for metric in metrics.values():
-            metric.update_state(y_true, y_pred, sample_weight=mask)
+        update_streaming(metrics, y_true, y_pred, mask)
 
     def exact_metrics(self, y_true, y_pred, mask):
         return {}  # RMSE and MAE stream exactly

@@ -28,9 +28,12 @@ def _chunk_ends_tf(scheme, tags, valid):
     inside = (begin | tf.gather(tf.constant(scheme.insides), tags)) & valid
     kind = tf.where(inside, tf.gather(tf.constant(scheme.type_ids), tags), -1)
     prev_kind = tf.pad(kind[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
-    # A chunk starts at a B, or wherever the type differs from the previous token's
-    # (an I after O or after another type), as conlleval's startOfChunk.
-    start = inside & (begin | tf.not_equal(prev_kind, kind))
+    closes = inside & tf.gather(tf.constant(scheme.ends), tags)
+    prev_closed = tf.pad(closes[:, :-1], [[0, 0], [1, 0]], constant_values=False)
+    # A chunk starts at a B or S, wherever the type differs from the previous token's
+    # (an I after O or after another type), as conlleval's startOfChunk, and after a
+    # token that closed a chunk (E, S).
+    start = inside & (begin | tf.not_equal(prev_kind, kind) | prev_closed)
     # Chunk k of row b (k counts starts) gets segment id b * T + k; its last token is the
     # largest position carrying that id.
     length = tf.shape(tags, out_type=tf.int64)[1]
@@ -61,7 +64,7 @@ class SpanMetric(keras.metrics.Metric):
     mask)` adds the batch's chunk counts.
 
     Args:
-        scheme: `tasks.spans.BioScheme`. The tag set's BIO reading.
+        scheme: `tasks.spans.BioScheme`. The tag set's span reading (IOB1, IOB2, BIOES).
         which: str. `precision`, `recall` or `f1`.
         name: str. The metric's name (`<task>_<which>`).
     """

@@ -40,13 +40,7 @@ class Task(abc.ABC):
     `tasks.base.TaskKind` for the arguments); an unknown kind lists the known ones."""
 
     def __new__(cls, *args, **kwargs):
-        kind = kwargs["kind"] if "kind" in kwargs else (args[1] if len(args) > 1 else None)
-        try:
-            kind_class = TASK_KINDS.get(kind)
-        except ValueError as e:
-            name = kwargs.get("name", args[0] if args else "?")
-            raise ValueError(f"Task {name!r}: {e}") from None
-        return kind_class(*args, **kwargs)
+        return TASK_KINDS.make("Task", *args, **kwargs)
 
     @staticmethod
     def from_config(config) -> TaskKind:

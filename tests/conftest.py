@@ -1,4 +1,5 @@
-"""Shared fixtures: one small multi_mnist build per test session, and tiny configs."""
+"""Shared fixtures: one small multi_mnist build per test session, tiny configs, and two small
+studies run once per session (one with task grouping)."""
 
 import os
 
@@ -68,3 +69,46 @@ def small_study(tmp_path_factory):
     out = root / "out"
     code = study.main(["--config", str(path), "--output", str(out), "--jobs", "0"])
     return str(path), str(out), code
+
+
+GROUPING_BASE = """
+data:
+  name: planted_groups
+  options: {{num_groups: 2, tasks_per_group: 2, train_size: 128, validation_size: 32,
+             test_size: 32}}
+  data_dir: {data_dir}
+model:
+  architecture: shared_bottom
+  encoder: mlp
+  encoder_args: {{units: [8]}}
+  args: {{tower_units: [4]}}
+train: {{epochs: 1, batch_size: 32, learning_rate: 0.01, diagnostics_per_epoch: 0,
+        affinity_per_epoch: 0, gate_diagnostics: false}}
+"""
+
+GROUPING_STUDY = """
+base: {base}
+seeds: 2
+seed_keys: [train.seed, data.options.seed]
+grid:
+  architecture:
+    shared_bottom: {{}}
+    l2b: {{model.architecture: learning_to_branch, train.gate_diagnostics: true,
+          model.args: {{branches: [2], tower_units: [4], search_steps: 4}}}}
+grouping: {{affinity_epochs: 1, affinity_per_epoch: 2, budgets: [2], random: 1}}
+"""
+
+
+@pytest.fixture(scope="session")
+def grouping_study(tmp_path_factory):
+    """A 4-task planted_groups study with `grouping:` and a Learning to Branch cell, 2 seeds,
+    run in-process once per session: (study file, study dir, exit code)."""
+    import study
+
+    root = tmp_path_factory.mktemp("grouping")
+    base = root / "base.yaml"
+    base.write_text(GROUPING_BASE.format(data_dir=root / "tfds"))
+    path = root / "study.yaml"
+    path.write_text(GROUPING_STUDY.format(base=base))
+    path, out = str(path), str(root / "out")
+    return path, out, study.main(["--config", path, "--output", out, "--jobs", "0"])

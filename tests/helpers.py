@@ -89,3 +89,33 @@ def kind_string_comparisons(names):
                                                 for o in operands):
                     found.append(f"{rel}:{node.lineno}")
     return found
+
+
+@contextlib.contextmanager
+def serve_in_process(model_name, base_path):
+    """Our server on an exported model in this process (gRPC and REST on free ports)."""
+    from serving.flags import parse_flags
+    from serving.server import ModelServer
+
+    server = ModelServer(parse_flags(["--port=0", "--rest_api_port=-1",
+                                      f"--model_name={model_name}",
+                                      f"--model_base_path={base_path}"])).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def train_export(config, root, name):
+    """Trains `config` (an experiment config) into `root/run`, exports the best model under
+    `root/exported/<name>`; returns (experiment, model, export base)."""
+    import models
+    from models.export import export_saved_model
+    from training.experiment import Experiment
+
+    experiment = Experiment(config)
+    experiment.train(os.path.join(root, "run"), verbose=0)
+    model = models.load_model(os.path.join(root, "run", "best.keras"))
+    base = os.path.join(root, "exported", name)
+    export_saved_model(model, base)
+    return experiment, model, base

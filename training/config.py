@@ -117,7 +117,8 @@ class TrainConfig:
     diagnostics_per_epoch: int = _field(4, minimum=0,
                                         doc="sampled steps per epoch for gradient cosines")
     affinity_per_epoch: int = _field(1, minimum=0, doc="sampled steps per epoch for task affinity")
-    gate_diagnostics: bool = _field(True, doc="gate weights and entropy each epoch")
+    gate_diagnostics: bool = _field(True, doc="gate weights and entropy (and a "
+                                                  "learning_to_branch tree) each epoch")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -249,18 +250,9 @@ def _check_field(section, field, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{where}: expected a number, {got}")
         value = float(value)
-    elif annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, {got}")
-    elif annotation is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, {got}")
-    elif annotation is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, {got}")
-    elif annotation is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{where}: expected a list, {got}")
+    elif annotation in (str, bool, dict, list):
+        if not isinstance(value, annotation):
+            raise ConfigError(f"{where}: expected {_type_name(annotation)}, {got}")
     elif getattr(annotation, "__origin__", None) is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, {got}")

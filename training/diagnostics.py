@@ -18,7 +18,9 @@ handful of steps only), after the training step and on the same batch:
   training learning rate;
 - **gates** (MMoE, CGC, PLE), at each epoch's end on validation batches: the mean
   gate weight per expert per task and the mean per-example gate entropy (nats;
-  `log(experts)` when a gate spreads evenly, 0 when it picks one expert).
+  `log(experts)` when a gate spreads evenly, 0 when it picks one expert); with them,
+  a `learning_to_branch` model's tree at each epoch's end (`tree`: each node's and
+  task's parent, and the branching probabilities; `models.inspection.branching_tree`).
 
 Everything goes to `history.json` (`logs["diagnostics"]`, with every sample), to
 TensorBoard (`diagnostics/...`) and to the report (`report.py`). A model with
@@ -43,6 +45,17 @@ def sampled_steps(steps_per_epoch, count):
         return []
     count = min(int(count), int(steps_per_epoch))
     return sorted({int((k + 0.5) * steps_per_epoch / count) for k in range(count)})
+
+
+def taped_task_losses(view, trainer, inputs, labels, masks):
+    """A forward pass in inference mode under a persistent tape: (the tape, the per-task
+    losses [T], the same as a list, so each task's gradient can be taken, the
+    representations `view` returns)."""
+    with tf.GradientTape(persistent=True) as tape:
+        _, logits, reps = view(inputs, training=False)
+        losses, _, _ = trainer._task_losses(labels, logits, masks)
+        loss_list = tf.unstack(losses)  # on the tape: a gradient per task
+    return tape, losses, loss_list, reps
 
 
 class Diagnostics:
@@ -116,10 +129,8 @@ class Diagnostics:
             # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
             @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
-                with tf.GradientTape(persistent=True) as tape:
-                    _, logits, reps = view(inputs, training=False)
-                    losses, _, _ = trainer._task_losses(labels, logits, masks)
-                    loss_list = tf.unstack(losses)
+                tape, _, loss_list, reps = taped_task_losses(view, trainer, inputs, labels,
+                                                             masks)
                 targets = reps if on_rep else self.shared.variables
                 g = tf.stack([flat(tape.gradient(l, targets), targets) for l in loss_list])
                 return tf.matmul(g, g, transpose_b=True)
@@ -138,10 +149,8 @@ class Diagnostics:
             # Relaxed shapes: batches of sentences differ in length; one trace, not one each.
             @tf.function(reduce_retracing=True)
             def fn(inputs, labels, masks):
-                with tf.GradientTape(persistent=True) as tape:
-                    _, logits, _ = view(inputs, training=False)
-                    before, _, _ = trainer._task_losses(labels, logits, masks)
-                    loss_list = tf.unstack(before)
+                tape, before, loss_list, _ = taped_task_losses(view, trainer, inputs, labels,
+                                                               masks)
                 saved = [tf.identity(v) for v in shared]
                 rows = []
                 for loss in loss_list:
@@ -181,6 +190,10 @@ class Diagnostics:
             return {}
         return gate_statistics(self.trainer.model, val_ds, max_batches=self.gate_batches)
 
+    def _tree(self):
+        from models.inspection import branching_tree
+        return branching_tree(self.trainer.model) if self.gates else None
+
     def epoch_summary(self, val_ds=None):
         """The epoch's diagnostics (a JSON-ready dict), then a fresh epoch."""
         names = [t.name for t in self.tasks]
@@ -204,6 +217,9 @@ class Diagnostics:
         gates = self._gate_statistics(val_ds)
         if gates:
             out["gates"] = gates
+        tree = self._tree()
+        if tree:
+            out["tree"] = tree
         self.reset()
         return out
 

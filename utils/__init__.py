@@ -1,1 +1,1 @@
-"""Small pieces shared by every layer of the project (no TensorFlow imports)."""
+"""Small pieces shared by every layer of the project (none imports TensorFlow when imported)."""

@@ -469,19 +469,20 @@ def check_arguments(obj, args, key, skip=(), what=None):
 def _default_text(arg):
     if arg.default is REQUIRED:
         return "required"
-    return _yaml_text(_plain(arg.default))
+    return yaml_text(_plain(arg.default))
 
 
-def _yaml_text(value):
-    """A value as YAML writes it inline: null, true, [64, 32], {a: 1}."""
+def yaml_text(value):
+    """A value as YAML writes it inline: null, true, [64, 32], {a: 1} (the defaults on the
+    docs' Arguments and Config keys pages)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_text(v) for v in value) + "]"
+        return "[" + ", ".join(yaml_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_yaml_text(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {yaml_text(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 

@@ -71,3 +71,24 @@ class Registry:
 
     def items(self):
         return sorted(self._entries.items())
+
+    def make(self, owner, *args, **kwargs):
+        """`cls(*args, **kwargs)` for the class registered as the kind in `(name, kind, ...)`
+        (positional or keyword): the factories `Task(...)` and `InputSpec(...)`. An unknown
+        kind names the object being made, `<owner> 'name': ...`, before the known kinds.
+
+        >>> kinds = Registry("shape kind", key="kind", entries={"box": dict})
+        >>> kinds.make("Shape", name="b", kind="box")
+        {'name': 'b', 'kind': 'box'}
+        >>> kinds.make("Shape", "c", "ball")
+        Traceback (most recent call last):
+        ...
+        ValueError: Shape 'c': kind: unknown shape kind 'ball'; known shape kinds: box
+        """
+        kind = kwargs["kind"] if "kind" in kwargs else (args[1] if len(args) > 1 else None)
+        try:
+            cls = self.get(kind)
+        except ValueError as e:
+            name = kwargs.get("name", args[0] if args else "?")
+            raise ValueError(f"{owner} {name!r}: {e}") from None
+        return cls(*args, **kwargs)

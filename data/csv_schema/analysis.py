@@ -11,13 +11,17 @@ computed once per dataset version and cached beside the built data
 Rules:
 - columns: every column is a feature unless it is a label's source column, in
   `exclude`, or not in `features` when that is given;
-- a feature is `numeric` when every non-missing training cell is a number, else
-  `categorical` (override with `feature_types`). An integer column with few distinct
-  values is reported as "looks categorical";
+- a feature is a `list` of ids when its cells are lists (JSON, Parquet) or declared so
+  (a CSV cell split at `feature_options.<column>.separator`), `text` when declared or when
+  its first block's cells hold several words each, `numeric` when every non-missing
+  training cell is a number, else `categorical` (override with `feature_types`). An
+  integer column with few distinct values is reported as "looks categorical";
 - numeric features: mean/variance of the training cells, missing -> NaN, imputed by
   the model with the mean; categorical: the training values seen at least
   `min_frequency` times, by frequency (others share one out-of-vocabulary bucket),
-  missing -> "", imputed with the most frequent value;
+  missing -> "", imputed with the most frequent value; a column of more than
+  `hash_threshold` distinct values (or declared so) is hashed instead
+  (`data/csv_schema/treatments.py`, which also makes lists, texts and shared tables);
 - labels: a missing cell is a missing label, never a negative; classes come from the
   cells of every file (unless given); each kind reads its cells (`tasks/`).
 
@@ -35,7 +39,7 @@ Example:
 >>> [t.name for t in schema.tasks], round(schema.tasks[1].target_mean, 1)
 (['churned', 'spend'], 22.8)
 >>> print(schema.format().splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
-column  role  type  distinct  missing  note
+column  role  type  distinct  missing  treatment  note
 """
 
 import os
@@ -47,10 +51,11 @@ import pyarrow.compute as pc
 
 from data.csv_cells import SPLIT_CODES, Cells
 from data.csv_options import SPLITS, CsvError, identifier
-from data.csv_reader import CsvFile
+from data.table_reader import open_table
 from data.csv_schema.report import report_rows
 from data.csv_schema.schema import CsvSchema
 from data.csv_schema.stats import FeatureStats, ValueCounter
+from data.csv_schema.treatments import feature_specs
 from tasks import TASK_KINDS, Task
 
 CODE_OF = {code: split for split, code in SPLIT_CODES.items()}
@@ -60,7 +65,7 @@ def analyze(options) -> CsvSchema:
     """Reads the files of `options` (a `CsvOptions`) once and returns their `CsvSchema`."""
     start = time.perf_counter()
     cells = Cells(options)
-    files = {split: [CsvFile.open(p, options) for p in options.files_of(split)]
+    files = {split: [open_table(p, options) for p in options.files_of(split)]
              for split in SPLITS}
     every = [f for split in SPLITS for f in files[split]]
     features, specs, excluded = _columns(options, every)
@@ -72,7 +77,7 @@ def analyze(options) -> CsvSchema:
         raise CsvError(f"{', '.join(options.train)}: no training rows left after holding out "
                        f"{options.split}")
     scan.recount_text(files["train"])
-    inputs = tuple(scan.stats[c].spec(identifier(c), options) for c in features)
+    inputs, notes = feature_specs(scan.stats, features, options)
     tasks, label_counts, distinct = [], {}, {}
     for spec in specs:
         task, label_counts[spec.name], distinct[spec.name] = _label_task(
@@ -86,7 +91,7 @@ def analyze(options) -> CsvSchema:
     return CsvSchema(tasks=tuple(tasks), inputs=inputs, columns=columns, rows=scan.rows,
                      label_counts=label_counts, sources=where,
                      report=report_rows(every[0].names, scan.stats, specs, tasks, label_counts,
-                                        distinct, excluded),
+                                        distinct, excluded, dict(zip(features, inputs)), notes),
                      seconds=round(time.perf_counter() - start, 3))
 
 
@@ -97,7 +102,7 @@ class Scan:
     def __init__(self, options, cells, features, specs):
         self.options, self.cells, self.features = options, cells, features
         self.sources = list(dict.fromkeys(spec.column for spec in specs))
-        self.stats = {c: FeatureStats(c, options.feature_types.get(c)) for c in features}
+        self.stats = {c: FeatureStats(c, options.feature_types.get(c), options) for c in features}
         self.counters = {c: {s: ValueCounter() for s in SPLITS} for c in self.sources}
         self.missing = {c: dict.fromkeys(SPLITS, 0) for c in self.sources}
         self.rows = dict.fromkeys(SPLITS, 0)
@@ -150,6 +155,24 @@ class Scan:
                     self.stats[column].counter.update(pc.filter(values, pa.array(~absent)))
 
 
+def _features(options, header, sources, first):
+    """The feature columns: `data.options.features` checked, else every column that is
+    neither a label's source nor excluded."""
+    if options.features is None:
+        return [c for c in header if c not in sources and c not in options.exclude]
+    for column in options.features:
+        if column not in header:
+            raise CsvError(f"{first}: feature column {column!r} (data.options.features) "
+                           f"not found; columns: {', '.join(header)}")
+        if column in sources:
+            raise CsvError(f"data.options.features: {column!r} is the source of a label "
+                           "(data.options.labels); a label's column is never a feature")
+        if column in options.exclude:
+            raise CsvError(f"data.options.features: {column!r} is also in "
+                           "data.options.exclude")
+    return list(options.features)
+
+
 def _columns(options, files):
     """(feature columns, {label spec: source column}, report rows of excluded columns)."""
     header = files[0].names
@@ -165,24 +188,12 @@ def _columns(options, files):
         if column not in header:
             raise CsvError(f"{first}: column {column!r} (data.options.exclude) not found; "
                            f"columns: {', '.join(header)}")
-    if options.features is not None:
-        features = list(options.features)
-        for column in features:
-            if column not in header:
-                raise CsvError(f"{first}: feature column {column!r} (data.options.features) "
-                               f"not found; columns: {', '.join(header)}")
-            if column in sources:
-                raise CsvError(f"data.options.features: {column!r} is the source of a label "
-                               "(data.options.labels); a label's column is never a feature")
-            if column in options.exclude:
-                raise CsvError(f"data.options.features: {column!r} is also in "
-                               "data.options.exclude")
-    else:
-        features = [c for c in header if c not in sources and c not in options.exclude]
-    for column in options.feature_types:
-        if column not in features:
-            raise CsvError(f"data.options.feature_types: {column!r} is not a feature column; "
-                           f"features: {', '.join(features)}")
+    features = _features(options, header, sources, first)
+    for key in ("feature_types", "feature_options"):
+        for column in getattr(options, key):
+            if column not in features:
+                raise CsvError(f"data.options.{key}.{column}: not a feature column; valid: "
+                               f"{', '.join(features)}")
     if specs and not features:
         raise CsvError(f"{first}: no feature columns (every column is a label or excluded)")
     names = {spec.name: spec.key for spec in specs}
@@ -203,22 +214,13 @@ def _columns(options, files):
 
 
 def _find_value(cells, files, column, value):
-    """`file, line, column` of the first cell of `column` normalised to `value` (slow)."""
+    """`file, line (or row), column` of the first cell of `column` normalised to `value`
+    (slow)."""
     for f in files:
         for line, cell in f.cells(column):
             normalised, missing = cells.python_text(cell)
             if not missing and normalised == value:
-                return f"{f.path}, line {line}, column {column!r}"
-    return f"{files[0].path}, column {column!r}"
-
-
-def _find_value(cells, files, column, value):
-    """`file, line, column` of the first cell of `column` normalised to `value` (slow)."""
-    for f in files:
-        for line, cell in f.cells(column):
-            normalised, missing = cells.python_text(cell)
-            if not missing and normalised == value:
-                return f"{f.path}, line {line}, column {column!r}"
+                return f"{f.path}, {getattr(f, 'unit', 'line')} {line}, column {column!r}"
     return f"{files[0].path}, column {column!r}"
 
 

@@ -6,11 +6,11 @@ modification time), else analyses the files and writes it there atomically; `tra
 `evaluate.py` and `export.py` then read it back instead of reading the files again.
 """
 
-import json
 import os
 
 import data.csv_schema.analysis as analysis
 from data.csv_schema.schema import CsvSchema
+from data.schema_cache import load_or_compute
 
 SCHEMA_FILE = "csv_schema.json"
 
@@ -18,20 +18,6 @@ SCHEMA_FILE = "csv_schema.json"
 def load_or_analyze(options, folder):
     """The `CsvSchema` of `options`: read from `folder/csv_schema.json` when it was written
     for the same fingerprint, else analysed and written there (atomically)."""
-    fingerprint = options.fingerprint()
-    path = os.path.join(folder, SCHEMA_FILE)
-    try:
-        with open(path) as f:
-            cached = json.load(f)
-        if cached.get("fingerprint") == fingerprint:
-            return CsvSchema.from_config(cached["schema"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    schema = analysis.analyze(options)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump({"fingerprint": fingerprint, "options": options.to_config(),
-                   "schema": schema.to_config()}, f, indent=1)
-    os.replace(tmp, path)
-    return schema
+    return load_or_compute(os.path.join(folder, SCHEMA_FILE), options.fingerprint(),
+                           lambda: analysis.analyze(options), CsvSchema.from_config,
+                           extra={"options": options.to_config()})

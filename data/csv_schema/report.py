@@ -7,12 +7,12 @@ Example:
 >>> schema = analyze(make_options(train="examples/customers.csv",
 ...                               labels={"churned": "binary", "spend": "regression"}))
 >>> print(format_report(schema).splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
-column  role  type  distinct  missing  note
+column  role  type  distinct  missing  treatment  note
 """
 
 from data.csv_options import SPLITS, identifier
 
-HEADER = ("column", "role", "type", "distinct", "missing", "note")
+HEADER = ("column", "role", "type", "distinct", "missing", "treatment", "note")
 
 
 def format_report(schema):
@@ -32,7 +32,7 @@ def column_lines(report):
     for r in report:
         missing = f"{100.0 * r['missing'] / r['rows']:.1f}%" if r["rows"] else "-"
         lines.append((r["column"], r["role"], r["type"], str(r["distinct"]), missing,
-                      r["note"]))
+                      r.get("treatment", ""), r["note"]))
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER) - 1)]
     return [("  ".join(c.ljust(w) for c, w in zip(line[:-1], widths)) + "  " + line[-1]).rstrip()
             for line in lines]
@@ -50,12 +50,16 @@ def task_line(task, counts, splits):
                         f"{counts[s]['missing']:,} missing" for s in splits))
 
 
-def report_rows(header, stats, specs, tasks, label_counts, distinct, excluded):
-    """One report row per column of the header (a label source once per label it feeds)."""
+def report_rows(header, stats, specs, tasks, label_counts, distinct, excluded, inputs=None,
+                notes=None):
+    """One report row per column of the header (a label source once per label it feeds);
+    `inputs`/`notes`: each feature column's `InputSpec` and the note on its treatment."""
     report = []
+    inputs, notes = inputs or {}, notes or {}
     for column in header:
         if column in stats:
-            report.append(stats[column].report(identifier(column)))
+            report.append(stats[column].report(identifier(column), inputs.get(column),
+                                               notes.get(column, "")))
         for spec in (s for s in specs if s.column == column):
             task = next(t for t in tasks if t.name == spec.name)
             report.append(label_row(column, spec, task, label_counts[task.name],

@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import importlib.util
 import io
-import json
 import os
 import sys
 import typing
@@ -64,17 +63,6 @@ def _type_label(annotation):
     return _TYPE_LABELS.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
-def _yaml_value(value):
-    """A default as it would be written in a config file."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
 def _default(field):
     if field.default_factory is not dataclasses.MISSING:
         return field.default_factory()
@@ -97,13 +85,14 @@ def _allowed(metadata):
 
 def config_rows(section, cls):
     """One row per field of a config dataclass, whether or not it has a doc."""
+    from utils.arguments import yaml_text  # a default as a config file writes it
     hints = typing.get_type_hints(cls)
     rows = []
     for field in dataclasses.fields(cls):
         doc = (text(field.metadata.get("doc") or "")
                or "(no description yet: add `doc=` in training/config.py)")
         rows.append([f"`{section}.{field.name}`", _type_label(hints[field.name]),
-                     f"`{_yaml_value(_default(field))}`", _allowed(field.metadata), doc])
+                     f"`{yaml_text(_default(field))}`", _allowed(field.metadata), doc])
     return rows
 
 

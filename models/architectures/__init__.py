@@ -11,6 +11,7 @@
 | `cgc`           | shared + task-specific experts, one gate per task    |
 | `ple`           | stacked CGC levels with shared gates between them    |
 | `hierarchical`  | tasks at different depths of one trunk               |
+| `learning_to_branch` | a tree of encoder stages, branching learned (Gumbel-softmax) |
 | `mtan`          | one trunk, per-task attention masks on its stages    |
 | `esmm`          | CTR and CVR networks, pCTCVR = pCTR x pCVR           |
 | `aitm`          | funnel-step towers linked by attention, calibrated   |

@@ -36,6 +36,7 @@ Example:
 ['a_expert_0', 'shared_expert_0']
 """
 
+from models.architectures.arguments import EXPERT_RULES, EXPERT_UNITS, SHARED_ENCODER, TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, expert_network, selector
 from utils.arguments import Arg, arguments
@@ -125,17 +126,10 @@ def extraction_level(tasks, inputs, experts_of, suffix):
 
 
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
-                  "expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+                  **EXPERT_RULES},
            num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),
            num_task_experts=Arg(int, "experts of each task", range="[0, inf)"),
-           expert_units=Arg(list,
-                            "dense layers of each expert (after its own encoder, or on the shared "
-                            "encoder's output)",
-                            item=int, range="[1, inf)"),
-           shared_encoder=Arg(bool,
-                              "one shared encoder under dense experts (true), or an encoder per "
-                              "expert on the raw features (false, the paper)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """CGC: shared and task-specific experts, one gate per task (see the module docstring)."""

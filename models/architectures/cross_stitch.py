@@ -42,6 +42,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from models.architectures.arguments import TOWER_UNITS
 from models.encoders import encoder_stages
 from utils.arguments import Arg, arguments
 
@@ -91,7 +92,7 @@ class CrossStitch(keras.layers.Layer):
                 "lr_multiplier": self.lr_multiplier}
 
 
-@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
+@arguments(tower_units=TOWER_UNITS,
            self_weight=Arg(float,
                            "initial diagonal of each cross-stitch unit (the paper's alpha_S)",
                            range="[0, 1]"),

@@ -61,6 +61,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from models.architectures.arguments import EXPERT_RULES, EXPERT_UNITS, SHARED_ENCODER, TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, shared_experts
 from utils.arguments import Arg, arguments
@@ -168,21 +169,13 @@ class DSelectKGate(keras.layers.Layer):
                 "per_example": self.per_example, "entropy_reg": self.entropy_reg}
 
 
-@arguments(rules={"num_nonzeros": "num_nonzeros <= num_experts",
-                  "expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+@arguments(rules={"num_nonzeros": "num_nonzeros <= num_experts", **EXPERT_RULES},
            num_experts=Arg(int, "shared experts E", range="[2, inf)"),
            num_nonzeros=Arg(int, "k, the most experts a gate selects", range="[1, inf)"),
            gamma=Arg(float, "width of the smooth-step's cubic region", range="(0, inf)"),
            per_example=Arg(bool, "gates conditioned on the example (true) or one per task"),
            entropy_reg=Arg(float, "weight of the selectors' entropy penalty", range="[0, inf)"),
-           expert_units=Arg(list,
-                            "dense layers of each expert (after its own encoder, or on the shared "
-                            "encoder's output)",
-                            item=int, range="[1, inf)"),
-           shared_encoder=Arg(bool,
-                              "one shared encoder under dense experts (true), or an encoder per "
-                              "expert on the raw features (false, the paper)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def dselect_k(features, tasks, make_encoder, num_experts=4, num_nonzeros=2, gamma=1.0,
               per_example=True, entropy_reg=0.0, expert_units=(64,), shared_encoder=False,
               tower_units=(32,)):

@@ -46,6 +46,7 @@ from typing import Optional, Sequence, Union
 
 import keras
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from utils.arguments import Arg, arguments
 
@@ -71,7 +72,7 @@ def resolve_levels(tasks, task_levels):
            level_units=Arg((int, list),
                            "width of each trunk level's dense layer (a list: one per level)",
                            item=int, range="[1, inf)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"),
+           tower_units=TOWER_UNITS,
            level_encoders=Arg(bool, "each level an encoder of its own instead of a dense layer"))
 def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = None,
                  level_units: Union[int, Sequence[int]] = 64, tower_units=(32,),

@@ -32,21 +32,15 @@ Example:
 ['gate_a', 'gate_b']
 """
 
+from models.architectures.arguments import EXPERT_RULES, EXPERT_UNITS, SHARED_ENCODER, TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, shared_experts
 from utils.arguments import Arg, arguments
 
 
-@arguments(rules={"expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+@arguments(rules=EXPERT_RULES,
            num_experts=Arg(int, "experts shared by all tasks", range="[1, inf)"),
-           expert_units=Arg(list,
-                            "dense layers of each expert (after its own encoder, or on the shared "
-                            "encoder's output)",
-                            item=int, range="[1, inf)"),
-           shared_encoder=Arg(bool,
-                              "one shared encoder under dense experts (true), or an encoder per "
-                              "expert on the raw features (false, the paper)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """MMoE: shared experts, one softmax gate per task (see the module docstring)."""

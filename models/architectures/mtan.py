@@ -45,9 +45,10 @@ Example:
 
 import keras
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.encoders import encoder_stages
-from utils.arguments import Arg, arguments
+from utils.arguments import arguments
 
 
 def _conv_or_dense(rank, units, kernel, activation, name):
@@ -66,7 +67,7 @@ def _copy(layer, name):
     return type(layer).from_config({**layer.get_config(), "name": name})
 
 
-@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+@arguments(tower_units=TOWER_UNITS)
 def mtan(features, tasks, make_encoder, tower_units=(64,)):
     """MTAN: per-task attention masks on every stage of one shared encoder (see the
     module docstring)."""

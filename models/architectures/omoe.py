@@ -30,22 +30,16 @@ Example:
 (3, ['gate_a', 'gate_b'])
 """
 
+from models.architectures.arguments import EXPERT_RULES, EXPERT_UNITS, SHARED_ENCODER, TOWER_UNITS
 from models.architectures.blocks import dense_stack
 from models.architectures.experts import ExpertMixture, Gate, GateProbe, shared_experts
 from utils.arguments import Arg, arguments
 
 
-@arguments(rules={"expert_units": "len(expert_units) >= 1 or not shared_encoder"},
+@arguments(rules=EXPERT_RULES,
            num_experts=Arg(int, "experts shared by all tasks (one gate for all)",
                            range="[1, inf)"),
-           expert_units=Arg(list,
-                            "dense layers of each expert (after its own encoder, or on the shared "
-                            "encoder's output)",
-                            item=int, range="[1, inf)"),
-           shared_encoder=Arg(bool,
-                              "one shared encoder under dense experts (true), or an encoder per "
-                              "expert on the raw features (false, the paper)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+           expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def omoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):
     """OMoE: shared experts, one softmax gate for all tasks (see the module docstring)."""

@@ -37,6 +37,7 @@ Example:
 ['gate_a', 'gate_a_level1', 'gate_b', 'gate_b_level1', 'gate_shared_level1']
 """
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.cgc import extraction_network
 from utils.arguments import Arg, arguments
 
@@ -53,7 +54,7 @@ from utils.arguments import Arg, arguments
            shared_encoder=Arg(bool,
                               "one shared encoder under all experts (true), or an encoder per "
                               "level-1 expert (false)"),
-           tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+           tower_units=TOWER_UNITS)
 def ple(features, tasks, make_encoder, num_levels=2, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """PLE: stacked CGC levels with shared gates between them (see the module docstring)."""

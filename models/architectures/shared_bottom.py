@@ -20,11 +20,12 @@ Example:
 ['a']
 """
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.blocks import towers_on
-from utils.arguments import Arg, arguments
+from utils.arguments import arguments
 
 
-@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+@arguments(tower_units=TOWER_UNITS)
 def shared_bottom(features, tasks, make_encoder, tower_units=(64,)):
     """Hard sharing. Args: tower_units: list of int, the dense layers of each task tower."""
     shared = make_encoder("shared_encoder")(features)

@@ -24,11 +24,12 @@ Example:
 ['encoder_a', 'encoder_b']
 """
 
+from models.architectures.arguments import TOWER_UNITS
 from models.architectures.blocks import dense_stack
-from utils.arguments import Arg, arguments
+from utils.arguments import arguments
 
 
-@arguments(tower_units=Arg(list, "dense layers of each task tower", item=int, range="[1, inf)"))
+@arguments(tower_units=TOWER_UNITS)
 def single_task(features, tasks, make_encoder, tower_units=(64,)):
     """No sharing: `encoder_<task>` and `tower_<task>` per task."""
     towers = {}

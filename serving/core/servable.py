@@ -25,17 +25,16 @@ Example:
 
 import concurrent.futures
 import logging
-import os
 import re
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
 from serving.core.batching import BatchScheduler
 from serving.core.tensor_proto import NUMPY_DTYPES, dtype_name
 from serving.errors import ServingError, failed_precondition, internal, invalid_argument
+from utils.saved_model import read_proto
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +48,7 @@ DEFAULT_MAX_EXAMPLES = 4096
 
 def read_signature_defs(path):
     """{name: SignatureDef} of the first MetaGraph of the SavedModel at `path`."""
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    return dict(proto.meta_graphs[0].signature_def)
+    return dict(read_proto(path).meta_graphs[0].signature_def)
 
 
 def filter_outputs(outputs, output_filter):

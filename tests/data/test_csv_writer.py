@@ -53,15 +53,20 @@ def _rows(parts):
 
 
 def _build_both(tmp_path, beam_options):
-    """The same files built by the single-process writer and by the Beam pipeline."""
-    from data import pipeline
-    from data.csv_beam import pipeline_options
-
+    """The same CSV files built by the single-process writer and by the Beam pipeline."""
     write(tmp_path / "part-0.csv.gz", LINES[:4], gzip.open)
     write(tmp_path / "part-1.csv.gz", LINES[4:] * 5, gzip.open)
     options = dict(OPTIONS, train=str(tmp_path / "part-*.csv.gz"), split={"validation": 0.3})
+    spec = data.get_dataset("csv", data_dir=str(tmp_path / "local"), **options)
+    return _compare(spec, tmp_path, beam_options)
+
+
+def _compare(spec, tmp_path, beam_options):
+    """`spec` built by the single-process writer and by the Beam pipeline: the same examples."""
+    from data import pipeline
+    from data.csv_beam import pipeline_options
+
     local_dir, beam_dir = str(tmp_path / "local"), str(tmp_path / "beam")
-    spec = data.get_dataset("csv", data_dir=local_dir, **options)
     builder = pipeline.builder(spec, beam_dir)
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
         beam_options=pipeline_options(beam_options)))
@@ -93,6 +98,40 @@ def test_beam_stripes_of_blocks_give_the_same_examples(tmp_path, monkeypatch):
     opts = csv_beam.pipeline_options("direct_num_workers=4,direct_running_mode=multi_threading")
     assert csv_beam.stripes(opts, None, files=2) == 2
     _build_both(tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_beam_builds_json_lines_and_parquet_as_one_process_does(tmp_path, monkeypatch, suffix):
+    """The other table formats (ids, a list of ids, text, null cells; a held-out split) in
+    stripes of blocks: Beam's examples are the single-process path's."""
+    from data import table_reader
+    from tests.data.test_tables import rows, table_spec, write_jsonl, write_parquet
+
+    monkeypatch.setattr(table_reader, "PARQUET_ROWS", 40)  # several blocks per file
+    monkeypatch.setattr(table_reader, "BLOCK_SIZE", 2048)
+    write_table = write_jsonl if suffix == "jsonl" else write_parquet
+    files = [write_table(tmp_path / f"log-{i}.{suffix}", rows(90, seed=i)) for i in range(2)]
+    spec = table_spec(tmp_path / "local", files, split={"validation": 0.25})
+    assert "clicked" in [i.name for i in spec.inputs]  # a list column: pyarrow ListArrays
+    _compare(spec, tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
+
+
+def test_beam_options_for_conll_files_are_a_config_error(tmp_path, capsys):
+    import build_data
+    from tests.data import test_tagged as tagged
+
+    files = {split: tagged.write(tmp_path / f"eng.{split}", text) for split, text in (
+        ("train", tagged.CONLL2003_TRAIN), ("validation", tagged.CONLL2003_VALID))}
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data:\n  name: conll\n  data_dir: {tmp_path / 'tfds'}\n  options:\n"
+                      f"    train: {files['train']}\n    validation: {files['validation']}\n"
+                      f"    columns: {tagged.COLUMNS}\n    min_count: 1\n"
+                      f"    tasks: {{ner: ner}}\n")
+    assert build_data.main(["--config", str(config), "--beam_pipeline_options", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("config error: --beam_pipeline_options: dataset 'conll' builds in "
+                          "one process only; Beam builds the tables of data.name: csv"), err
+    assert not list(tmp_path.rglob("*.tfrecord*"))  # refused before anything was built
 
 
 @pytest.mark.parametrize("text, message", [

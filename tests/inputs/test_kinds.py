@@ -25,7 +25,9 @@ EXAMPLES = (InputSpec("image", "image", shape=(4, 4, 3), dtype="uint8"),
             InputSpec("city", "categorical", dtype="string", vocabulary=("a", "b"),
                       fill_value="a", strip_whitespace=True, na_values=("?",)),
             InputSpec("text", "text", dtype="string", vocabulary=VOCAB),
-            InputSpec("tokens", "text", shape=(None,), dtype="string", vocabulary=VOCAB))
+            InputSpec("tokens", "text", shape=(None,), dtype="string", vocabulary=VOCAB),
+            InputSpec("user", "hashed", dtype="string", num_buckets=32, embedding_dim=4),
+            InputSpec("clicks", "id_list", dtype="string", num_buckets=32, embedding_dim=4))
 
 
 def test_input_spec_returns_the_kind_class_and_round_trips():
@@ -38,7 +40,8 @@ def test_input_spec_returns_the_kind_class_and_round_trips():
     old = {k: v for k, v in EXAMPLES[4].to_config().items() if k != "char_features"}
     assert inputs_from_config([old]) == (EXAMPLES[4],)
     with pytest.raises(ValueError, match="Input 'x': kind: unknown input kind 'audio'; known "
-                                         "input kinds: categorical, image, numeric, text"):
+                                         "input kinds: categorical, hashed, id_list, image, "
+                                         "numeric, text"):
         InputSpec("x", "audio")
     with pytest.raises(ValueError, match=r"InputSpec: unknown field\(s\) \['colour'\]"):
         InputSpec.from_config({**EXAMPLES[0].to_config(), "colour": "red"})
@@ -94,6 +97,7 @@ def test_each_kind_travels_in_a_tf_example_as_its_raw_values():
     empty = parse_examples(tf.constant([_example({"image": raw["image"][0]})]), EXAMPLES)
     assert float(empty["age"][0]) == 40.0 and empty["vec"].numpy().tolist() == [[1.0] * 3]
     assert empty["city"].numpy().tolist() == [b""] and empty["tokens"].shape == (1, 0)
+    assert empty["user"].numpy().tolist() == [b""] and empty["clicks"].shape == (1, 0)
     assert sorted(example_feature_spec(EXAMPLES)) == sorted(s.name for s in EXAMPLES)
 
 
@@ -123,7 +127,7 @@ class HashedIdInput(InputKind):
 
     is_column = True
 
-    def preprocess(self, x):
+    def preprocess(self, x, tables=None):
         import keras
         x = keras.layers.Hashing(self.num_buckets, name=f"{self.name}_hash")(x)
         x = keras.layers.Embedding(self.num_buckets, 4, name=f"{self.name}_embed")(x)

@@ -38,6 +38,7 @@ CASES = {
     "mtan": (TOWER, 2589, None),
     "esmm": (TOWER, 1578, None),
     "aitm": ({**TOWER, "cvr_task": "conversion"}, 1842, None),
+    "learning_to_branch": ({**TOWER, "search_steps": 10}, 1609, None),
 }
 
 

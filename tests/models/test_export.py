@@ -11,6 +11,7 @@ import models
 from inputs import InputSpec
 from models import export as exporter
 from tasks import Task
+from utils.saved_model import read_proto
 
 
 def tiny_model():
@@ -92,14 +93,10 @@ def test_tasks_signature_names_each_output_by_its_task_and_kind(exported):
 
 
 def test_method_names_and_warmup(exported):
-    from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow_serving.apis import prediction_log_pb2
 
     _, _, path = exported
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    sigs = proto.meta_graphs[0].signature_def
+    sigs = read_proto(path).meta_graphs[0].signature_def
     assert sigs["serving_default"].method_name == "tensorflow/serving/predict"
     assert sigs["classify_left"].method_name == "tensorflow/serving/classify"
     assert sigs["regress_ink"].method_name == "tensorflow/serving/regress"

@@ -116,3 +116,30 @@ def test_study_report_labels_matrices_with_the_trained_tasks(tmp_path):
     html = write_study_report(str(tmp_path))
     assert os.path.exists(tmp_path / "report" / "cosine_left_right.png")
     assert os.path.exists(html)
+
+
+@pytest.mark.slow  # the grouping study of tests/conftest.py
+def test_study_report_has_the_grouping_section(grouping_study, chromium, tmp_path):
+    _, out, _ = grouping_study
+    assert report_cli.main(["--study", out]) == 0
+    html = os.path.join(out, "report", "index.html")
+    files = set(os.listdir(os.path.dirname(html)))
+    assert {"grouping_curve_delta_m.png", "grouping_curve_loss_gain.png", "predicted_delta_m.png",
+            "grouping_affinity_seed0.png", "grouping_affinity_seed1.png", "tree_l2b_seed0.png",
+            "tree_l2b_seed1.png"} <= files
+    summary = open(os.path.join(out, "report", "summary.md")).read()
+    for heading in ("Task grouping: the planted groups", "Task grouping: groups per budget",
+                    "Task grouping: measured per budget", "predicted against measured",
+                    "affinity, ordered by group", "Learning to Branch: the learned trees"):
+        assert heading in summary
+    assert "| 2 | {" in summary  # the groups of 2 networks, per seed
+    check_page(chromium, html, tmp_path, min_images=10)
+
+
+@pytest.mark.slow
+def test_run_report_draws_a_learned_tree(grouping_study, capsys):
+    _, out, _ = grouping_study
+    run = os.path.join(out, "runs", "l2b", "seed0")
+    assert report_cli.main(["--run", run]) == 0
+    assert os.path.exists(os.path.join(run, "report", "tree.png"))
+    assert "Learning to Branch: each node" in open(os.path.join(run, "report", "summary.md")).read()

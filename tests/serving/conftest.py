@@ -2,13 +2,14 @@
 
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_serving.apis import predict_pb2
+from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc, predict_pb2
 
 from serving.core import warmup
 from serving.flags import parse_flags
@@ -31,6 +32,29 @@ def write_config(path, models):
 
 def start_server(*args):
     return ModelServer(parse_flags(["--port=0", "--rest_api_port=-1", *args])).start()
+
+
+def reload_config(grpc_port, config=None):
+    """Sends a gRPC HandleReloadConfigRequest of `config` (a ModelServerConfig; None: an
+    empty request) to the server on `grpc_port`; returns the answer's status error code."""
+    import grpc
+
+    request = model_management_pb2.ReloadConfigRequest()
+    if config is not None:
+        request.config.CopyFrom(config)
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        stub = model_service_pb2_grpc.ModelServiceStub(channel)
+        return stub.HandleReloadConfigRequest(request, timeout=60).status.error_code
+
+
+def wait_for(predicate, timeout=60):
+    """True once `predicate()` is true (asked every 0.1 s), False after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 class Rest:

@@ -14,6 +14,7 @@ from serving import protos
 from serving.core.batching import BatchOptions
 from serving.core.model_manager import scan_versions
 from serving.testing import write_toy_saved_model
+from utils.saved_model import read_proto
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HADOLINT = os.path.join(os.path.dirname(sys.executable), "hadolint")
@@ -176,13 +177,8 @@ TensorListSetItem TensorListStack Tile VarHandleOp VarIsInitializedOp
 
 
 def saved_model_ops(version_dir):
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
     ops = set()
-    for graph in proto.meta_graphs:
+    for graph in read_proto(version_dir).meta_graphs:
         ops |= {n.op for n in graph.graph_def.node}
         for fn in graph.graph_def.library.function:
             ops |= {n.op for n in fn.node_def}

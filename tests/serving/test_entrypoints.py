@@ -1,11 +1,9 @@
 """serve.py as a subprocess, predict.py's core against a server, serve flags."""
 
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ import predict
 from serving.client import GrpcClient, RestClient
 from serving.flags import parse_flags
 from serving.testing import write_toy_saved_model
+from serving.workers import read_serving_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,12 +34,8 @@ def test_serve_py_subprocess_answers_rest_and_grpc(tmp_path):
          "--model_name=toy", f"--model_base_path={base}"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        line, deadline = "", time.time() + 120
-        while not line.startswith("SERVING") and time.time() < deadline:
-            if select.select([proc.stdout], [], [], 1)[0]:
-                line = proc.stdout.readline()
-            assert proc.poll() is None, "serve.py exited early"
-        fields = dict(kv.split("=") for kv in line.split()[1:])
+        fields = read_serving_line(proc, 120)
+        assert fields is not None, f"serve.py did not start (exit code {proc.poll()})"
         rest = RestClient(port=int(fields["rest_port"]))
         assert rest.request("GET", "/v1/models/toy")["model_version_status"][0]["version"] == "4"
         grpc_client = GrpcClient(port=int(fields["grpc_port"]))

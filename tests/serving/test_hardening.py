@@ -10,11 +10,10 @@ import grpc
 import numpy as np
 import pytest
 from tensorflow.core.framework import tensor_pb2, types_pb2
-from tensorflow_serving.apis import (model_management_pb2, model_service_pb2_grpc,
-                                     prediction_service_pb2_grpc)
+from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from tests.serving import fuzz_cases
-from tests.serving.conftest import Rest, image_batch, start_server
+from tests.serving.conftest import Rest, image_batch, reload_config, start_server
 from tests.serving.grpc_v1.test_grpc import predict_request
 
 BIG_VERSION = "9223372036854775808"  # int64 max + 1
@@ -91,11 +90,7 @@ def test_d4_gzip_bodies_broken_gzip_and_a_gzip_bomb(server):
 
 
 def test_d5_an_empty_reload_config_changes_nothing(limited):
-    with grpc.insecure_channel(f"127.0.0.1:{limited.grpc_port}") as channel:
-        stub = model_service_pb2_grpc.ModelServiceStub(channel)
-        resp = stub.HandleReloadConfigRequest(model_management_pb2.ReloadConfigRequest(),
-                                              timeout=30)
-        assert resp.status.error_code == 0
+    assert reload_config(limited.grpc_port) == 0
     assert Rest(limited.rest_port).get("/v1/models/toy")[0] == 200
 
 

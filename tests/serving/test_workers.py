@@ -2,19 +2,17 @@
 and metrics, stopped together."""
 
 import os
-import select
 import signal
 import subprocess
 import sys
 import time
 
-import grpc
 import pytest
-from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
 
 from serving import protos
 from serving.testing import write_tabular_saved_model, write_toy_saved_model
-from tests.serving.conftest import Rest, image_batch
+from serving.workers import read_serving_line
+from tests.serving.conftest import Rest, image_batch, reload_config, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.slow
@@ -33,12 +31,8 @@ def workers(tmp_path_factory):
          "--model_name=toy", f"--model_base_path={toy}", "--num_workers=2",
          f"--monitoring_config_file={monitoring}", "--file_system_poll_wait_seconds=0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line, deadline = "", time.time() + 240
-    while not line.startswith("SERVING") and time.time() < deadline:
-        if select.select([proc.stdout], [], [], 1)[0]:
-            line = proc.stdout.readline()
-        assert proc.poll() is None, "serve.py exited early"
-    fields = dict(kv.split("=") for kv in line.split()[1:])
+    fields = read_serving_line(proc, 240)
+    assert fields is not None, f"serve.py did not start (exit code {proc.poll()})"
     yield {"proc": proc, "grpc": int(fields["grpc_port"]), "rest": int(fields["rest_port"]),
            "workers": int(fields["workers"]), "toy": toy, "tab": tab}
     if proc.poll() is None:
@@ -72,17 +66,9 @@ def test_a_reload_rpc_reaches_every_worker(workers):
     config = protos.parse_model_server_config(
         'model_config_list { config { name: "toy" base_path: "%s" } '
         'config { name: "tab" base_path: "%s" } }' % (workers["toy"], workers["tab"]))
-    with grpc.insecure_channel(f"127.0.0.1:{workers['grpc']}") as channel:
-        stub = model_service_pb2_grpc.ModelServiceStub(channel)
-        resp = stub.HandleReloadConfigRequest(model_management_pb2.ReloadConfigRequest(
-            config=config), timeout=60)
-        assert resp.status.error_code == 0
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if all(rest.get("/v1/models/tab")[0] == 200 for _ in range(20)):
-            break
-        time.sleep(0.3)
-    assert all(rest.get("/v1/models/tab")[0] == 200 for _ in range(20))  # on every worker
+    assert reload_config(workers["grpc"], config) == 0
+    # 20 answers in a row come from both workers (SO_REUSEPORT spreads the connections).
+    assert wait_for(lambda: all(rest.get("/v1/models/tab")[0] == 200 for _ in range(20)), 30)
 
 
 def test_sigterm_stops_every_worker(workers):

@@ -88,7 +88,8 @@ def test_streaming_f1_is_the_corpus_score_not_a_mean_of_batches():
 
 def test_tag_sets_that_are_not_bio():
     assert not BioScheme.is_bio(("NN", "VB"))
-    assert not BioScheme.is_bio(("O", "I-NP"))  # no chunk can begin properly
+    assert BioScheme.is_bio(("O", "I-NP"))  # IOB1: a chunk after O begins with I
+    assert not BioScheme.is_bio(("O",))
     assert Task("pos", "token_multiclass", ("NN", "VB")).primary_metric == ("accuracy", True)
     assert Task("chunk", "token_multiclass", TAGS).primary_metric == ("f1", True)
     assert sorted(Task("pos", "token_multiclass", ("NN", "VB")).make_metrics()) == ["accuracy"]

@@ -80,8 +80,11 @@ def values(arg):
 
 
 # Required arguments (no default), given so that a draw for another argument is tested alone.
-REQUIRED = {"csv": {"train": "examples/customers.csv", "labels": {"churned": "binary"}},
-            "conll2000": {"path": "tests/data/fixtures/conll2000"}}
+CUSTOMERS = {"train": "examples/customers.csv", "labels": {"churned": "binary"}}
+REQUIRED = {"csv": CUSTOMERS, "table": CUSTOMERS,
+            "conll2000": {"path": "tests/data/fixtures/conll2000"},
+            "conll": {"train": "tests/data/fixtures/conll2000/train.txt",
+                      "columns": ["token", "pos", "chunk"], "tasks": {"pos": "pos"}}}
 
 
 def load(section, name, args):
@@ -240,6 +243,11 @@ def valid_value(arg, default, rng):
     return number()
 
 
+# Arguments that state what the given files are (their format, a header line), which no
+# draw can choose.
+FILE_FACTS = {"format", "header"}
+
+
 def draws(section, name, count, seed=0):
     """Up to `count` argument sets the loader accepts, each {argument: value}."""
     rng = np.random.default_rng(seed)
@@ -248,7 +256,7 @@ def draws(section, name, count, seed=0):
     for _ in range(20 * count):
         args = {a: valid_value(d, d.default, rng) for a, d in declaration.items()
                 if rng.random() < 0.7}
-        args = {a: v for a, v in args.items() if v is not SKIP}
+        args = {a: v for a, v in args.items() if v is not SKIP and a not in FILE_FACTS}
         try:
             load(section, name, args)
         except ConfigError:

@@ -23,6 +23,10 @@ EXPECTED = {
     "hierarchical": ({"shared_encoder", "level1", "level2", "tower_digit_0", "tower_big_0"},
                      {"tower_tags_0", "tower_value_0"}, 3),
     "single_task": None,
+    # While searching, every node can feed every task (Gumbel-softmax mixtures): all of the
+    # tree is shared, and the tasks branch off after the task-level mix.
+    "learning_to_branch": ({"node0_conv0a", "node0_dense", "node1_dense", "branching_tasks"},
+                           {f"tower_{t}_0" for t in NAMES}, 4),
     # One shared encoder under the experts: its output (which the gates read) and the experts'.
     "dselect_k": ({"shared_encoder", "expert_0_0", "expert_1_0", "expert_2_0", "expert_3_0"},
                   {f"gate_{t}" for t in NAMES}, 5),

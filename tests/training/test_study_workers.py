@@ -252,3 +252,74 @@ def test_a_worker_with_another_study_file_is_refused_naming_the_difference(tmp_p
            "storage, [0] here" in err, err
     assert study.main(["--config", path, "--output", str(out), "--worker"]) == 2
     assert "--worker: needs --storage URL" in capsys.readouterr().err
+
+
+def _finished_affinity_run(run_dir, tasks=("y0", "y1", "y2", "y3")):
+    """What a finished affinity run leaves for the grouping stage: its history with the
+    affinity (y0+y1 and y2+y3 help each other) and its metrics."""
+    z = [[1.0 if (i < 2) == (j < 2) else -1.0 for j in range(len(tasks))]
+         for i in range(len(tasks))]
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "history.json"), "w") as f:
+        json.dump([{"diagnostics": {"tasks": list(tasks), "affinity": z}}], f)
+    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+        json.dump({}, f)
+
+
+def test_a_grouping_study_queues_its_group_runs_once_their_groupings_are_chosen(tmp_path):
+    """The grouping stage on the trial queue (no training: finished runs are written): the
+    affinity runs are queued first; finishing one chooses its seed's groupings and queues
+    their runs before its trial completes; another worker takes them; a worker started
+    later chooses the groupings of a seed whose affinity run is done."""
+    from tests.conftest import GROUPING_BASE, GROUPING_STUDY
+    from training.study import Study
+    from training.study.storage import open_storage
+    from training.study.trials import TrialQueue
+
+    root, out, url = tmp_path / "files", str(tmp_path / "out"), f"sqlite:///{tmp_path}/s.db"
+    root.mkdir()
+    (root / "base.yaml").write_text(GROUPING_BASE.format(data_dir=root / "tfds"))
+    (root / "study.yaml").write_text(GROUPING_STUDY.format(base=root / "base.yaml"))
+
+    def worker(name):
+        planned = Study(str(root / "study.yaml"), out)
+        return TrialQueue(open_storage(url, heartbeat=30), planned.plan, name, url,
+                          stage=lambda: planned.stage_units(lambda *_: None))
+
+    first, second = worker("here:1:1"), worker("here:2:2")
+    assert first.prepare() == 2 + 2 * (4 + 2) and second.prepare() == 0  # affinity, plan
+    assert list(first.units)[:2] == ["grouping/affinity/seed0", "grouping/affinity/seed1"]
+    claim = first.claim()
+    assert claim.unit == "grouping/affinity/seed0" and claim.trial.params == {
+        "grouping": "affinity", "task.y0": True, "task.y1": True, "task.y2": True,
+        "task.y3": True, "seed": 0}
+    _finished_affinity_run(claim.runs[0].run_dir)
+    queued_when_completed, tell = [], first.storage.set_trial_state_values
+
+    def spy(trial_id, state, values=None):  # what the others see when it completes
+        if state.name == "COMPLETE":
+            queued_when_completed.extend(sorted(
+                t.user_attrs["unit"] for t in _trials(url, first.name)
+                if t.user_attrs["unit"].startswith("groups/")))
+        return tell(trial_id, state, values)
+
+    first.storage.set_trial_state_values = spy
+    assert first.finish(claim, True, 0.5)
+    groups = sorted(u for u in (t.user_attrs["unit"] for t in _trials(url, first.name))
+                    if u.startswith("groups/"))
+    assert groups and all(u.endswith("/seed0") for u in groups)
+    assert queued_when_completed == groups
+    taken = {}
+    while (c := second.claim()) is not None:
+        taken[c.unit] = c
+    assert sorted(u for u in taken if u.startswith("groups/")) == groups  # none dropped
+    pair = taken[groups[0]]
+    assert pair.runs[0].group == "group" and pair.trial.params["grouping"] == "group"
+    assert [t for t in ("y0", "y1", "y2", "y3") if pair.trial.params[f"task.{t}"]] == \
+        pair.runs[0].config.data.tasks
+    # seed 1's affinity run finished, but its worker died before choosing: the next worker
+    # to start chooses, and queues the group runs.
+    _finished_affinity_run(taken["grouping/affinity/seed1"].runs[0].run_dir)
+    later = worker("here:3:3")
+    assert later.prepare() == len(groups)
+    assert os.path.exists(os.path.join(out, "grouping", "seed1", "plan.json"))

@@ -1,12 +1,14 @@
 """Declared arguments (utils/arguments.py) and reading them from source without importing
 (utils/static_arguments.py): types, ranges, choices, lengths, null, rules, messages."""
 
+import importlib
 import math
+import sys
 
 import pytest
 
 from utils.arguments import Arg, ArgumentError, arguments, check, declared
-from utils.static_arguments import DeclarationError, read_source
+from utils.static_arguments import DeclarationError, read_declarations, read_source
 
 SOURCE = '''
 @register_thing("demo")
@@ -47,9 +49,83 @@ def test_a_registered_thing_without_a_declaration_reads_as_undeclared():
 
 
 def test_a_declaration_that_is_not_literal_cannot_be_read():
-    with pytest.raises(DeclarationError, match="not a literal"):
-        read_source('@register_thing("x")\n@arguments(a=Arg(int, DOC))\ndef x(a=1):\n    pass\n',
-                    "register_thing")
+    with pytest.raises(DeclarationError, match="x.a: not a literal"):
+        read_source('@register_thing("x")\n@arguments(a=Arg(int, "d".upper()))\ndef x(a=1):\n'
+                    '    pass\n', "register_thing")
+
+
+# Constants of a small package under a root of its own: `shared` imports one from `docs`.
+PACKAGE = {
+    "pkg/__init__.py": "",
+    "pkg/docs.py": 'WIDTH_DOC = "widths"\n',
+    "pkg/shared.py": (
+        "from pkg.docs import WIDTH_DOC\n"
+        "from utils.arguments import Arg\n\n"
+        'WIDTHS = Arg(list, WIDTH_DOC, item=int, range="[1, inf)")\n'
+        'RULES = {"low": "low < high"}\n'),
+    "pkg/thing.py": (
+        "from pkg.shared import RULES, WIDTHS as UNITS\n"
+        "from utils.arguments import Arg, arguments\n\n"
+        'BOUND = Arg(float, "a bound")\n'
+        "DEFAULT_HIGH = 1.0\n\n\n"
+        'def register_thing(name):\n'
+        '    return lambda f: f\n\n\n'
+        '@register_thing("thing")\n'
+        '@arguments(rules={**RULES, "units": "len(units) >= 1"}, low=BOUND, high=BOUND,\n'
+        "           units=UNITS)\n"
+        "def thing(low=0.0, high=DEFAULT_HIGH, units=(4,)):\n"
+        "    pass\n"),
+}
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    for path, text in PACKAGE.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+        del sys.modules[name]
+
+
+def test_constants_of_the_module_and_imported_ones_read_as_the_imported_declaration(package):
+    static = read_declarations(["pkg/thing.py"], "register_thing", str(package))["thing"]
+    runtime = importlib.import_module("pkg.thing").thing.declared_arguments
+    assert static == runtime and static.rules == runtime.rules
+    assert static.rules == {"low": "low < high", "units": "len(units) >= 1"}
+    assert static["units"].doc == "widths" and static["high"].default == 1.0
+
+
+@pytest.mark.parametrize("before, decorator, message", [
+    ("", "@arguments(low=MISSING)",
+     "pkg/thing.py: thing.low: cannot resolve 'MISSING' without importing: define it in "
+     "pkg/thing.py as `MISSING = ...`, or import it with `from package.module import MISSING`"),
+    ("from pkg.nowhere import GONE", "@arguments(low=GONE)",
+     "pkg/thing.py: thing.low: 'GONE' is imported from pkg.nowhere, which is not a module under"),
+    ("from pkg.shared import ABSENT", "@arguments(low=ABSENT)",
+     "pkg/thing.py: thing.low: cannot resolve 'ABSENT' without importing: define it in "
+     "pkg/shared.py"),
+    ("from .shared import WIDTHS", "@arguments(units=WIDTHS)",
+     "pkg/thing.py: thing.units: 'WIDTHS' is imported relatively in pkg/thing.py; import it "
+     "by its full name"),
+    ("BOUND = None", "@arguments(low=BOUND)",
+     "pkg/thing.py: thing.low: 'BOUND' is assigned more than once in pkg/thing.py"),
+    ("LOOP = LOOP", "@arguments(low=LOOP)",
+     "pkg/thing.py: thing.low: 'LOOP' is defined in terms of itself"),
+    ("", "@arguments(rules=NO_RULES)", "pkg/thing.py: thing.rules: cannot resolve 'NO_RULES'"),
+])
+def test_a_name_that_cannot_be_resolved_without_importing_is_a_clear_error(
+        package, before, decorator, message):
+    source = PACKAGE["pkg/thing.py"]
+    head = source[:source.index('@register_thing("thing")')]
+    (package / "pkg/thing.py").write_text(
+        f'{head}{before}\n\n\n@register_thing("thing")\n{decorator}\n'
+        "def thing(low=0.0, high=1.0, units=(4,)):\n    pass\n")
+    with pytest.raises(DeclarationError) as error:
+        read_declarations(["pkg/thing.py"], "register_thing", str(package))
+    assert str(error.value).startswith(message), str(error.value)
+
 
 
 @pytest.mark.parametrize("args, normalised", [

@@ -18,6 +18,7 @@ single_task: true                # one single-task model per task and seed (defa
 tuned_equal:                     # a tuned equal-weighting baseline (optional): static
   train.learning_rate: [0.001, 0.003]            # weighting over this grid, selected
   train.task_weights: [{}, {left: 2.0}]          # on the validation split
+grouping: {affinity_epochs: 3, random: 2}        # task grouping (optional, see below)
 ```
 
 Every run is an ordinary run dir (`<output>/runs/<cell>/seed<k>`,
@@ -43,11 +44,16 @@ primary metric's mean, standard deviation and 95% interval over seeds, Δm with 
 interval, and the paired-by-seed differences to the single-task models and to the
 tuned equal weighting (`training/statistics.py`).
 
+A `grouping:` section adds task grouping (TAG, Fifty et al. 2021): per seed an
+affinity run, the groupings chosen for each number of networks and random ones, one
+run per distinct group, and a `grouping` section in `study.json` (`grouping.py`;
+`training/grouping/`; docs/guide/grouping.md).
+
 The package, one idea per module: `spec` (the study file, typed: `StudySpec`),
 `plan` (the runs, each config checked before any run starts), `runner` (running
 them, in process or as `train.py` subprocesses), `leaderboard` (the statistics of
-`study.json`), `text` (the leaderboard as text) and `study` (`Study`, which ties
-them together for `study.py`).
+`study.json`), `text` (the leaderboard as text), `grouping` (the grouping stage) and
+`study` (`Study`, which ties them together for `study.py`).
 
 Example:
 >>> from training.study import Study

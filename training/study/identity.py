@@ -1,6 +1,7 @@
 """What a study is, as its storage keeps it: the study file's keys, the resolved base config and
-the list of run keys. A worker whose study file differs from the one its storage was planned
-from is refused, and the message names the first difference.
+the list of run keys (a grouping stage's runs stand in it as its `grouping:` section: the
+group runs it adds depend on what its affinity runs measure). A worker whose study file
+differs from the one its storage was planned from is refused, naming the first difference.
 
 Example:
 >>> from training.study.identity import difference
@@ -15,8 +16,8 @@ True
 
 import json
 
-KEYS = ("name", "set", "seeds", "seed_keys", "grid", "single_task", "tuned_equal", "base",
-        "units")
+KEYS = ("name", "set", "seeds", "seed_keys", "grid", "single_task", "tuned_equal", "grouping",
+        "base", "units")
 
 
 def identity(plan, units):
@@ -24,7 +25,9 @@ def identity(plan, units):
     spec = plan.spec
     raw = {"name": spec.name, "set": list(plan.base_sets), "seeds": list(spec.seeds),
            "seed_keys": list(spec.seed_keys), "grid": spec.grid, "single_task": spec.single_task,
-           "tuned_equal": spec.tuned_equal, "base": plan.base.to_dict(),
+           "tuned_equal": spec.tuned_equal,
+           "grouping": spec.grouping.to_dict() if getattr(spec, "grouping", None) else None,
+           "base": plan.base.to_dict(),
            "units": sorted(units)}
     return json.loads(json.dumps(raw, default=str))
 

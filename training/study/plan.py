@@ -168,7 +168,7 @@ class Plan:
         runs = [r for r in self.runs if r.group == "tuned_equal" and r.cell == name]
         values = {"train.weighting": "static", **overrides}
         for run in runs:
-            run.config = self._config(f"tuned_equal {name}", values, run.seed)
+            run.config = self.config_for(f"tuned_equal {name}", values, run.seed)
             run.overrides = values
         self.tuned = [(n, overrides if n == name else o) for n, o in self.tuned]
         if not write:
@@ -215,12 +215,12 @@ class Plan:
                 runs.append(StudyRun("tuned_equal", name, seed,
                                      os.path.join(self.output, "tuned_equal", name, f"seed{seed}"),
                                      None if values is None else
-                                     self._config(f"tuned_equal {name}", values, seed), values,
+                                     self.config_for(f"tuned_equal {name}", values, seed), values,
                                      unit=unit))
             for name, overrides in self.cells:
                 runs.append(StudyRun("cell", name, seed,
                                      os.path.join(self.output, "runs", name, f"seed{seed}"),
-                                     self._config(f"cell {name}", overrides, seed), overrides,
+                                     self.config_for(f"cell {name}", overrides, seed), overrides,
                                      self.group_of(overrides),
                                      unit=os.path.join("runs", name, f"seed{seed}")))
         self._check(runs)
@@ -235,7 +235,7 @@ class Plan:
 
         runs = []
         for group, overrides in groups.items():
-            base = self._config(f"single-task baselines of {group}", overrides, seed)
+            base = self.config_for(f"single-task baselines of {group}", overrides, seed)
             folder = os.path.join(self.output, "single_task",
                                   *([group] if len(groups) > 1 else []))
             for task in main_task_names(base):
@@ -245,7 +245,7 @@ class Plan:
                                      unit=os.path.relpath(run_dir, self.output)))
         return runs
 
-    def _config(self, where, overrides, seed):
+    def config_for(self, where, overrides, seed):
         values = dict(overrides)
         values.update({k: seed for k in self.spec.seed_keys})
         try:
@@ -279,7 +279,7 @@ class Plan:
     def _check_config(self, where, values):
         from training.experiment import Experiment
 
-        config = self._config(where, values, self.spec.seeds[0])
+        config = self.config_for(where, values, self.spec.seeds[0])
         try:
             Experiment(config)
         except (ValueError, KeyError) as e:

@@ -185,7 +185,7 @@ def execute(queue, claim, in_process, progress, score):
 def work(queue, jobs, log, score, poll=2.0):
     """`jobs` worker threads (0: one, in-process) until the study has no waiting or running
     trial; returns the runs that failed here."""
-    progress = Progress(sum(not r.done for r in queue.plan.runs), log)
+    progress = Progress(sum(not r.done for runs in queue.units.values() for r in runs), log)
     errors = []
 
     def loop():
@@ -197,6 +197,8 @@ def work(queue, jobs, log, score, poll=2.0):
                     execute(queue, claim, jobs == 0, progress, score)
                     continue
                 active = progress.timed(queue.active)
+                if not active and queue.grow() and progress.timed(queue.enqueue_missing, True):
+                    continue  # a stage's units whose worker died before queuing them
                 if not active:
                     return
                 if not waiting_said:

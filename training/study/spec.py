@@ -12,6 +12,7 @@ The keys (see `training/study/__init__.py` for what a study does with them):
 | `grid`        | axis -> values or labels      | none: one cell |
 | `single_task` | true or false                 | `true`         |
 | `tuned_equal` | axis -> values or labels      | none           |
+| `grouping`    | mapping (`training/grouping/spec.py`) | none: no task grouping |
 
 Example:
 >>> import tempfile
@@ -34,6 +35,8 @@ from typing import List, Optional
 
 import yaml
 
+from training.grouping.spec import GroupingSpec
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -54,6 +57,7 @@ class StudySpec:
     grid: Optional[dict] = None
     single_task: bool = True
     tuned_equal: Optional[dict] = None
+    grouping: Optional[GroupingSpec] = None
 
     @classmethod
     def read(cls, path):
@@ -76,7 +80,8 @@ class StudySpec:
         return cls(path=path, name=raw.get("name") or os.path.splitext(os.path.basename(path))[0],
                    base=base if os.path.exists(base) else os.path.join(REPO, base), set=sets,
                    seeds=_seeds(raw.get("seeds", 3), path), seed_keys=list(seed_keys),
-                   grid=raw.get("grid"), single_task=single, tuned_equal=raw.get("tuned_equal"))
+                   grid=raw.get("grid"), single_task=single, tuned_equal=raw.get("tuned_equal"),
+                   grouping=_grouping(raw, single, path))
 
 
 KEYS = tuple(f.name for f in dataclasses.fields(StudySpec) if f.name != "path")
@@ -88,6 +93,19 @@ def _seeds(seeds, path):
         raise StudyError(f"{path}: seeds: expected a count >= 1 or a list of integers, "
                          f"got {seeds!r}")
     return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+
+
+def _grouping(raw, single_task, path):
+    """The `grouping:` section checked (`GroupingSpec`), or None without one."""
+    if "grouping" not in raw:
+        return None
+    if not single_task:
+        raise StudyError(f"{path}: grouping: needs single_task: true (the single-task "
+                         "networks are the grouping into T networks and the reference of Δm)")
+    try:
+        return GroupingSpec.read(raw["grouping"])
+    except ValueError as e:
+        raise StudyError(f"{path}: {e}") from None
 
 
 def _load(path):

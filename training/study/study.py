@@ -12,12 +12,13 @@ import math
 import os
 import time
 
+from training.study.grouping import GroupingStage
 from training.study.leaderboard import collect, main_tasks, validation_score
 from training.study.plan import Plan
 from training.study.runner import check_dir, work
 from training.study.spec import StudySpec
 from training.study.storage import default_url, open_storage, redact
-from training.study.text import format_leaderboard
+from training.study.text import format_grouping, format_leaderboard
 from training.study.trials import TrialQueue, worker_id
 
 
@@ -34,11 +35,17 @@ class Study:
         self.spec = StudySpec.read(path)
         self.output = output
         self.plan = Plan.make(self.spec, output, sets)
-        self.runs = self.plan.runs
+        self.grouping = GroupingStage(self.plan) if self.spec.grouping else None
         self.content = None
 
+    @property
+    def runs(self):
+        """Every run known now: the plan's, and the grouping stage's (its group runs once
+        their seed's groupings are chosen)."""
+        return self.plan.runs + (self.grouping.runs() if self.grouping else [])
+
     def pending(self):
-        return self.plan.pending()
+        return [r for r in self.runs if not r.done]
 
     def run(self, jobs=1, log=print, storage=None, heartbeat=30, grace=None):
         """Trains every run that is not done, as one worker of the study's storage (the
@@ -52,31 +59,51 @@ class Study:
         run is taken over (default 4 heartbeats).
         """
         url = storage or default_url(self.output)
-        queue = self.queue(url, heartbeat, grace)
+        queue = self.queue(url, heartbeat, grace, log)
         plan, spec = self.plan, self.spec
-        todo = self.pending()
-        for run in self.runs:  # finished runs too: a changed study must not reuse them
+        runs, todo = self.runs, self.pending()
+        for run in runs:  # finished runs too: a changed study must not reuse them
             if run.config is not None:
                 check_dir(run)
         start = time.perf_counter()
         queued = queue.prepare()
         prepared = time.perf_counter() - start
-        log(f"study {spec.name}: {len(self.runs)} runs ({len(plan.cells)} cells, "
+        log(f"study {spec.name}: {len(runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
             + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")
-            + f"); {len(self.runs) - len(todo)} done, {len(todo)} to run; storage "
+            + (", task grouping (more runs once the groupings are chosen)"
+               if self.grouping else "")
+            + f"); {len(runs) - len(todo)} done, {len(todo)} to run; storage "
             f"{redact(url)} ({queued} queued now, {prepared:.2f} s)")
+        if self.grouping:
+            self._log_groupings(log)
         failed = work(queue, jobs, log, self.score)
         self.plan.refresh()
         self.write()
         return failed
 
-    def queue(self, url, heartbeat=30, grace=None):
+    def queue(self, url, heartbeat=30, grace=None, log=print):
         """The study's `TrialQueue` in the storage at `url` (opened, not prepared)."""
         storage = open_storage(url, heartbeat=heartbeat, grace=grace)
-        return TrialQueue(storage, self.plan, worker_id(), url)
+        return TrialQueue(storage, self.plan, worker_id(), url,
+                          stage=(lambda: self.stage_units(log)) if self.grouping else None)
+
+    def stage_units(self, log=print):
+        """{unit: [run]} of the grouping stage known now: the affinity runs, and the group
+        runs of every seed whose groupings are chosen (chosen here for every seed whose
+        affinity run is done and whose plan.json is missing: by whichever worker looks
+        first; the choice is deterministic, so two workers write the same plan)."""
+        self.grouping.choose_ready(log)
+        return {run.unit: [run] for run in self.grouping.runs()}
+
+    def _log_groupings(self, log):
+        groups = [r for r in self.grouping.runs() if r.group == "group"]
+        waiting = [s for s in self.spec.seeds if self.grouping.read_plan(s) is None]
+        log(f"study {self.spec.name}: {sum(not r.done for r in groups)} runs of the chosen "
+            "groupings to train" + (f"; seed(s) {', '.join(map(str, waiting))}: chosen (and "
+                                    "queued) once their affinity runs finish" if waiting else ""))
 
     def score(self, runs):
         """A unit's value for the storage: the mean validation score of its runs (the
@@ -97,8 +124,14 @@ class Study:
         return sum(finite) / len(finite) if finite else 0.0
 
     def collect(self):
-        """The study.json content: every run, the tuned selection and the leaderboard."""
-        return collect(self.plan)
+        """The study.json content: every run, the tuned selection, the leaderboard and,
+        with `grouping`, its section (`training/grouping/measure.py`)."""
+        content = collect(self.plan)
+        if self.grouping:
+            tasks, primary, _ = main_tasks(self.plan)  # (a grouping's cells are one dataset)
+            content["grouping"], records = self.grouping.collect(tasks, primary)
+            content["runs"] += records
+        return content
 
     def write(self):
         """Writes `<output>/study.json`; returns its content."""
@@ -112,7 +145,10 @@ class Study:
         return content
 
     def leaderboard_text(self, content=None):
-        return format_leaderboard(content or self.content or self.collect())
+        content = content or self.content or self.collect()
+        text = format_leaderboard(content)
+        return text + ("\n\n" + format_grouping(content["grouping"])
+                       if content.get("grouping") else "")
 
 
 def _json_default(value):

@@ -35,9 +35,11 @@ import dataclasses
 import json
 import os
 import socket
+import threading
 import time
 
 from training.study.identity import difference, identity
+from training.study.plan import main_task_names
 from training.study.spec import StudyError
 from training.study.storage import redact, retrying
 
@@ -88,12 +90,16 @@ class TrialQueue:
         plan: `training.study.plan.Plan`. The study, planned.
         worker: str. This worker's id (`worker_id()`), recorded on the trials it takes.
         url: str. The storage's URL, for messages (shown without its password).
+        stage: a function returning {unit: [runs]} of the units known now beyond the plan's
+            (a grouping stage's: its affinity runs, then the group runs of each seed once
+            its groupings are chosen from them); asked again after each unit finishes.
     """
 
-    def __init__(self, storage, plan, worker=None, url=""):
+    def __init__(self, storage, plan, worker=None, url="", stage=None):
         self.storage, self.plan, self.url = storage, plan, url
         self.worker = worker or worker_id()
-        self.units = plan.units()
+        self.stage, self.lock = stage, threading.Lock()
+        self.units = {**(stage() if stage else {}), **plan.units()}  # a stage's runs first
         self.name = plan.spec.name
         self.studies = {}
         self._recovered = 0.0   # when recover() last looked (it looks once per heartbeat)
@@ -107,7 +113,7 @@ class TrialQueue:
     def prepare(self):
         """Opens (or creates) the study's Optuna studies, checks the storage holds this
         study, and queues every unit not done and not queued."""
-        mine = identity(self.plan, self.units)
+        mine = identity(self.plan, self.plan.units())  # a stage's units: its spec's
         main, created = self._open(self.name, None)
         if created:
             retrying(main.set_user_attr, IDENTITY_KEY, mine)
@@ -145,9 +151,20 @@ class TrialQueue:
                 return attrs.get(IDENTITY_KEY) or {}
             time.sleep(0.5)
 
-    def enqueue_missing(self):
-        """Queues the units neither done nor WAITING/RUNNING; returns how many."""
-        live = self._live_units()
+    def grow(self):
+        """Takes in the stage's units that appeared since (see `stage`); whether any did."""
+        if self.stage is None:
+            return False
+        with self.lock:  # worker threads of one process choose a seed's groupings once
+            new = {u: runs for u, runs in self.stage().items() if u not in self.units}
+            self.units.update(new)
+        return bool(new)
+
+    def enqueue_missing(self, new_only=False):
+        """Queues the units neither done nor WAITING/RUNNING (`new_only`: nor ever queued, so
+        a unit that failed waits for the next invocation); returns how many."""
+        self.grow()
+        live = self._live_units(every_state=new_only)
         count = 0
         for unit, runs in self.units.items():
             if unit in live or all(r.done for r in runs):
@@ -157,13 +174,13 @@ class TrialQueue:
             count += 1
         return count
 
-    def _live_units(self):
+    def _live_units(self, every_state=False):
         from optuna.trial import TrialState
 
         live = set()
+        states = None if every_state else (TrialState.WAITING, TrialState.RUNNING)
         for study in self.studies.values():
-            for t in retrying(study.get_trials, deepcopy=False,
-                              states=(TrialState.WAITING, TrialState.RUNNING)):
+            for t in retrying(study.get_trials, deepcopy=False, states=states):
                 live.add(t.user_attrs.get("unit"))
         return live
 
@@ -184,6 +201,10 @@ class TrialQueue:
         if run.group == "cell":
             out = {axis: (plan.cell_labels[run.cell][axis], [n for n, _ in options])
                    for axis, options in plan.axes}
+        elif run.group in ("affinity", "group"):  # a grouping stage's: which tasks it trains
+            trained = main_task_names(run.config)
+            out = {"grouping": (run.group, ["affinity", "group"]),
+                   **{f"task.{t}": (t in trained, [False, True]) for t in self.stage_tasks()}}
         elif run.group == "single_task":
             tasks = sorted({r.cell for r in plan.runs if r.group == "single_task"})
             groups = sorted({r.data_group for r in plan.runs if r.group == "single_task"})
@@ -194,6 +215,13 @@ class TrialQueue:
             out = {"tuned_equal": (run.cell, [n for n, _ in plan.tuned])}
         out["seed"] = (run.seed, list(plan.spec.seeds))
         return out
+
+    def stage_tasks(self):
+        """The cells' main tasks (a grouping stage's runs show which of them they train)."""
+        if not hasattr(self, "_tasks"):
+            cell = next(r for r in self.plan.runs if r.group == "cell")
+            self._tasks = main_task_names(cell.config)
+        return self._tasks
 
     # ------------------------------------------------------------------ work
     def claim(self):
@@ -227,6 +255,8 @@ class TrialQueue:
         retrying(self.storage.set_trial_user_attr, trial_id, "worker", self.worker)
         frozen = retrying(self.storage.get_trial, trial_id)
         unit = frozen.user_attrs.get("unit")
+        if unit not in self.units:  # queued by a worker that saw the stage grow first
+            self.grow()
         runs = self.units.get(unit)
         if runs is None:  # not a unit of this plan (a trial someone added by hand)
             self._drop(trial_id, "not_a_unit", unit)
@@ -268,6 +298,8 @@ class TrialQueue:
         from optuna.trial import TrialState
 
         trial_id = claim.trial._trial_id
+        if ok and self.grow():  # queued before this trial completes: the study never looks
+            self.enqueue_missing(new_only=True)  # finished to the other workers meanwhile
         try:
             for key, item in (attrs or {}).items():
                 retrying(self.storage.set_trial_user_attr, trial_id, key, item)

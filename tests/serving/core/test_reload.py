@@ -4,16 +4,15 @@ import os
 import threading
 import time
 
-import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow_serving.apis import (get_model_status_pb2, model_management_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
+from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
 from serving import protos
 from serving.testing import write_tabular_saved_model, write_toy_saved_model
-from tests.serving.conftest import Rest, image_batch, start_server, write_config
+from tests.serving.conftest import (Rest, image_batch, reload_config, start_server, wait_for,
+                                   write_config)
 
 
 class Load:
@@ -59,13 +58,15 @@ class Load:
         self._channel.close()
 
 
-def wait_for(predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+def serve_config_file(tmp_path, models, poll_s):
+    """(the config path, the server, its REST caller): a server on a models.config of
+    `models` ([(name, base_path, extra text)]) that it polls every `poll_s` seconds."""
+    config = tmp_path / "models.config"
+    write_config(config, models)
+    server = start_server(f"--model_config_file={config}",
+                          f"--model_config_file_poll_wait_seconds={poll_s}",
+                          "--file_system_poll_wait_seconds=0")
+    return config, server, Rest(server.rest_port)
 
 
 @pytest.mark.slow
@@ -106,11 +107,8 @@ def test_config_file_change_and_reload_rpc_under_load(tmp_path):
     write_toy_saved_model(toy, 1)
     write_toy_saved_model(toy, 2, offset=1.0)
     write_tabular_saved_model(tab, 1)
-    config = tmp_path / "models.config"
-    write_config(config, [("toy", toy, "model_version_policy { latest { num_versions: 1 } }")])
-    server = start_server(f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=0.2",
-                          "--file_system_poll_wait_seconds=0")
-    rest = Rest(server.rest_port)
+    config, server, rest = serve_config_file(
+        tmp_path, [("toy", toy, "model_version_policy { latest { num_versions: 1 } }")], 0.2)
     try:
         load = Load(server)
         time.sleep(0.5)
@@ -122,12 +120,11 @@ def test_config_file_change_and_reload_rpc_under_load(tmp_path):
         # The same through gRPC HandleReloadConfigRequest: drop tab again.
         import grpc
 
+        without_tab = protos.parse_model_server_config(config.read_text())
+        del without_tab.model_config_list.config[1]
+        assert reload_config(server.grpc_port, without_tab) == 0
         with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as ch:
             stub = model_service_pb2_grpc.ModelServiceStub(ch)
-            req = model_management_pb2.ReloadConfigRequest()
-            req.config.CopyFrom(protos.parse_model_server_config(config.read_text()))
-            del req.config.model_config_list.config[1]
-            assert stub.HandleReloadConfigRequest(req, timeout=60).status.error_code == 0
             status_req = get_model_status_pb2.GetModelStatusRequest()
             status_req.model_spec.name = "tab"
             with pytest.raises(grpc.RpcError) as e:
@@ -144,11 +141,7 @@ def test_an_empty_config_file_read_mid_write_keeps_every_model(tmp_path):
     # `>`-style writes truncate first: a poll that reads the empty file must not unload anything.
     toy = str(tmp_path / "toy")
     write_toy_saved_model(toy, 1)
-    config = tmp_path / "models.config"
-    write_config(config, [("toy", toy, "")])
-    server = start_server(f"--model_config_file={config}", "--model_config_file_poll_wait_seconds=0.1",
-                          "--file_system_poll_wait_seconds=0")
-    rest = Rest(server.rest_port)
+    config, server, rest = serve_config_file(tmp_path, [("toy", toy, "")], 0.1)
     try:
         config.write_text("")
         time.sleep(0.5)  # several polls see the empty file
