@@ -1,5 +1,6 @@
-"""A CSV dataset built by an Apache Beam pipeline: locally on the DirectRunner in several
-processes, or on Dataflow, Flink or Spark with Beam's pipeline options.
+"""A table dataset (`data.name: csv` or `table`: CSV/TSV, JSON Lines, Parquet files) built by
+an Apache Beam pipeline: locally on the DirectRunner in several processes, or on Dataflow,
+Flink or Spark with Beam's pipeline options.
 
 The work items are the files, each cut into `n` stripes of blocks when there are fewer
 files than workers (a gzip file cannot be split: every stripe's worker decompresses and
@@ -19,7 +20,7 @@ drop with a warning) are rejected too, with the closest known name.
 
 Every worker must read the CSV files and write the data dir: local or shared paths here;
 on a cluster, a file system all workers mount (the data dir may be a `gs://` or other
-TensorFlow file system path; CSV reading is local-path only for now), and workers that
+TensorFlow file system path; reading the tables is local-path only for now), and workers that
 can import this repository (a custom SDK container, or `--setup_file`).
 
 Example:

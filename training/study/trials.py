@@ -166,7 +166,7 @@ class TrialQueue:
         self.grow()
         live = self._live_units(every_state=new_only)
         count = 0
-        for unit, runs in self.units.items():
+        for unit, runs in list(self.units.items()):  # (another thread may grow it)
             if unit in live or all(r.done for r in runs):
                 continue
             retrying(self.studies[self.study_name(unit)].enqueue_trial,
