@@ -175,9 +175,9 @@ class Plan:
             return runs
         path = os.path.join(self.output, "tuned_equal", name, SETTING)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "w") as f:
+        with open(f"{path}.{os.getpid()}.tmp", "w") as f:  # (one worker draws a setting)
             json.dump({"overrides": overrides}, f, indent=1)
-        os.replace(path + ".tmp", path)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)
         return runs
 
     def data_groups(self):

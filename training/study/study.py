@@ -138,9 +138,10 @@ class Study:
         content = self.collect()
         os.makedirs(self.output, exist_ok=True)
         path = os.path.join(self.output, "study.json")
-        with open(path + ".tmp", "w") as f:
+        # A temporary file of this process: workers ending together each write theirs whole.
+        with open(f"{path}.{os.getpid()}.tmp", "w") as f:
             json.dump(content, f, indent=1, default=_json_default)
-        os.replace(path + ".tmp", path)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)
         self.content = content
         return content
 
