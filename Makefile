@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast venv docs lint bench clean
+.PHONY: demo test test-fast venv postgres docs lint bench clean
 
 # Creates .venv and installs the pinned requirements; reinstalls when requirements.txt changes.
 venv: $(STAMP)
@@ -18,8 +18,13 @@ $(STAMP): requirements.txt
 demo: venv
 	bash scripts/demo.sh
 
+# PostgreSQL's server binaries for the study test against a real server (installed with
+# apt-get where missing and possible; otherwise that one test skips, saying why).
+postgres:
+	bash scripts/install_postgres.sh
+
 # The whole test suite (slow-marked tests included), one worker process per core.
-test: venv
+test: venv postgres
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Everything except tests marked slow.

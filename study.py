@@ -7,10 +7,18 @@ an optional tuned equal-weighting baseline, and a leaderboard with confidence in
     python study.py --config configs/studies/tiny.yaml --output studies/tiny --set train.epochs=2
     python study.py --config configs/studies/tiny.yaml --output studies/tiny --plan   # list the runs
 
+Many machines: start any number of workers against one shared database, the study folder
+on a path they all see (each takes the next run; a dead worker's run is taken over):
+
+    python study.py --config configs/studies/tiny.yaml --output /shared/studies/tiny \
+        --storage postgresql://USER:PASSWORD@HOST:5432/DB --worker
+
 A killed study continues where it stopped when run again with the same arguments.
-Writes <output>/study.json (every run and the leaderboard) and prints the leaderboard;
-`python report.py --study <output>` turns it into an HTML report. Exit status: 0 every
-run done, 1 some run failed (the others are kept), 2 a bad study file or option.
+The trials live in Optuna's storage (<output>/optuna.db unless --storage; watch them with
+`optuna-dashboard <storage URL>`). Writes <output>/study.json (every run and the
+leaderboard) and prints the leaderboard; `python report.py --study <output>` turns it into
+an HTML report. Exit status: 0 every run done, 1 some run failed (the others are kept),
+2 a bad study file or option, or a storage that cannot be opened or holds another study.
 See training/study/spec.py for the study file's keys.
 """
 
@@ -21,7 +29,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def main(argv=None):
+def parser():
+    """study.py's command line."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="the study's YAML file (configs/studies/...)")
     p.add_argument("--output", default=None, help="study dir (default studies/<file name>)")
@@ -30,15 +39,49 @@ def main(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the base experiment of every run (repeatable)")
     p.add_argument("--plan", action="store_true", help="print the runs and exit")
-    args = p.parse_args(argv)
-    if args.jobs < 0:
-        print("config error: --jobs: must be >= 0", file=sys.stderr)
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="Optuna storage the workers share: postgresql://USER:PASSWORD@HOST/DB, "
+                        "mysql+pymysql://..., sqlite:///PATH (default sqlite:///<output>/optuna.db)")
+    p.add_argument("--worker", action="store_true",
+                   help="run as one of many workers of --storage: take runs until none is "
+                        "left, write study.json, print no leaderboard")
+    p.add_argument("--heartbeat", type=int, default=30, metavar="S",
+                   help="seconds between a running trial's heartbeats (default 30)")
+    p.add_argument("--grace", type=int, default=None, metavar="S",
+                   help="seconds without a heartbeat before another worker takes a run over "
+                        "(default 4 heartbeats)")
+    return p
+
+
+def flag_error(args):
+    """What is wrong with the flags' values together (a `config error:` message), or None."""
+    for flag, value, low in (("--jobs", args.jobs, 0), ("--heartbeat", args.heartbeat, 1),
+                             ("--grace", args.grace, 1)):
+        if value is not None and value < low:
+            return f"{flag}: must be >= {low}"
+    if args.worker and not args.storage:
+        return "--worker: needs --storage URL, the database the workers share"
+    return None
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    error = flag_error(args)
+    if error:
+        print(f"config error: {error}", file=sys.stderr)
         return 2
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
 
     from training.study import Study, StudyError
 
+    if args.storage and not args.plan:
+        from training.study.storage import open_storage
+        try:  # before planning (which starts TensorFlow): a bad URL fails within seconds
+            open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace)
+        except StudyError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     try:
         study = Study(args.config, output, sets=args.set)
     except (StudyError, ValueError) as e:
@@ -50,10 +93,16 @@ def main(argv=None):
             print(f"{run.group:<12} {run.cell:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
         return 0
     try:
-        failed = study.run(jobs=args.jobs)
+        failed = study.run(jobs=args.jobs, storage=args.storage, heartbeat=args.heartbeat,
+                           grace=args.grace)
     except StudyError as e:
-        print(f"config error: {e}", file=sys.stderr)
+        print(f"{'error' if str(e).startswith('--storage') else 'config error'}: {e}",
+              file=sys.stderr)
         return 2
+    if args.worker:
+        print(f"worker done: {len(failed)} run(s) failed here; wrote "
+              f"{os.path.join(output, 'study.json')}")
+        return 1 if failed else 0
     print(study.leaderboard_text())
     print(f"wrote {os.path.join(output, 'study.json')}; report: python report.py --study {output}")
     return 1 if failed else 0

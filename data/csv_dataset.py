@@ -27,10 +27,12 @@ split sources and the row and label counts.
 
 Generation streams each file in blocks (pyarrow), converts every column of a block
 at once and serializes the block's `tf.Example`s in a few TensorFlow ops
-(`data.csv_writer`). With a Beam runner (`download_and_prepare(download_config=
-tfds.download.DownloadConfig(beam_runner=...))`) the same conversion runs under TFDS's
-Apache Beam support instead, one file per work item (DirectRunner here; Dataflow,
-Flink or Spark for data beyond one machine), and gives the same examples.
+(`data.csv_writer`). With Beam pipeline options or a runner
+(`python build_data.py --beam_pipeline_options ...`, or `download_and_prepare(
+download_config=tfds.download.DownloadConfig(beam_options=...))` as with any TFDS
+builder) the same conversion runs as an Apache Beam pipeline (`data.csv_beam`): on the
+DirectRunner in several processes here, on Dataflow, Flink or Spark beyond one machine;
+it gives the same examples.
 
 Features are stored as the training rows saw them (numbers with NaN for missing
 cells; text stripped when `strip_whitespace`, "" when missing; each input kind's
@@ -48,7 +50,6 @@ Example:
 ['churned', 'spend']
 """
 
-import functools
 import os
 import sys
 import time
@@ -57,6 +58,7 @@ import numpy as np
 import pyarrow as pa
 import tensorflow_datasets as tfds
 
+from data import csv_beam
 from data.csv_cells import SPLIT_CODES, Cells, encode_labels
 from data.csv_options import SPLITS, CsvError, identifier, make_options
 from data.csv_schema import CsvSchema, load_or_analyze
@@ -121,16 +123,20 @@ def take(column, rows):
     return column.take(pa.array(rows)) if isinstance(column, pa.Array) else column[rows]
 
 
-def file_blocks(schema, options, split, path):
+def file_blocks(schema, options, split, path, stripe=(0, 1)):
     """Yields (split, row keys, {feature: column}) for the rows of one file, block by
-    block; a train file's rows go to train or to the splits carved out of it."""
+    block; a train file's rows go to train or to the splits carved out of it.
+    `stripe` (k, n): only every n-th block from the k-th (a Beam work item's share of a
+    file; the blocks it skips are parsed, not converted)."""
     cells = Cells(options)
     file = open_table(path, options)
     file_index = options.files_of(split).index(path)
     base = (SPLIT_CODES[split] * 1024 + file_index) << ROW_BITS  # unique across splits
     wanted = list(dict.fromkeys([schema.columns[i.name] for i in schema.inputs] +
                                 [s.column for s in options.label_specs()]))
-    for offset, batch in file.blocks(wanted):
+    for index, (offset, batch) in enumerate(file.blocks(wanted)):
+        if index % stripe[1] != stripe[0]:
+            continue
         columns = block_columns(schema, options, cells, file, offset, batch)
         keys = base + offset + np.arange(batch.num_rows, dtype=np.int64)
         if split != "train" or not options.carved_splits():
@@ -143,17 +149,6 @@ def file_blocks(schema, options, split, path):
                 yield s, keys[rows], {k: take(v, rows) for k, v in columns.items()}
 
 
-def _beam_examples(schema_config, options, source_split, target_split, path):
-    """(key, example dict) of one file's rows that belong to `target_split` (Beam work item)."""
-    schema = CsvSchema.from_config(schema_config)
-    for split, keys, columns in file_blocks(schema, options, source_split, path):
-        if split != target_split:
-            continue
-        for i, key in enumerate(keys):
-            yield int(key), {k: (v[i].as_py() if isinstance(v, pa.Array) else v[i])
-                             for k, v in columns.items()}
-
-
 class MultiTaskCsv(OfflineBuilder):
     """A user's CSV/TSV files with per-task labels; see `data.csv_dataset`."""
 
@@ -163,6 +158,9 @@ class MultiTaskCsv(OfflineBuilder):
                      "1.0.0": "First version."}
     # Configs are made from options (`data.get_dataset("csv", ...)`), never predefined.
     BUILDER_CONFIGS = []
+    # Builds as an Apache Beam pipeline too (`data.csv_beam`; build_data.py
+    # --beam_pipeline_options).
+    BEAM = True
 
     def _info(self):
         config = self.builder_config
@@ -198,7 +196,10 @@ class MultiTaskCsv(OfflineBuilder):
         print(f"CSV schema of {self.builder_config.name} (also in info.metadata):\n"
               f"{schema.format()}", file=sys.stderr, flush=True)
         if download_config.beam_runner is not None or download_config.beam_options is not None:
-            return super()._download_and_prepare(dl_manager, download_config)
+            self.info.set_splits(csv_beam.build(
+                self, file_blocks, stored_features(schema), download_config.beam_runner,
+                download_config.beam_options))
+            return
         start = time.perf_counter()
         encode = ExampleEncoder(stored_features(schema))
         writers = {s: ShardWriter(self._get_filename_template(s)) for s in self._splits()}
@@ -215,22 +216,12 @@ class MultiTaskCsv(OfflineBuilder):
         self.info.set_splits(tfds.core.SplitDict(infos))
         self.info.metadata["generation_seconds"] = round(time.perf_counter() - start, 3)
 
+    # Both paths (above, and `data.csv_beam`) write the shards themselves: TFDS's
+    # per-example generation is never used.
     def _split_generators(self, dl_manager):
-        """Only used with a Beam runner: one Beam work item per file and split."""
-        import apache_beam as beam
+        raise NotImplementedError
 
-        schema, options = self.builder_config.schema, self.builder_config.options
-        out = {}
-        for target in self._splits():
-            sources = [(s, p) for s in SPLITS for p in options.files_of(s)
-                       if s == target or (s == "train" and target in options.carved_splits())]
-            read = functools.partial(_beam_examples, schema.to_config(), options)
-            out[target] = (beam.Create(sources)
-                           | beam.FlatMap(lambda item, read=read, t=target: read(item[0], t,
-                                                                                  item[1])))
-        return out
-
-    def _generate_examples(self, **kwargs):  # everything goes through _split_generators
+    def _generate_examples(self, **kwargs):
         raise NotImplementedError
 
 

@@ -160,10 +160,13 @@ class ShardWriter:
     Args:
         template: `tfds.core.ShardedFileTemplate`. Where the split's shards go.
         max_bytes: int. A new shard starts past this size.
+        prefix: str. Where the shards are written before they get their final names
+            (default: the template's prefix); a Beam work item writes under its own.
     """
 
-    def __init__(self, template, max_bytes=256 << 20):
+    def __init__(self, template, max_bytes=256 << 20, prefix=None):
         self.template, self.max_bytes = template, max_bytes
+        self.prefix = prefix or os.fspath(template.filepath_prefix())
         self.paths, self.lengths, self.num_bytes = [], [], 0
         self._writer, self._size = None, 0
 
@@ -176,23 +179,29 @@ class ShardWriter:
             self.lengths[-1] += 1
 
     def _open(self):
-        self._close()
-        path = f"{self.template.filepath_prefix()}.tmp-shard-{len(self.paths):05d}"
+        self.close()
+        path = f"{self.prefix}.tmp-shard-{len(self.paths):05d}"
         self.paths.append(path)
         self.lengths.append(0)
         self._writer, self._size = tf.io.TFRecordWriter(path), 0
 
-    def _close(self):
+    def close(self):
+        """Closes the shard being written (the shards keep their temporary names)."""
         if self._writer is not None:
             self._writer.close()
-            self.num_bytes += os.path.getsize(self.paths[-1])
+            self.num_bytes += tf.io.gfile.stat(self.paths[-1]).length
             self._writer = None
 
     def finish(self):
         """Closes the last shard and gives every shard its final name; returns
         (shard lengths, total bytes)."""
-        self._close()
-        for i, path in enumerate(self.paths):
-            os.replace(path, os.fspath(self.template.sharded_filepath(
-                shard_index=i, num_shards=len(self.paths))))
+        self.close()
+        name_shards(self.template, self.paths)
         return list(self.lengths), self.num_bytes
+
+
+def name_shards(template, paths):
+    """Renames written shards, in order, to the TFDS names `template` gives them."""
+    for i, path in enumerate(paths):
+        tf.io.gfile.rename(path, os.fspath(template.sharded_filepath(
+            shard_index=i, num_shards=len(paths))), overwrite=True)

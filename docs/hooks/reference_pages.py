@@ -118,7 +118,8 @@ def config_page(sections=None):
 
 
 # The command a reader types -> the file whose `main(argv)` parses its flags.
-SCRIPTS = {"train.py": "train.py", "evaluate.py": "evaluate.py", "export.py": "export.py",
+SCRIPTS = {"train.py": "train.py", "build_data.py": "build_data.py",
+           "evaluate.py": "evaluate.py", "export.py": "export.py",
            "serve.py": "serve.py", "predict.py": "predict.py", "study.py": "study.py",
            "report.py": "report.py", "python -m data.csv_schema": "data/csv_schema/cli.py",
            "results/funnel/measure.py": "results/funnel/measure.py"}

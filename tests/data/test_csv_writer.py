@@ -1,5 +1,6 @@
-"""The vectorised writer gives the examples TFDS's own serializer gives; the Beam path (when
-apache-beam is installed) builds the same dataset as the local one."""
+"""The vectorised writer gives the examples TFDS's own serializer gives; the Beam pipeline
+(DirectRunner, worker processes or threads, files cut into stripes of blocks) builds the same
+examples as the single-process path; Beam options Beam rejects are its message."""
 
 import gzip
 
@@ -42,23 +43,114 @@ def test_encoder_matches_the_tfds_serializer():
             np.testing.assert_array_equal(pa_[key].numpy(), pb[key].numpy(), err_msg=key)
 
 
-def test_beam_direct_runner_builds_the_same_dataset(tmp_path):
-    """TFDS's Apache Beam path (one work item per file) against the local writer."""
-    beam = pytest.importorskip("apache_beam")
-    from data import pipeline
+def _rows(parts):
+    """The examples of a split (inputs, labels, masks as whole-split arrays) as a sorted list of
+    rows, each a tuple of (key, value text): equal lists mean the same examples, any order."""
+    flat = {f"{i}/{k}": np.asarray(v) for i, part in enumerate(parts) for k, v in part.items()}
+    n = len(next(iter(flat.values())))
+    value = lambda x: repr(x.tolist() if hasattr(x, "tolist") else x)  # noqa: E731 (nan == nan)
+    return sorted(tuple((k, value(v[j])) for k, v in sorted(flat.items())) for j in range(n))
 
+
+def _build_both(tmp_path, beam_options):
+    """The same CSV files built by the single-process writer and by the Beam pipeline."""
     write(tmp_path / "part-0.csv.gz", LINES[:4], gzip.open)
     write(tmp_path / "part-1.csv.gz", LINES[4:] * 5, gzip.open)
     options = dict(OPTIONS, train=str(tmp_path / "part-*.csv.gz"), split={"validation": 0.3})
+    spec = data.get_dataset("csv", data_dir=str(tmp_path / "local"), **options)
+    return _compare(spec, tmp_path, beam_options)
+
+
+def _compare(spec, tmp_path, beam_options):
+    """`spec` built by the single-process writer and by the Beam pipeline: the same examples."""
+    from data import pipeline
+    from data.csv_beam import pipeline_options
+
     local_dir, beam_dir = str(tmp_path / "local"), str(tmp_path / "beam")
-    spec = data.get_dataset("csv", data_dir=local_dir, **options)
     builder = pipeline.builder(spec, beam_dir)
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-        beam_runner=beam.runners.DirectRunner()))
+        beam_options=pipeline_options(beam_options)))
     assert "generation_seconds" not in builder.info.metadata  # set by the local writer only
     local = pipeline.prepare(spec, local_dir)
     assert {s: i.num_examples for s, i in builder.info.splits.items()} == \
         {s: i.num_examples for s, i in local.info.splits.items()}
     for split in spec.splits:
-        for a, b in zip(whole_split(spec, split, beam_dir), whole_split(spec, split, local_dir)):
-            assert_same(a, b)
+        assert _rows(whole_split(spec, split, beam_dir)) == \
+            _rows(whole_split(spec, split, local_dir)), split
+    return builder
+
+
+@pytest.mark.slow
+def test_beam_direct_runner_in_processes_builds_the_same_examples(tmp_path):
+    """Beam's DirectRunner with 2 worker processes, one work item per file."""
+    builder = _build_both(tmp_path, "direct_num_workers=2,direct_running_mode=multi_processing")
+    # The shards are TFDS's: a fresh builder reads them back by name.
+    again = tfds.builder("multi_task_csv", data_dir=str(tmp_path / "beam"),
+                         config=builder.builder_config)
+    assert again.is_prepared() and again.info.splits["train"].num_examples > 0
+
+
+def test_beam_stripes_of_blocks_give_the_same_examples(tmp_path, monkeypatch):
+    """More workers than files: each file is cut into stripes of blocks (tiny blocks here)."""
+    from data import csv_beam, csv_reader
+
+    monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 128)  # a few rows per block
+    opts = csv_beam.pipeline_options("direct_num_workers=4,direct_running_mode=multi_threading")
+    assert csv_beam.stripes(opts, None, files=2) == 2
+    _build_both(tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_beam_builds_json_lines_and_parquet_as_one_process_does(tmp_path, monkeypatch, suffix):
+    """The other table formats (ids, a list of ids, text, null cells; a held-out split) in
+    stripes of blocks: Beam's examples are the single-process path's."""
+    from data import table_reader
+    from tests.data.test_tables import rows, table_spec, write_jsonl, write_parquet
+
+    monkeypatch.setattr(table_reader, "PARQUET_ROWS", 40)  # several blocks per file
+    monkeypatch.setattr(table_reader, "BLOCK_SIZE", 2048)
+    write_table = write_jsonl if suffix == "jsonl" else write_parquet
+    files = [write_table(tmp_path / f"log-{i}.{suffix}", rows(90, seed=i)) for i in range(2)]
+    spec = table_spec(tmp_path / "local", files, split={"validation": 0.25})
+    assert "clicked" in [i.name for i in spec.inputs]  # a list column: pyarrow ListArrays
+    _compare(spec, tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
+
+
+def test_beam_options_for_conll_files_are_a_config_error(tmp_path, capsys):
+    import build_data
+    from tests.data import test_tagged as tagged
+
+    files = {split: tagged.write(tmp_path / f"eng.{split}", text) for split, text in (
+        ("train", tagged.CONLL2003_TRAIN), ("validation", tagged.CONLL2003_VALID))}
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data:\n  name: conll\n  data_dir: {tmp_path / 'tfds'}\n  options:\n"
+                      f"    train: {files['train']}\n    validation: {files['validation']}\n"
+                      f"    columns: {tagged.COLUMNS}\n    min_count: 1\n"
+                      f"    tasks: {{ner: ner}}\n")
+    assert build_data.main(["--config", str(config), "--beam_pipeline_options", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("config error: --beam_pipeline_options: dataset 'conll' builds in "
+                          "one process only; Beam builds the tables of data.name: csv"), err
+    assert not list(tmp_path.rglob("*.tfrecord*"))  # refused before anything was built
+
+
+@pytest.mark.parametrize("text, message", [
+    ("runner=NoSuchRunner", "Unexpected pipeline runner: NoSuchRunner"),
+    ("direct_num_workers=two", "argument --direct_num_workers: invalid int value: 'two'"),
+    ("direct_num_worker=2", "Beam has no option 'direct_num_worker' (did you mean "
+                            "direct_num_workers?)"),
+])
+def test_beam_options_beam_rejects_are_its_message(tmp_path, capsys, text, message):
+    import build_data
+
+    path = tmp_path / "c.csv"
+    write(path, LINES)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data:\n  name: csv\n  data_dir: {tmp_path / 'tfds'}\n  options:\n"
+                      f"    train: {path}\n    header: false\n"
+                      f"    column_names: {list(OPTIONS['column_names'])}\n"
+                      f"    labels: {{income: binary}}\n")
+    assert build_data.main(["--config", str(config), "--beam_pipeline_options", text]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("config error: --beam_pipeline_options: ") and message in err, err
+    assert "Traceback" not in err

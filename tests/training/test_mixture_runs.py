@@ -122,6 +122,21 @@ def test_bad_sources_exit_2_naming_the_key(tmp_path, multi_mnist_dir, capsys, ex
     assert "config error: " in err and message in err, err
 
 
+def test_build_data_builds_every_source_and_refuses_beam_naming_one(multi_mnist_dir, capsys):
+    import build_data
+
+    args = ["--config", "configs/tiny.yaml", "--set", SOURCES,
+            "--set", f"data.data_dir={multi_mnist_dir}"]
+    assert build_data.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count(f"dataset multi_mnist in {multi_mnist_dir}") == 2, out
+    assert build_data.main(args + ["--beam_pipeline_options", ""]) == 2
+    assert ("config error: --beam_pipeline_options: dataset 'multi_mnist' builds in one "
+            "process only") in capsys.readouterr().err
+    bad = SOURCES.replace("train[:256]", "trian[:9]")
+    assert build_data.main(args[:3] + [bad] + args[4:]) == 2
+    assert "data.sources[0].split: 'trian[:9]' is not a split" in capsys.readouterr().err
+
 def test_a_study_takes_the_sampling_strategy_as_an_axis(tmp_path, multi_mnist_dir):
     import study
 

@@ -31,6 +31,7 @@ Example:
 
 import json
 import os
+import threading
 
 import numpy as np
 
@@ -81,11 +82,13 @@ class GroupingStage:
 
     def _affinity_run(self, seed):
         s = self.spec
-        return StudyRun("affinity", "all", seed, os.path.join(self.folder, "affinity", f"seed{seed}"),
+        run_dir = os.path.join(self.folder, "affinity", f"seed{seed}")
+        return StudyRun("affinity", "all", seed, run_dir,
                         affinity_config(self.base(seed), self.tasks, s.affinity_epochs,
                                         s.affinity_per_epoch),
                         {"data.tasks": self.tasks, "train.epochs": s.affinity_epochs,
-                         "train.affinity_per_epoch": s.affinity_per_epoch})
+                         "train.affinity_per_epoch": s.affinity_per_epoch},
+                        unit=os.path.relpath(run_dir, self.plan.output))
 
     def run_for(self, group, seed):
         """The run of `group`'s network in `seed`: a study run when one is that network."""
@@ -96,9 +99,10 @@ class GroupingStage:
         config = group_config(self.base(seed), group)
         same = next((r for r in self.plan.runs if r.group == "cell" and r.seed == seed
                      and _normal(r.config) == _normal(config)), None)
+        unit = os.path.join("groups", group_label(group), f"seed{seed}")
         return same or StudyRun("group", group_label(group), seed,
-                                os.path.join(self.plan.output, "groups", group_label(group),
-                                             f"seed{seed}"), config, {"data.tasks": group})
+                                os.path.join(self.plan.output, unit), config,
+                                {"data.tasks": group}, unit=unit)
 
     def runs(self):
         """The affinity runs, and the group runs of every seed whose groupings are chosen
@@ -157,9 +161,12 @@ class GroupingStage:
                 "truth": self.truth(seed), "groupings": entries, "groups": groups,
                 "runs": {group_label(g): os.path.relpath(self.run_for(g, seed).run_dir,
                                                          self.plan.output) for g in groups}}
-        os.makedirs(os.path.dirname(self.plan_path(seed)), exist_ok=True)
-        with open(self.plan_path(seed), "w") as f:
+        path = self.plan_path(seed)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Written aside and moved in: study workers choosing at once never read half a plan.
+        with open(f"{path}.{os.getpid()}.{threading.get_ident()}.tmp", "w") as f:
             json.dump(plan, f, indent=1)
+        os.replace(f"{path}.{os.getpid()}.{threading.get_ident()}.tmp", path)
         return plan
 
     def _random(self, z, names, seed):

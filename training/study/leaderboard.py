@@ -35,14 +35,15 @@ def record(run, output):
     steps = [h["step_time_ms"] for h in history if h.get("step_time_ms")]
     return {"group": run.group, "cell": run.cell, "seed": run.seed, "data_group": run.data_group,
             "run_dir": os.path.relpath(run.run_dir, output), "overrides": run.overrides,
-            "config": run.config.to_dict(),
+            "config": run.config.to_dict() if run.config is not None else None,
             "status": "done" if test is not None else ("failed" if info.get("status") else
                                                        "pending"),
             "test": test,
             "validation": _read_json(os.path.join(run.run_dir, "evaluation_validation.json")),
             "epochs": len(history), "wall_time_s": info.get("wall_time_s"),
             "step_time_ms": sum(steps) / len(steps) if steps else None,
-            "peak_memory_mb": info.get("peak_memory_mb")}
+            "peak_memory_mb": info.get("peak_memory_mb"), "worker": info.get("worker"),
+            "trial": info.get("trial")}
 
 
 def main_tasks(plan):
@@ -120,7 +121,8 @@ def collect(plan):
 
 def select_tuned(plan, by, tasks, primary, stl_validation):
     """The tuned equal-weighting setting with the best mean validation score."""
-    configs = {label: {"train.weighting": "static", **o} for label, o in plan.tuned}
+    configs = {label: {"train.weighting": "static", **o} for label, o in plan.tuned
+               if o is not None}  # a searched setting not drawn yet has none
     scores = {}
     for label in configs:
         values = []
@@ -131,14 +133,20 @@ def select_tuned(plan, by, tasks, primary, stl_validation):
             if stl_validation.get(seed) and len(stl_validation[seed]) == len(tasks):
                 values.append(delta_m(val, stl_validation[seed], tasks, primary)["delta_m"])
             else:
-                values.append(sum((1 if primary[t.name][1] else -1) * val[t.name][primary[t.name][0]]
-                                  for t in tasks) / len(tasks))
+                values.append(validation_score(val, tasks, primary))
         if values:
             scores[label] = sum(values) / len(values)
     selected = max(scores, key=scores.get) if scores else None
     criterion = ("mean validation Δm against the single-task models" if plan.spec.single_task
                  else "mean validation primary metric (sign-adjusted)")
     return {"configs": configs, "scores": scores, "selected": selected, "criterion": criterion}
+
+
+def validation_score(validation, tasks, primary):
+    """The mean primary metric over `tasks`, sign-adjusted (higher is better): the selection
+    score without single-task models, and the value a trial reports to the storage."""
+    return sum((1 if primary[t.name][1] else -1) * validation[t.name][primary[t.name][0]]
+               for t in tasks) / len(tasks)
 
 
 class Board:

@@ -15,10 +15,12 @@ Example:
 
 import dataclasses
 import itertools
+import json
 import os
 import re
 
 from training.config import ConfigError, load_config
+from training.study.search import Search
 from training.study.spec import StudyError
 
 
@@ -31,12 +33,15 @@ class StudyRun:
     seed: int
     run_dir: str
     config: object      # training.config.Config
-    overrides: dict
+    overrides: dict     # None: a searched setting not drawn yet (and config None too)
     data_group: str = "base"   # cells with the same `data` section share single-task baselines
+    unit: str = ""      # the unit of work (one storage trial): the run dir under the study
+                        # dir, or a searched setting's folder (all its seeds)
 
     @property
     def done(self):
         return os.path.exists(os.path.join(self.run_dir, "metrics.json"))
+
 
 
 def label(value):
@@ -115,8 +120,9 @@ class Plan:
     axes: list
     cells: list         # [(name, overrides)]
     cell_labels: dict   # {name: {axis: label}}
-    tuned: list         # [(label, overrides)]
+    tuned: list         # [(label, overrides)]; a searched setting's are None until drawn
     runs: list = dataclasses.field(default_factory=list)
+    search: object = None   # a Search when `tuned_equal` asks for one (else a grid)
 
     @classmethod
     def make(cls, spec, output, sets=()):
@@ -127,13 +133,52 @@ class Plan:
             raise StudyError(f"{spec.path}: base: {e}") from None
         grid = axes(spec.grid, f"{spec.path}: grid")
         cells = product(grid)
-        tuned = [(n, o) for n, o, _ in product(axes(spec.tuned_equal,
-                                                    f"{spec.path}: tuned_equal"))] \
-            if spec.tuned_equal else []
+        search = None
+        if Search.wanted(spec.tuned_equal):
+            search = Search.parse(spec.tuned_equal, f"{spec.path}: tuned_equal")
+            tuned = [(name, read_setting(output, name)) for name in search.labels()]
+        elif spec.tuned_equal:
+            tuned = [(n, o) for n, o, _ in product(axes(spec.tuned_equal,
+                                                        f"{spec.path}: tuned_equal"))]
+        else:
+            tuned = []
         plan = cls(spec, output, base_sets, base, grid, [(n, o) for n, o, _ in cells],
-                   {n: labels for n, _, labels in cells}, tuned)
+                   {n: labels for n, _, labels in cells}, tuned, search=search)
         plan.runs = plan._runs()
         return plan
+
+    def units(self):
+        """{unit key: [its runs]} in the order the runs are planned."""
+        out = {}
+        for run in self.runs:
+            out.setdefault(run.unit, []).append(run)
+        return out
+
+    def refresh(self):
+        """Takes in the searched settings drawn since planning (by other workers)."""
+        for name, overrides in list(self.tuned):
+            drawn = read_setting(self.output, name) if self.search and overrides is None \
+                else None
+            if drawn is not None:
+                self.draw(name, drawn, write=False)
+
+    def draw(self, name, overrides, write=True):
+        """Gives the searched setting `name` its drawn `overrides`: its runs get their configs
+        and `tuned_equal/<name>/setting.json` records them for later invocations."""
+        runs = [r for r in self.runs if r.group == "tuned_equal" and r.cell == name]
+        values = {"train.weighting": "static", **overrides}
+        for run in runs:
+            run.config = self.config_for(f"tuned_equal {name}", values, run.seed)
+            run.overrides = values
+        self.tuned = [(n, overrides if n == name else o) for n, o in self.tuned]
+        if not write:
+            return runs
+        path = os.path.join(self.output, "tuned_equal", name, SETTING)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(f"{path}.{os.getpid()}.tmp", "w") as f:  # (one worker draws a setting)
+            json.dump({"overrides": overrides}, f, indent=1)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)
+        return runs
 
     def data_groups(self):
         """{data group label: the `data.` overrides that define it}, one per distinct dataset."""
@@ -163,16 +208,26 @@ class Plan:
             if self.spec.single_task:
                 runs += self._single_task_runs(seed, groups)
             for name, overrides in self.tuned:
-                values = {"train.weighting": "static", **overrides}
+                values = None if overrides is None else {"train.weighting": "static",
+                                                         **overrides}
+                unit = os.path.join("tuned_equal", name, *([] if self.search else
+                                                           [f"seed{seed}"]))
                 runs.append(StudyRun("tuned_equal", name, seed,
                                      os.path.join(self.output, "tuned_equal", name, f"seed{seed}"),
-                                     self.config_for(f"tuned_equal {name}", values, seed), values))
+                                     None if values is None else
+                                     self.config_for(f"tuned_equal {name}", values, seed), values,
+                                     unit=unit))
             for name, overrides in self.cells:
                 runs.append(StudyRun("cell", name, seed,
                                      os.path.join(self.output, "runs", name, f"seed{seed}"),
                                      self.config_for(f"cell {name}", overrides, seed), overrides,
-                                     self.group_of(overrides)))
+                                     self.group_of(overrides),
+                                     unit=os.path.join("runs", name, f"seed{seed}")))
         self._check(runs)
+        if self.search:  # the search's ends, as configs, before any setting is drawn
+            for i, corner in enumerate(self.search.corners()):
+                self._check_config(f"tuned_equal search (end {i + 1} of its space)",
+                                   {"train.weighting": "static", **corner})
         return runs
 
     def _single_task_runs(self, seed, groups):
@@ -184,9 +239,10 @@ class Plan:
             folder = os.path.join(self.output, "single_task",
                                   *([group] if len(groups) > 1 else []))
             for task in main_task_names(base):
-                runs.append(StudyRun("single_task", task, seed,
-                                     os.path.join(folder, task, f"seed{seed}"),
-                                     baseline_config(base, task), overrides, group))
+                run_dir = os.path.join(folder, task, f"seed{seed}")
+                runs.append(StudyRun("single_task", task, seed, run_dir,
+                                     baseline_config(base, task), overrides, group,
+                                     unit=os.path.relpath(run_dir, self.output)))
         return runs
 
     def config_for(self, where, overrides, seed):
@@ -203,8 +259,8 @@ class Plan:
 
         cell_tasks, seen = None, set()
         for run in runs:
-            if (run.group, run.cell, run.data_group) in seen:
-                continue  # another seed of a checked run
+            if (run.group, run.cell, run.data_group) in seen or run.config is None:
+                continue  # another seed of a checked run, or a setting not drawn yet
             seen.add((run.group, run.cell, run.data_group))
             try:
                 Experiment(run.config)
@@ -218,6 +274,28 @@ class Plan:
             elif tasks != cell_tasks:
                 raise StudyError(f"{self.spec.path}: cell {run.cell}: tasks {tasks} differ from "
                                  f"the other cells' {cell_tasks}; a study compares one task set")
+
+
+    def _check_config(self, where, values):
+        from training.experiment import Experiment
+
+        config = self.config_for(where, values, self.spec.seeds[0])
+        try:
+            Experiment(config)
+        except (ValueError, KeyError) as e:
+            raise StudyError(f"{self.spec.path}: {where}: {e}") from None
+
+
+SETTING = "setting.json"
+
+
+def read_setting(output, name):
+    """The overrides drawn for the searched setting `name`, or None before it is drawn."""
+    path = os.path.join(output, "tuned_equal", name, SETTING)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["overrides"]
 
 
 def main_task_names(config):

@@ -10,13 +10,16 @@ Example:
 import json
 import math
 import os
+import time
 
 from training.study.grouping import GroupingStage
-from training.study.leaderboard import collect, main_tasks
+from training.study.leaderboard import collect, main_tasks, validation_score
 from training.study.plan import Plan
-from training.study.runner import check_dir, run_all
+from training.study.runner import check_dir, work
 from training.study.spec import StudySpec
+from training.study.storage import default_url, open_storage, redact
 from training.study.text import format_grouping, format_leaderboard
+from training.study.trials import TrialQueue, worker_id
 
 
 class Study:
@@ -44,38 +47,98 @@ class Study:
     def pending(self):
         return [r for r in self.runs if not r.done]
 
-    def run(self, jobs=1, log=print):
-        """Trains every run that is not done; returns the runs that failed.
+    def run(self, jobs=1, log=print, storage=None, heartbeat=30, grace=None):
+        """Trains every run that is not done, as one worker of the study's storage (the
+        embedded `<output>/optuna.db` unless `storage` names a shared one); returns the
+        runs that failed here.
 
-        `jobs` >= 1: that many `train.py` subprocesses at a time (each run's peak
-        memory is its own); 0: in this process, one after another (no start-up cost
-        per run, for tiny studies and tests; peak memory is then the process's).
+        `jobs` >= 1: that many `train.py` subprocesses at a time (each run's peak memory is
+        its own); 0: in this process, one after another (no start-up cost per run, for tiny
+        studies and tests; peak memory is then the process's). `heartbeat`: seconds
+        between a running trial's heartbeats; `grace`: seconds of silence after which its
+        run is taken over (default 4 heartbeats).
         """
-        runs = self.runs
-        todo = sorted(self.pending(), key=lambda r: r.group != "affinity")  # groupings first
+        url = storage or default_url(self.output)
+        queue = self.queue(url, heartbeat, grace, log)
         plan, spec = self.plan, self.spec
+        runs, todo = self.runs, self.pending()
+        for run in runs:  # finished runs too: a changed study must not reuse them
+            if run.config is not None:
+                check_dir(run)
+        start = time.perf_counter()
+        queued = queue.prepare()
+        prepared = time.perf_counter() - start
         log(f"study {spec.name}: {len(runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
+            + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")
             + (", task grouping (more runs once the groupings are chosen)"
                if self.grouping else "")
-            + f"); {len(runs) - len(todo)} done, {len(todo)} to run")
-        for run in runs:  # finished runs too: a changed study must not reuse them
-            check_dir(run)
-        failed = []
-        if spec.one_graph:
-            from training.replicas.study_runs import run_in_one_graph
-            todo, failed = run_in_one_graph(todo, self.output, spec.seed_keys, log)
-        failed += run_all(todo, jobs, log)
+            + f"); {len(runs) - len(todo)} done, {len(todo)} to run; storage "
+            f"{redact(url)} ({queued} queued now, {prepared:.2f} s)")
+        graph_failed = self._one_graph(todo, storage, log)
         if self.grouping:
-            groups = self.grouping.choose_ready(log)
-            for run in self.grouping.runs():
-                check_dir(run)
-            log(f"study {spec.name}: {len(groups)} runs of the chosen groupings to train")
-            failed += run_all(groups, jobs, log)
+            self._log_groupings(log)
+        failed = work(queue, jobs, log, self.score)
+        failed += [r for r in graph_failed if not r.done and r not in failed]
+        self.plan.refresh()
         self.write()
         return failed
+
+    def _one_graph(self, todo, storage, log):
+        """With `one_graph: true`, trains each cell's pending seeds as one graph here, before
+        the queue (whose trials of those runs are then dropped as done); returns the runs
+        that failed so. Workers of a shared storage train one run per trial instead (every
+        worker would otherwise train the same groups): the results are the same."""
+        if not self.spec.one_graph:
+            return []
+        if storage:
+            log("one_graph: with --storage, one run per trial instead (each worker would "
+                "train the same groups)")
+            return []
+        from training.replicas.study_runs import run_in_one_graph
+        return run_in_one_graph([r for r in todo if r.config is not None], self.output,
+                                self.spec.seed_keys, log)[1]
+
+    def queue(self, url, heartbeat=30, grace=None, log=print):
+        """The study's `TrialQueue` in the storage at `url` (opened, not prepared)."""
+        storage = open_storage(url, heartbeat=heartbeat, grace=grace)
+        return TrialQueue(storage, self.plan, worker_id(), url,
+                          stage=(lambda: self.stage_units(log)) if self.grouping else None)
+
+    def stage_units(self, log=print):
+        """{unit: [run]} of the grouping stage known now: the affinity runs, and the group
+        runs of every seed whose groupings are chosen (chosen here for every seed whose
+        affinity run is done and whose plan.json is missing: by whichever worker looks
+        first; the choice is deterministic, so two workers write the same plan)."""
+        self.grouping.choose_ready(log)
+        return {run.unit: [run] for run in self.grouping.runs()}
+
+    def _log_groupings(self, log):
+        groups = [r for r in self.grouping.runs() if r.group == "group"]
+        waiting = [s for s in self.spec.seeds if self.grouping.read_plan(s) is None]
+        log(f"study {self.spec.name}: {sum(not r.done for r in groups)} runs of the chosen "
+            "groupings to train" + (f"; seed(s) {', '.join(map(str, waiting))}: chosen (and "
+                                    "queued) once their affinity runs finish" if waiting else ""))
+
+    def score(self, runs):
+        """A unit's value for the storage: the mean validation score of its runs (the
+        sign-adjusted mean primary metric over the tasks each run trains); 0 without one."""
+        if not hasattr(self, "_primary"):
+            self._primary = main_tasks(self.plan)[:2]  # (tasks, primary metrics)
+        tasks, primary = self._primary
+        values = []
+        for run in runs:
+            path = os.path.join(run.run_dir, "evaluation_validation.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    validation = json.load(f)
+                trained = [t for t in tasks if t.name in validation]
+                if trained:
+                    values.append(validation_score(validation, trained, primary))
+        finite = [v for v in values if math.isfinite(v)]
+        return sum(finite) / len(finite) if finite else 0.0
 
     def collect(self):
         """The study.json content: every run, the tuned selection, the leaderboard and,
@@ -92,9 +155,10 @@ class Study:
         content = self.collect()
         os.makedirs(self.output, exist_ok=True)
         path = os.path.join(self.output, "study.json")
-        with open(path + ".tmp", "w") as f:
+        # A temporary file of this process: workers ending together each write theirs whole.
+        with open(f"{path}.{os.getpid()}.tmp", "w") as f:
             json.dump(content, f, indent=1, default=_json_default)
-        os.replace(path + ".tmp", path)
+        os.replace(f"{path}.{os.getpid()}.tmp", path)
         self.content = content
         return content
 
