@@ -87,6 +87,16 @@ def record(run, name, content):
         f.write(json.dumps(content) + "\n")
 
 
+def finish(run, status, wall, peak_mb, log, index, total):
+    """Records a run trained outside the queue (`study_run.json`; seeds in one graph) and
+    logs one line."""
+    record(run, "study_run.json", {"status": status, "wall_time_s": wall,
+                                   "peak_memory_mb": peak_mb})
+    log(f"  [{index}/{total}] {run.group} {run.cell} seed {run.seed}: "
+        f"{'done' if status == 0 else f'FAILED (exit {status}, see {run.run_dir}/train.log)'}"
+        f" in {wall:.0f} s")
+
+
 def _die_with_parent():
     """In the child before exec: SIGKILL when the worker that started it dies."""
     PR_SET_PDEATHSIG = 1
