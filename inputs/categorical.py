@@ -22,11 +22,10 @@ from typing import Optional
 import numpy as np
 
 from inputs.base import InputKind
-from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
+from inputs.ids import check_ids, describe_ids, embed_ids
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
-keras = LazyModule("keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,16 +49,11 @@ class CategoricalInput(InputKind):
         check_ids(self, hashed=False)
 
     def preprocess(self, x, tables=None):
-        from inputs.layers import Impute, StripWhitespace
+        from inputs.layers import Impute
         if self.fill_value is not None:
             x = Impute(str(self.fill_value), missing_values=self.na_values,
                        name=f"{self.name}_impute")(x)
-        if self.strip_whitespace:
-            x = StripWhitespace(name=f"{self.name}_strip")(x)
-        rows, size = id_rows(self, x)
-        dim = int(self.embedding_dim or default_embedding_dim(size))
-        x = self.embedding_table(tables, size, dim)(rows)
-        return keras.layers.Flatten(name=f"{self.name}_flat")(x)
+        return embed_ids(self, x, tables)
 
     def describe(self):
         return describe_ids(self)

@@ -23,11 +23,10 @@ from typing import Optional
 import numpy as np
 
 from inputs.base import InputKind
-from inputs.ids import check_ids, default_embedding_dim, describe_ids, id_rows
+from inputs.ids import check_ids, describe_ids, embed_ids
 from utils.lazy import LazyModule
 
 tf = LazyModule("tensorflow")
-keras = LazyModule("keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,15 +49,10 @@ class HashedInput(InputKind):
         check_ids(self, hashed=True)
 
     def preprocess(self, x, tables=None):
-        from inputs.layers import Impute, StripWhitespace
+        from inputs.layers import Impute
         if self.na_values:  # stored as "" at training time: hash them as ""
             x = Impute("", missing_values=self.na_values, name=f"{self.name}_impute")(x)
-        if self.strip_whitespace:
-            x = StripWhitespace(name=f"{self.name}_strip")(x)
-        rows, size = id_rows(self, x)
-        dim = int(self.embedding_dim or default_embedding_dim(size))
-        x = self.embedding_table(tables, size, dim)(rows)
-        return keras.layers.Flatten(name=f"{self.name}_flat")(x)
+        return embed_ids(self, x, tables)
 
     def describe(self):
         return describe_ids(self)

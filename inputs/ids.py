@@ -73,3 +73,16 @@ def check_ids(spec, hashed):
     if spec.embedding_dim is not None and spec.embedding_dim < 1:
         raise ValueError(f"Input {spec.name!r}: embedding_dim must be >= 1; got "
                          f"{spec.embedding_dim}")
+
+
+def embed_ids(spec, x, tables=None):
+    """One id per example (strings, imputed already) -> its row of the input's embedding
+    table, flattened: whitespace stripped where the input asks, looked up or hashed
+    (`id_rows`)."""
+    from inputs.layers import StripWhitespace
+    if spec.strip_whitespace:
+        x = StripWhitespace(name=f"{spec.name}_strip")(x)
+    rows, size = id_rows(spec, x)
+    dim = int(spec.embedding_dim or default_embedding_dim(size))
+    x = spec.embedding_table(tables, size, dim)(rows)
+    return keras.layers.Flatten(name=f"{spec.name}_flat")(x)
