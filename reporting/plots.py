@@ -208,7 +208,8 @@ def delta_m_bars(rows):
     rows = [r for r in rows if "delta_m" in r]
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(rows)))
+    # 1.6 in of title and axis label: with one or two cells a thinner figure cut them off.
+    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.4 * len(rows)))
     means = np.array([r["delta_m"]["mean"] for r in rows], np.float64)
     low = np.array([r["delta_m"]["ci_low"] for r in rows], np.float64)
     high = np.array([r["delta_m"]["ci_high"] for r in rows], np.float64)
