@@ -20,8 +20,10 @@ Builder configs pick the source digits:
 The dataset's metadata records the source (`info.metadata["source"]`).
 
 Example:
->>> import data.registry, tensorflow_datasets as tfds
->>> ds = tfds.load("multi_mnist", split="test[:4]", data_dir="tfds_data")  # builds offline
+>>> import data
+>>> from data.pipeline import prepare
+>>> builder = prepare(data.get_dataset("multi_mnist"), "tfds_data")  # builds offline, once
+>>> ds = builder.as_dataset(split="test[:4]")
 >>> sorted(next(iter(ds)).keys())
 ['image', 'left', 'right', 'same_digit']
 """
