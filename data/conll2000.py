@@ -51,6 +51,7 @@ from data.offline_builder import OfflineBuilder
 from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task, tasks_to_config
+from data.options import CHAR_FEATURES, EMBEDDING_DIM, LOWERCASE, MIN_COUNT, TEXT_INPUT
 from utils.arguments import Arg, arguments
 
 
@@ -268,14 +269,8 @@ def _join_tokens(example):
 
 
 @arguments(path=Arg(str, "a directory or the NLTK zip; null: download", null=True),
-           input=Arg(str, "text (the sentence, split in the model) or tokens",
-                     choices=("text", "tokens")),
-           min_count=Arg(int, "training occurrences a token needs to be in the vocabulary",
-                         range="[1, inf)"),
-           lowercase=Arg(bool, "lower-case tokens before the lookup"),
-           embedding_dim=Arg(int, "width of the token embedding", range="[1, inf)"),
-           char_features=Arg(int, "width of a per-token character CNN (0: words only)",
-                             range="[0, inf)"),
+           input=TEXT_INPUT, min_count=MIN_COUNT, lowercase=LOWERCASE,
+           embedding_dim=EMBEDDING_DIM, char_features=CHAR_FEATURES,
            validation_fraction=Arg(float, "share of the training sentences held out",
                                    range="(0, 1)"),
            data_dir=Arg(str, "where the prepared corpus is kept; null: the TFDS data dir",

@@ -173,8 +173,8 @@ class Mixture:
             where = f"data.sources[{i}]"
             try:
                 spec = get_dataset(entry["dataset"], **entry.get("options", {}))
-            except ValueError as e:  # the dataset names its options `data.options`
-                raise ValueError(str(e).replace("data.options", f"{where}.options")) from None
+            except ValueError as e:
+                raise ValueError(in_source(str(e), i)) from None
             try:
                 sources.append(Source.of(name, spec, entry.get("tasks"),
                                          train_split=entry.get("split", "train"),
@@ -237,6 +237,15 @@ def _placeholders(tasks):
         label, mask = task.encode_label(tf.constant(task.missing_label()))
         out[task.name] = (label, mask * 0.0)
     return out
+
+
+def in_source(message, i):
+    """A dataset's error message with its `data.options` keys named as source i's.
+
+    >>> in_source("data.options.train: 'x.csv' names no file", 1)
+    "data.sources[1].options.train: 'x.csv' names no file"
+    """
+    return message.replace("data.options", f"data.sources[{i}].options")
 
 
 def source_examples(source, split, tasks, data_dir, take=None):

@@ -80,9 +80,13 @@ class Experiment:
         """Builds every source's dataset where it is missing; a source's training split
         that is not one, or holds nothing, is an error naming it (ArgumentError)."""
         for i, source in enumerate(self.mixture.sources):
-            info = pipeline.prepare(source.spec, self.data_dir).info
             if not self.config.data.sources:
+                pipeline.prepare(source.spec, self.data_dir)
                 continue
+            try:
+                info = pipeline.prepare(source.spec, self.data_dir).info
+            except ValueError as e:  # a bad file found while building: name the source's key
+                raise type(e)(mixture.in_source(str(e), i)) from None
             where = f"data.sources[{i}].split: {source.train_split!r}"
             try:
                 size = info.splits[source.train_split].num_examples

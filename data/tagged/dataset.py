@@ -35,6 +35,7 @@ from data.tagged.builder import TaggedConfig
 from data.tagged.options import TaggedError, make_options
 from data.tagged.schema import TaggedSchema
 from inputs import InputSpec
+from data.options import CHAR_FEATURES, EMBEDDING_DIM, LOWERCASE, MIN_COUNT, TEXT_INPUT
 from utils.arguments import Arg, arguments
 
 SCHEMA_FILE = "tagged_schema.json"
@@ -113,14 +114,8 @@ def text_input(schema, input, min_count, lowercase, embedding_dim, char_features
            split=Arg(dict, "fractions of the training sentences held out when a split has no "
                      "files", item=float, range="[0, 1)", null=True),
            seed=Arg(int, "seeds the held-out split", range="[0, 2147483647]"),
-           input=Arg(str, "text (the sentence, split in the model) or tokens",
-                     choices=("text", "tokens")),
-           min_count=Arg(int, "training occurrences a token needs to be in the vocabulary",
-                         range="[1, inf)"),
-           lowercase=Arg(bool, "lower-case tokens before the lookup"),
-           embedding_dim=Arg(int, "width of the token embedding", range="[1, inf)"),
-           char_features=Arg(int, "width of a per-token character CNN (0: words only)",
-                             range="[0, inf)"),
+           input=TEXT_INPUT, min_count=MIN_COUNT, lowercase=LOWERCASE,
+           embedding_dim=EMBEDDING_DIM, char_features=CHAR_FEATURES,
            data_dir=Arg(str, "where the analysis is cached; give data.data_dir's", null=True))
 def conll(train, tasks, columns=None, token=None, validation=None, test=None,
           format="conll", separator=None, encoding="utf-8", comment_prefix=None,
