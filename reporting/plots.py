@@ -23,6 +23,23 @@ import numpy as np  # noqa: E402
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
+# Metrics that live in [0, 1]: a Student-t interval over a few seeds can reach past the
+# bound (accuracy 0.95 +- 0.1), which the figures clip (the tables keep the interval).
+UNIT_METRICS = ("accuracy", "auc", "f1", "precision", "recall", "exact_match", "hit_rate")
+
+
+def clip_interval(metric, low, high):
+    """`low`, `high` clipped to the metric's range (unchanged for unbounded metrics).
+
+    >>> clip_interval("accuracy", np.array([0.8]), np.array([1.2]))
+    (array([0.8]), array([1.]))
+    >>> clip_interval("rmse", np.array([-0.1]), np.array([0.4]))
+    (array([-0.1]), array([0.4]))
+    """
+    if metric in UNIT_METRICS or metric.endswith("_accuracy"):
+        return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+    return low, high
+
 
 def _grid(n, width=3.4, height=2.6, columns=4):
     cols = min(columns, max(n, 1))
@@ -182,8 +199,8 @@ def metric_bars(rows, tasks, primary):
     for ax, task in zip(axes, tasks):
         names = [r["cell"] for r in rows]
         means = np.array([r["tasks"][task]["mean"] for r in rows], np.float64)
-        low = np.array([r["tasks"][task]["ci_low"] for r in rows], np.float64)
-        high = np.array([r["tasks"][task]["ci_high"] for r in rows], np.float64)
+        low, high = clip_interval(primary[task][0], *(np.array(
+            [r["tasks"][task][k] for r in rows], np.float64) for k in ("ci_low", "ci_high")))
         err = np.vstack([np.nan_to_num(means - low), np.nan_to_num(high - means)])
         colors = [COLORS[1] if r["group"] == "single_task" else COLORS[2]
                   if r["group"] == "tuned_equal" else COLORS[0] for r in rows]
@@ -197,8 +214,8 @@ def metric_bars(rows, tasks, primary):
         metric, higher = primary[task]
         ax.set_title(f"{task}: {metric} ({'higher' if higher else 'lower'} is better)", fontsize=9)
         ax.tick_params(axis="y", labelsize=7)
-    fig.suptitle("Test metric per cell, mean and 95% interval over seeds "
-                 "(orange: single-task, green: tuned equal)", fontsize=9)
+    fig.suptitle("Test metric per cell, mean and 95% interval over seeds, clipped to the "
+                 "metric's range (orange: single-task, green: tuned equal)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -294,8 +311,9 @@ def sweep(rows, axis, values, tasks, primary):
             points.sort(key=lambda p: p[0])
             x = [p[0] for p in points]
             m = np.array([p[1]["tasks"][task]["mean"] for p in points], np.float64)
-            lo = np.array([p[1]["tasks"][task]["ci_low"] for p in points], np.float64)
-            hi = np.array([p[1]["tasks"][task]["ci_high"] for p in points], np.float64)
+            lo, hi = clip_interval(primary[task][0], *(np.array(
+                [p[1]["tasks"][task][k] for p in points], np.float64)
+                for k in ("ci_low", "ci_high")))
             err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
             ax.errorbar(np.array(x) + 0.004 * (k - len(series) / 2), m, yerr=err, marker="o",
                         ms=4, capsize=3, color=COLORS[k % len(COLORS)], label=name)
