@@ -55,15 +55,17 @@ class OfflineBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     def _log_download_done(self):
         log.info("prepared %s in %s", self.name, self.data_dir)
 
-    def generated_info(self, description, features, tasks, citation=None):
+    def generated_info(self, description, features, tasks, citation=None, **metadata):
         """The `DatasetInfo` of a dataset generated from a `ParamsConfig`: `features` (a
-        dict), and `tasks` and the config's parameters in its metadata."""
+        dict), and `tasks`, the config's parameters and any other `metadata` (JSON values)
+        in its metadata."""
         return tfds.core.DatasetInfo(
             builder=self, description=description, features=tfds.features.FeaturesDict(features),
             # Keep generation (file) order; the pipeline shuffles with its own seed.
             disable_shuffling=True,
             metadata=tfds.core.MetadataDict(tasks=tasks_to_config(tasks),
-                                            params=dataclasses.asdict(self.builder_config.params)),
+                                            params=dataclasses.asdict(self.builder_config.params),
+                                            **metadata),
             citation=citation)
 
     @classmethod

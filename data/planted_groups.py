@@ -50,9 +50,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data.dataset_spec import DatasetSpec
-from data.offline_builder import OfflineBuilder
+from data.offline_builder import OfflineBuilder, ParamsConfig
 from inputs import InputSpec
-from tasks import Task, tasks_to_config
+from tasks import Task
 from utils.arguments import Arg, arguments
 
 REFERENCE_SIZE = 4096  # examples the group features are scaled to unit variance on
@@ -143,14 +143,6 @@ def generate_split(params, split_index):
     return x.astype(np.float32), {n: labels[n] for n in task_names(params)}
 
 
-class PlantedConfig(tfds.core.BuilderConfig):
-    """A `planted_groups` configuration."""
-
-    def __init__(self, *, params: PlantedParams, **kwargs):
-        super().__init__(**kwargs)
-        self.params = params
-
-
 def config_name(params: PlantedParams) -> str:
     """`default` for the default parameters, else every parameter spelled out."""
     if params == PlantedParams():
@@ -161,10 +153,10 @@ def config_name(params: PlantedParams) -> str:
             f"-n{q.train_size}.{q.validation_size}.{q.test_size}-seed{q.seed}")
 
 
-def make_config(params: PlantedParams) -> PlantedConfig:
-    return PlantedConfig(name=config_name(params), params=params,
-                         description=f"{params.num_groups} planted groups of "
-                                     f"{params.tasks_per_group} tasks.")
+def make_config(params: PlantedParams) -> ParamsConfig:
+    return ParamsConfig(name=config_name(params), params=params,
+                        description=f"{params.num_groups} planted groups of "
+                                    f"{params.tasks_per_group} tasks.")
 
 
 class PlantedGroups(OfflineBuilder):
@@ -179,14 +171,11 @@ class PlantedGroups(OfflineBuilder):
         features = {"x": tfds.features.Tensor(shape=(p.dim,), dtype=np.float32),
                     **{n: tfds.features.Tensor(shape=(), dtype=np.float32)
                        for n in task_names(p)}}
-        return tfds.core.DatasetInfo(
-            builder=self, description=__doc__, features=tfds.features.FeaturesDict(features),
-            disable_shuffling=True,  # file order; the pipeline shuffles with its own seed
-            metadata=tfds.core.MetadataDict(
-                tasks=tasks_to_config(tasks_of(p)), params=dataclasses.asdict(p),
-                groups=w["groups"], signatures=w["signatures"].tolist(),
-                conflicts=[[2 * i, 2 * i + 1] for i in range(p.conflicts)]),
-            citation="Synthetic; latent functions after Ma et al., KDD 2018.")
+        return self.generated_info(
+            __doc__, features, tasks_of(p),
+            citation="Synthetic; latent functions after Ma et al., KDD 2018.",
+            groups=w["groups"], signatures=w["signatures"].tolist(),
+            conflicts=[[2 * i, 2 * i + 1] for i in range(p.conflicts)])
 
     def _split_generators(self, dl_manager):
         return {split: self._generate_examples(*generate_split(self.builder_config.params, i))
@@ -246,13 +235,10 @@ def planted_groups(num_groups: int = 3, tasks_per_group: int = 2, conflicts: int
         validation_size=validation_size, test_size=test_size, seed=seed)
     _check(params)
     config = make_config(params)
-    named = config.name in {c.name for c in PlantedGroups.BUILDER_CONFIGS}
     return DatasetSpec(
-        name="planted_groups",
-        tfds_name=f"planted_groups/{config.name}" if named else "planted_groups",
+        name="planted_groups", **PlantedGroups.tfds_source(config),
         tasks=tasks_of(params),
         inputs=(InputSpec("x", "numeric", shape=(params.dim,), dtype="float32", mean=0.0,
                           variance=1.0),),
-        builder_kwargs=None if named else {"config": config},
         description="Regression tasks in planted groups, some in conflict (the truth in "
                     "info.metadata['groups']).")
