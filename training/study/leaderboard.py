@@ -1,10 +1,13 @@
-"""A study's statistics: every run's record, the tuned equal-weighting selection and the
+"""A study's statistics: every run's record, the selections on validation (the tuned
+equal weighting's and, with `tune`, every contender's: `training/study/tuning.py`) and the
 leaderboard, as `study.json` holds them.
 
 Per cell and task: the primary metric's mean, standard deviation and 95% interval
 over seeds, and the paired-by-seed differences to the single-task models and to the
 tuned equal weighting; per cell, Δm with its interval (`training/statistics.py`,
-`training/baselines.py`). Runs that have not finished are counted, not averaged.
+`training/baselines.py`); with `tune`, each row's selected setting (only its runs' test
+metrics are read into the row) and its seeds. Runs that have not finished are counted,
+not averaged.
 
 Example:
 >>> from training.study.leaderboard import collect

@@ -1,5 +1,6 @@
 """A study's runs: the grid's cells times the seeds, the single-task baselines and the tuned
-equal-weighting settings, each an experiment config checked before any run starts.
+equal-weighting settings (with `tune`, the cells and baselines times its settings), each an
+experiment config checked before any run starts.
 
 Every run's config is the base config with the cell's overrides and the seed, loaded
 by `load_config` (so grid values are checked against the same declarations as a

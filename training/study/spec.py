@@ -2,18 +2,18 @@
 
 The keys (see `training/study/__init__.py` for what a study does with them):
 
-| key           | type                          | default        |
-|---------------|-------------------------------|----------------|
-| `name`        | string                        | the file name  |
-| `base`        | path of an experiment config  | required       |
-| `set`         | list of `key=value` overrides | `[]`           |
-| `seeds`       | a count >= 1, or a list       | `3`            |
-| `seed_keys`   | config keys set to the seed   | `[train.seed]` |
-| `grid`        | axis -> values or labels      | none: one cell |
-| `single_task` | true or false                 | `true`         |
-| `tuned_equal` | axis -> values or labels      | none           |
-| `tune`        | mapping (`training/study/tuning.py`): every contender's settings | none: one setting |
-| `one_graph`   | true or false                 | `false`        |
+| key           | type                                  | default                |
+|---------------|---------------------------------------|------------------------|
+| `name`        | string                                | the file name          |
+| `base`        | path of an experiment config          | required               |
+| `set`         | list of `key=value` overrides         | `[]`                   |
+| `seeds`       | a count >= 1, or a list               | `3`                    |
+| `seed_keys`   | config keys set to the seed           | `[train.seed]`         |
+| `grid`        | axis -> values or labels              | none: one cell         |
+| `single_task` | true or false                         | `true`                 |
+| `tuned_equal` | axis -> values or labels              | none                   |
+| `tune`        | mapping (`training/study/tuning.py`)  | none: one setting      |
+| `one_graph`   | true or false                         | `false`                |
 | `grouping`    | mapping (`training/grouping/spec.py`) | none: no task grouping |
 
 Example:
