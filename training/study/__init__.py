@@ -67,10 +67,10 @@ run per distinct group, and a `grouping` section in `study.json` (`grouping.py`;
 `training/grouping/`; docs/guide/grouping.md).
 
 The package, one idea per module: `spec` (the study file, typed: `StudySpec`),
-`plan` (the runs, each config checked before any run starts), `search` (a searched
-tuned baseline), `tuning` (every contender's settings, the budget and the selection on
-validation), `storage` and `trials` (the runs as trials of an Optuna storage,
-taken by any number of workers; `identity`: the study a storage holds), `runner`
+`grid` (axes and their product), `plan` (the runs, each config checked before any run
+starts), `search` (a searched tuned baseline), `tuning` (every contender's settings, the
+budget and the selection on validation), `storage` and `trials` (the runs as trials of an
+Optuna storage, taken by any number of workers; `identity`: the study a storage holds), `runner`
 (workers running them, in process or as `train.py` subprocesses), `leaderboard` (the
 statistics of `study.json`), `text` (the leaderboard as text), `grouping` (the grouping
 stage, whose runs join the trials as their seed's groupings are chosen) and `study`

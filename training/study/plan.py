@@ -7,20 +7,20 @@ by `load_config` (so grid values are checked against the same declarations as a
 config file's) and resolved against its dataset (`Experiment`: task weights, the
 monitored metric, loss options); a bad value names the cell and the key.
 
+The grid's axes and their product: `training/study/grid.py`.
+
 Example:
->>> from training.study.plan import axes, product
->>> grid = axes({"model.architecture": ["mmoe", "ple"], "train.seed": [1]}, "grid")
->>> [(name, overrides) for name, overrides, _ in product(grid)]
-[('mmoe-1', {'model.architecture': 'mmoe', 'train.seed': 1}), ('ple-1', {'model.architecture': 'ple', 'train.seed': 1})]
+>>> from training.study.plan import data_overrides
+>>> data_overrides({"data.options.correlation": 0.5, "data.tasks": ["a"], "train.seed": 1})
+{'data.options.correlation': 0.5}
 """
 
 import dataclasses
-import itertools
 import json
 import os
-import re
 
 from training.config import ConfigError, load_config
+from training.study.grid import axes, label, product
 from training.study.search import Search
 from training.study.spec import StudyError
 from training.study.tuning import Tune
@@ -50,58 +50,6 @@ class StudyRun:
     def done(self):
         return os.path.exists(os.path.join(self.run_dir, "metrics.json"))
 
-
-
-def label(value):
-    """A short, file-name-safe label for an axis value."""
-    if isinstance(value, dict):
-        text = ",".join(f"{k}{label(v)}" for k, v in value.items()) or "none"
-    elif isinstance(value, (list, tuple)):
-        text = "x".join(label(v) for v in value)
-    else:
-        text = str(value)
-    return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text).strip("_") or "none"
-
-
-def axes(grid, where):
-    """[(axis name, [(label, {key: value})])] from a `grid` (or `tuned_equal`) mapping."""
-    if grid is None:
-        return []
-    if not isinstance(grid, dict):
-        raise StudyError(f"{where}: expected a mapping axis -> values")
-    return [(axis, _options(axis, values, where)) for axis, values in grid.items()]
-
-
-def _options(axis, values, where):
-    if isinstance(values, list):
-        options = [(label(v), {axis: v}) for v in values]
-    elif isinstance(values, dict):
-        options = []
-        for name, overrides in values.items():
-            if not isinstance(overrides, dict):
-                raise StudyError(f"{where}.{axis}.{name}: expected a mapping of config "
-                                 f"keys to values, got {overrides!r}")
-            options.append((label(name), dict(overrides)))
-    else:
-        raise StudyError(f"{where}.{axis}: expected a list of values or a mapping "
-                         f"label -> overrides, got {values!r}")
-    if not options:
-        raise StudyError(f"{where}.{axis}: an axis needs at least one value")
-    return options
-
-
-def product(grid_axes):
-    """[(name, {key: value}, {axis: label})] over the product of the axes."""
-    if not grid_axes:
-        return [("base", {}, {})]
-    out = []
-    for combo in itertools.product(*[options for _, options in grid_axes]):
-        overrides = {}
-        for _, values in combo:
-            overrides.update(values)
-        out.append(("-".join(name for name, _ in combo), overrides,
-                    {axis: name for (axis, _), (name, _) in zip(grid_axes, combo)}))
-    return out
 
 
 # Keys of `data.` that change how a mixture draws its sources, not what a single-task

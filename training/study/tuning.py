@@ -65,6 +65,7 @@ import dataclasses
 import math
 
 from training.baselines import delta_m
+from training.study.grid import axes, product
 from training.study.spec import StudyError
 
 KEYS = ("grid", "budget")
@@ -79,8 +80,6 @@ class Tune:
 
     @classmethod
     def parse(cls, raw, where):
-        from training.study.plan import axes, product  # (plan imports this module)
-
         if not isinstance(raw, dict):
             raise StudyError(f"{where}: expected a mapping with {', '.join(KEYS)}")
         unknown = sorted(set(raw) - set(KEYS))
