@@ -90,7 +90,8 @@ def main(argv=None):
     if args.plan:
         for run in study.runs:
             state = "done" if run.done else "to run"
-            print(f"{run.group:<12} {run.cell:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
+            name = f"{run.cell} {run.setting}" if run.setting else run.cell
+            print(f"{run.group:<12} {name:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
         return 0
     try:
         failed = study.run(jobs=args.jobs, storage=args.storage, heartbeat=args.heartbeat,

@@ -42,6 +42,14 @@ def _mark(diff):
     return ("▲", "better") if diff["mean"] > 0 else ("▼", "worse")
 
 
+def _setting(row):
+    """The selected tuned setting of a row (per task for the single-task models)."""
+    setting = row.get("setting")
+    if isinstance(setting, dict):
+        return ", ".join(f"{task} {label}" for task, label in setting.items())
+    return setting or "–"
+
+
 def verdict(row, seeds):
     """One plain sentence on a cell's Δm against the single-task models (and tuned equal)."""
     d = row.get("delta_m")
@@ -71,7 +79,8 @@ def verdict(row, seeds):
 def _cell_histories(study_dir, content, cell, group="cell"):
     out = []
     for run in content["runs"]:
-        if run["group"] == group and run["cell"] == cell and run["status"] == "done":
+        if run["group"] == group and run["cell"] == cell and run["status"] == "done" \
+                and run.get("selected", True):  # a tuned cell: its selected setting's runs
             history = _read(os.path.join(study_dir, run["run_dir"], "history.json"), [])
             if history:
                 out.append(history)
@@ -110,11 +119,17 @@ def write_study_report(study_dir, output=None):
             page.text(verdict(row, content["seeds"]))
 
     page.heading("Leaderboard")
-    header = ["cell"] + [f"{t} {primary[t][0]}" for t in tasks] + ["Δm % vs single-task",
-                                                                   "Δm vs tuned equal"]
+    tune = content.get("tune")
+    header = ["cell"] + (["setting"] if tune else []) + ["n"] + \
+        [f"{t} {primary[t][0]}" for t in tasks] + ["Δm % vs single-task", "Δm vs tuned equal"]
     table, classes = [], []
     for row in rows:
         cells, cls = [row["cell"]], [""]
+        if tune:
+            cells.append(_setting(row))
+            cls.append("")
+        cells.append(str(len(row["seeds"])))  # the seeds each interval rests on
+        cls.append("")
         for t in tasks:
             e = row["tasks"][t]
             s_mark, s_cls = _mark(e.get("vs_single_task"))
@@ -135,7 +150,11 @@ def write_study_report(study_dir, output=None):
     page.table(header, table, classes)
     page.note("▲S / ▼S: better / worse than the single-task models, ▲T / ▼T: than the tuned "
               "equal weighting, where the 95% interval of the paired-by-seed difference excludes 0 "
-              "(green / red cells). No mark: the seeds do not tell the two apart.")
+              "(green / red cells). No mark: the seeds do not tell the two apart. n: the seeds "
+              "with test metrics each interval rests on."
+              + (f" Every contender was trained at the same {tune['budget']} settings "
+                 f"({', '.join(tune['settings'])}) and its setting selected by "
+                 f"{tune['criterion']}; setting: the selected one." if tune else ""))
 
     page.figure(plots.metric_bars(rows, tasks, primary), "metric_bars",
                 "Each task's test metric per cell; whiskers are 95% intervals over seeds.")

@@ -309,6 +309,10 @@ class Trainer:
         start = self.restore() if resume else 0
         history = (self._load_history() if resume else [])[:start]
         best, waited = self._best_so_far(history)
+        if self.patience and waited >= self.patience:
+            # Stopped early before it was killed (after its last checkpoint, before its
+            # test metrics): an uninterrupted run trained no further epoch, nor does this.
+            return history
         writers = self._writers()
         try:
             for epoch in range(start, epochs):

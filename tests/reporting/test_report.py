@@ -81,12 +81,10 @@ def test_nothing_to_report_is_an_error(tmp_path, capsys):
     assert "no history.json" in capsys.readouterr().err
 
 
-def test_study_report_labels_matrices_with_the_trained_tasks(tmp_path):
-    # A study with auxiliary tasks: its leaderboard has the main task only, while each cell's
-    # diagnostics cover every trained task (the report used to fail on a 2x2 matrix, 1 label).
+def _two_row_study(tmp_path, tune=None):
+    """A hand-made study.json (a single-task and a cell row, 2 seeds) in `tmp_path`: the cell
+    trains an auxiliary task beside its main one; with `tune`, every row has a setting."""
     import json
-
-    from reporting.study_report import write_study_report
 
     stat = {"n": 2, "mean": 0.7, "std": 0.01, "ci_low": 0.6, "ci_high": 0.8, "values": [0.69, 0.71],
             "metric": "accuracy", "higher_is_better": True}
@@ -106,16 +104,38 @@ def test_study_report_labels_matrices_with_the_trained_tasks(tmp_path):
         board.append({"group": group, "cell": cell, "overrides": {}, "seeds": [0, 1],
                       "tasks": {"left": stat}, "data_group": "base", "labels": {},
                       "step_time_ms": 1.0, "peak_memory_mb": 1.0, "wall_time_s": 1.0,
-                      "runs": {"done": 2, "failed": 0, "planned": 2}})
+                      "runs": {"done": 2, "failed": 0, "planned": 2},
+                      "setting": ({"left": "0.001"} if group == "single_task" else "0.003")
+                      if tune else ""})
     study = {"name": "aux", "study_file": "aux.yaml", "base": "configs/tiny.yaml", "base_set": [],
              "seeds": [0, 1], "seed_keys": ["train.seed"], "tasks": ["left"], "axes": {},
              "primary_metrics": {"left": ["accuracy", True]}, "tuned_equal": None,
-             "leaderboard": board, "runs": runs}
+             "tune": tune, "leaderboard": board, "runs": runs}
     with open(tmp_path / "study.json", "w") as f:
         json.dump(study, f)
+
+
+def test_study_report_labels_matrices_with_the_trained_tasks(tmp_path):
+    # A study with auxiliary tasks: its leaderboard has the main task only, while each cell's
+    # diagnostics cover every trained task (the report used to fail on a 2x2 matrix, 1 label).
+    from reporting.study_report import write_study_report
+
+    _two_row_study(tmp_path)
     html = write_study_report(str(tmp_path))
     assert os.path.exists(tmp_path / "report" / "cosine_left_right.png")
     assert os.path.exists(html)
+
+
+def test_a_tuned_study_s_leaderboard_shows_each_row_s_setting_and_seeds(tmp_path):
+    from reporting.study_report import write_study_report
+
+    _two_row_study(tmp_path, tune={"budget": 2, "settings": {"0.001": {}, "0.003": {}},
+                                   "criterion": "mean validation Δm", "contenders": {}})
+    html = open(write_study_report(str(tmp_path))).read()
+    assert "<th>setting</th><th>n</th>" in html.replace("\n", "")
+    assert "<td>left 0.001</td><td>2</td>" in html.replace("\n", "")
+    assert "<td>0.003</td><td>2</td>" in html.replace("\n", "")
+    assert "same 2 settings (0.001, 0.003)" in html
 
 
 @pytest.mark.slow  # the grouping study of tests/conftest.py

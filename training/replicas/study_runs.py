@@ -22,10 +22,11 @@ from training.study.runner import finish
 
 
 def groups_of(runs):
-    """{(group, cell, data group): [runs]} in the study's order."""
+    """{(group, cell, data group, tuned setting): [runs]} in the study's order: the runs
+    that differ only in their seeds."""
     out = {}
     for run in runs:
-        out.setdefault((run.group, run.cell, run.data_group), []).append(run)
+        out.setdefault((run.group, run.cell, run.data_group, run.setting), []).append(run)
     return out
 
 
@@ -36,12 +37,13 @@ def run_in_one_graph(todo, output, seed_keys, log):
     from training.replicas.group import ReplicaGroup, Unsupported
 
     left, failed = [], []
-    for (group, cell, data_group), runs in groups_of(todo).items():
-        name = f"{group} {cell}" + (f" ({data_group})" if data_group != "base" else "")
+    for (group, cell, data_group, setting), runs in groups_of(todo).items():
+        name = f"{group} {cell}" + (f" ({data_group})" if data_group != "base" else "") \
+            + (f" setting {setting}" if setting else "")
         if len(runs) < 2:
             left += runs
             continue
-        checkpoint = os.path.join(output, "replica_groups", group, cell, data_group)
+        checkpoint = os.path.join(output, "replica_groups", group, cell, data_group, setting)
         try:
             replicas = ReplicaGroup([Experiment(r.config) for r in runs],
                                     [r.run_dir for r in runs], checkpoint, seed_keys,
@@ -72,7 +74,7 @@ def _train(replicas, runs, log):
             with open(os.path.join(run.run_dir, "train.log"), "a") as f:
                 f.write(f"error: {message}\n")
             failed.append(run)
-    log(f"one_graph: {runs[0].group} {runs[0].cell}: {len(runs)} seeds in one graph, "
+    log(f"one_graph: {runs[0].title}: {len(runs)} seeds in one graph, "
         f"{share * len(runs):.0f} s")
     return failed
 

@@ -20,6 +20,9 @@ one_graph: true                  # each cell's seeds as replicas of one graph, w
 tuned_equal:                     # a tuned equal-weighting baseline (optional): static
   train.learning_rate: [0.001, 0.003]            # weighting over this grid, selected
   train.task_weights: [{}, {left: 2.0}]          # on the validation split
+tune:                            # every contender tuned with the same budget (optional)
+  grid: {train.learning_rate: [0.001, 0.003]}    # the settings every contender trains at
+  budget: 2                                      # = the grid's size = tuned_equal's settings
 grouping: {affinity_epochs: 3, random: 2}        # task grouping (optional, see below)
 ```
 
@@ -40,6 +43,18 @@ seed, the setting with the best mean validation score is selected (score: Δm
 against the single-task models' validation metrics, or without them the mean
 primary metric, sign-adjusted), and its test metrics are reported beside the cells.
 
+With `tune:` every contender gets that treatment with the same budget (`tuning.py`):
+each cell, each single-task baseline and `tuned_equal` is trained at every setting of
+`tune.grid` (`budget` settings; `tuned_equal` must have as many) with every seed
+(`runs/<cell>/<setting>/seed<k>`, `single_task/<task>/<setting>/seed<k>`); each
+contender's setting is selected on validation only (mean over seeds of Δm against the
+single-task models' selected settings, or the sign-adjusted primary metric; a
+single-task model: its task's), and only the selected setting's test metrics enter the
+leaderboard, which shows the setting and the seeds each interval rests on. Train to
+convergence with `set: [train.epochs=12, train.early_stopping_patience=2]`: every run
+stops once `train.monitor` stops improving and is tested with its best epoch's weights.
+A budget that cannot be met is a study file error naming the key (exit 2).
+
 `<output>/study.json` holds every run (config, seed, test and validation metrics,
 wall time, step time, peak memory) and the leaderboard: per cell and task the
 primary metric's mean, standard deviation and 95% interval over seeds, Δm with its
@@ -52,9 +67,10 @@ run per distinct group, and a `grouping` section in `study.json` (`grouping.py`;
 `training/grouping/`; docs/guide/grouping.md).
 
 The package, one idea per module: `spec` (the study file, typed: `StudySpec`),
-`plan` (the runs, each config checked before any run starts), `search` (a searched
-tuned baseline), `storage` and `trials` (the runs as trials of an Optuna storage,
-taken by any number of workers; `identity`: the study a storage holds), `runner`
+`grid` (axes and their product), `plan` (the runs, each config checked before any run
+starts), `search` (a searched tuned baseline), `tuning` (every contender's settings, the
+budget and the selection on validation), `storage` and `trials` (the runs as trials of an
+Optuna storage, taken by any number of workers; `identity`: the study a storage holds), `runner`
 (workers running them, in process or as `train.py` subprocesses), `leaderboard` (the
 statistics of `study.json`), `text` (the leaderboard as text), `grouping` (the grouping
 stage, whose runs join the trials as their seed's groupings are chosen) and `study`

@@ -16,8 +16,8 @@ True
 
 import json
 
-KEYS = ("name", "set", "seeds", "seed_keys", "grid", "single_task", "tuned_equal", "grouping",
-        "base", "units")
+KEYS = ("name", "set", "seeds", "seed_keys", "grid", "single_task", "tuned_equal", "tune",
+        "grouping", "base", "units")
 
 
 def identity(plan, units):
@@ -25,7 +25,7 @@ def identity(plan, units):
     spec = plan.spec
     raw = {"name": spec.name, "set": list(plan.base_sets), "seeds": list(spec.seeds),
            "seed_keys": list(spec.seed_keys), "grid": spec.grid, "single_task": spec.single_task,
-           "tuned_equal": spec.tuned_equal,
+           "tuned_equal": spec.tuned_equal, "tune": getattr(spec, "tune", None),
            "grouping": spec.grouping.to_dict() if getattr(spec, "grouping", None) else None,
            "base": plan.base.to_dict(),
            "units": sorted(units)}

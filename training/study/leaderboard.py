@@ -1,10 +1,13 @@
-"""A study's statistics: every run's record, the tuned equal-weighting selection and the
+"""A study's statistics: every run's record, the selections on validation (the tuned
+equal weighting's and, with `tune`, every contender's: `training/study/tuning.py`) and the
 leaderboard, as `study.json` holds them.
 
 Per cell and task: the primary metric's mean, standard deviation and 95% interval
 over seeds, and the paired-by-seed differences to the single-task models and to the
 tuned equal weighting; per cell, Δm with its interval (`training/statistics.py`,
-`training/baselines.py`). Runs that have not finished are counted, not averaged.
+`training/baselines.py`); with `tune`, each row's selected setting (only its runs' test
+metrics are read into the row) and its seeds. Runs that have not finished are counted,
+not averaged.
 
 Example:
 >>> from training.study.leaderboard import collect
@@ -18,6 +21,7 @@ import os
 
 from training.baselines import delta_m
 from training.statistics import paired_difference, summarize
+from training.study.tuning import select, validation_score  # noqa: F401 (study.py's score)
 
 
 def _read_json(path):
@@ -35,6 +39,7 @@ def record(run, output):
     steps = [h["step_time_ms"] for h in history if h.get("step_time_ms")]
     return {"group": run.group, "cell": run.cell, "seed": run.seed, "data_group": run.data_group,
             "run_dir": os.path.relpath(run.run_dir, output), "overrides": run.overrides,
+            "setting": run.setting,
             "config": run.config.to_dict() if run.config is not None else None,
             "status": "done" if test is not None else ("failed" if info.get("status") else
                                                        "pending"),
@@ -60,54 +65,87 @@ def main_tasks(plan):
     return tasks, experiment.primary_metrics(tasks), sources
 
 
-def _single_task_metrics(by, groups, tasks):
-    """{data group: {split: {seed: {task: metrics}}}} of the single-task runs."""
-    stl = {g: {} for g in groups}
+def _index(records):
+    """{(group, cell, data group or "", setting): {seed: record}}."""
+    by = {}
+    for rec in records:
+        key = (rec["group"], rec["cell"], rec["data_group"] if rec["group"] == "single_task"
+               else "", rec["setting"])
+        by.setdefault(key, {})[rec["seed"]] = rec
+    return by
+
+
+def _settings_of(plan, by, key):
+    """{setting: {seed: validation metrics}} of one contender (`key` without the setting):
+    what selection reads, and nothing else."""
+    return {setting: {seed: rec["validation"] for seed, rec in by.get(key + (setting,), {}).items()}
+            for setting, _ in plan.settings()}
+
+
+def _choose(plan, by, key, tasks, primary, reference=None):
+    """A contender's selection (`tuning.select`); without `tune`, its one setting."""
+    choice = select(_settings_of(plan, by, key), tasks, primary, reference)
+    if not plan.tune:
+        choice["selected"] = ""
+    return choice
+
+
+def _single_task_metrics(plan, by, groups, tasks, primary):
+    """({data group: {split: {seed: {task: metrics}}}} of each task's selected single-task
+    setting, {(task, data group): its selection})."""
+    stl, chosen = {g: {} for g in groups}, {}
     for group in groups:
         for task in tasks:
-            for seed, rec in by.get(("single_task", task.name, group), {}).items():
+            key = ("single_task", task.name, group)
+            chosen[(task.name, group)] = choice = _choose(plan, by, key, [task], primary)
+            for seed, rec in by.get(key + (choice["selected"],), {}).items():
                 for split in ("test", "validation"):
                     if rec[split]:
                         stl[group].setdefault(split, {}).setdefault(seed, {})[task.name] = \
                             rec[split][task.name]
-    return stl
+    return stl, chosen
 
 
 def collect(plan):
-    """The study.json content: every run, the tuned selection and the leaderboard."""
+    """The study.json content: every run, the selections and the leaderboard."""
     tasks, primary, sources = main_tasks(plan)
     records = [record(r, plan.output) for r in plan.runs]
-    by = {}
-    for rec in records:
-        key = (rec["group"], rec["cell"], rec["data_group"] if rec["group"] == "single_task"
-               else "")
-        by.setdefault(key, {})[rec["seed"]] = rec
-    groups = plan.data_groups()
-    stl = _single_task_metrics(by, groups, tasks)
+    by, groups = _index(records), plan.data_groups()
+    stl, chosen = _single_task_metrics(plan, by, groups, tasks, primary)
     first = next(iter(groups))
     tuned = select_tuned(plan, by, tasks, primary, stl[first].get("validation", {}))
+    cells = {name: _choose(plan, by, ("cell", name, ""), tasks, primary,
+                           stl[plan.group_of(o)].get("validation") if plan.spec.single_task
+                           else None) for name, o in plan.cells}
+    _mark_selected(records, chosen, cells, tuned)
     board = Board(tasks, primary, plan.cell_labels)
     rows = []
     if plan.spec.single_task:
         for group in groups:
             name = "single_task" if len(groups) == 1 else f"single_task ({group})"
+            settings = {t.name: chosen[(t.name, group)]["selected"] for t in tasks}
             rows.append(board.row("single_task", name, groups[group],
                                   dict(stl[group].get("test", {})), stl[group], None,
-                                  [by.get(("single_task", t.name, group), {}) for t in tasks],
-                                  data_group=group))
+                                  [by.get(("single_task", t.name, group, s), {})
+                                   for t in tasks for s, _ in plan.settings()],
+                                  data_group=group, setting=settings))
     tuned_test = None
     if tuned["selected"] is not None:
-        runs = by[("tuned_equal", tuned["selected"], "")]
+        runs = by[("tuned_equal", tuned["selected"], "", "")]
         tuned_test = {s: r["test"] for s, r in runs.items() if r["test"]}
         rows.append(board.row("tuned_equal", f"tuned_equal ({tuned['selected']})",
                               tuned["configs"][tuned["selected"]], tuned_test, stl[first], None,
-                              [runs], data_group=first))
+                              [by.get(("tuned_equal", label, "", ""), {})
+                               for label in tuned["configs"]], data_group=first,
+                              setting=tuned["selected"]))
     for name, overrides in plan.cells:
-        runs = by.get(("cell", name, ""), {})
-        group = plan.group_of(overrides)
+        selected, group = cells[name]["selected"], plan.group_of(overrides)
+        runs = by.get(("cell", name, "", selected), {})
         rows.append(board.row("cell", name, overrides,
                               {s: r["test"] for s, r in runs.items() if r["test"]}, stl[group],
-                              tuned_test, [runs], data_group=group))
+                              tuned_test, [by.get(("cell", name, "", s), {})
+                                           for s, _ in plan.settings()],
+                              data_group=group, setting=selected))
     spec = plan.spec
     return {"name": spec.name, "study_file": spec.path, "base": spec.base,
             "base_set": plan.base_sets, "seeds": spec.seeds, "seed_keys": spec.seed_keys,
@@ -116,37 +154,52 @@ def collect(plan):
                                                 for label, o in options]}
                      for axis, options in plan.axes],
             "primary_metrics": {k: list(v) for k, v in primary.items()},
-            "tuned_equal": tuned, "leaderboard": rows, "runs": records}
+            "tuned_equal": tuned, "tune": _tune_section(plan, chosen, cells, tuned),
+            "leaderboard": rows, "runs": records}
+
+
+def _mark_selected(records, chosen, cells, tuned):
+    """Each record's `selected`: whether its test metrics enter the leaderboard."""
+    for rec in records:
+        if rec["group"] == "single_task":
+            rec["selected"] = chosen[(rec["cell"], rec["data_group"])]["selected"] == \
+                rec["setting"]
+        elif rec["group"] == "cell":
+            rec["selected"] = cells[rec["cell"]]["selected"] == rec["setting"]
+        elif rec["group"] == "tuned_equal":
+            rec["selected"] = tuned["selected"] == rec["cell"]
+
+
+def _tune_section(plan, chosen, cells, tuned):
+    """study.json's `tune`: the settings, the budget and every contender's selection
+    (validation scores and the seeds each rests on); None without `tune`."""
+    if not plan.tune:
+        return None
+    contenders = {f"single_task {task}" + (f" ({group})" if len(plan.data_groups()) > 1
+                                           else ""): choice
+                  for (task, group), choice in chosen.items()}
+    contenders.update({f"cell {name}": choice for name, choice in cells.items()})
+    if tuned["configs"]:
+        contenders["tuned_equal"] = {k: tuned[k] for k in ("scores", "seeds", "selected")}
+    return {"budget": plan.tune.budget, "settings": dict(plan.tune.settings),
+            "criterion": _criterion(plan) + (" (a single-task model: its task's validation "
+                                             "primary metric)" if plan.spec.single_task else ""),
+            "contenders": contenders}
+
+
+def _criterion(plan):
+    return ("mean validation Δm against the single-task models" if plan.spec.single_task
+            else "mean validation primary metric (sign-adjusted)")
 
 
 def select_tuned(plan, by, tasks, primary, stl_validation):
     """The tuned equal-weighting setting with the best mean validation score."""
     configs = {label: {"train.weighting": "static", **o} for label, o in plan.tuned
                if o is not None}  # a searched setting not drawn yet has none
-    scores = {}
-    for label in configs:
-        values = []
-        for seed, rec in by.get(("tuned_equal", label, ""), {}).items():
-            val = rec["validation"]
-            if not val:
-                continue
-            if stl_validation.get(seed) and len(stl_validation[seed]) == len(tasks):
-                values.append(delta_m(val, stl_validation[seed], tasks, primary)["delta_m"])
-            else:
-                values.append(validation_score(val, tasks, primary))
-        if values:
-            scores[label] = sum(values) / len(values)
-    selected = max(scores, key=scores.get) if scores else None
-    criterion = ("mean validation Δm against the single-task models" if plan.spec.single_task
-                 else "mean validation primary metric (sign-adjusted)")
-    return {"configs": configs, "scores": scores, "selected": selected, "criterion": criterion}
-
-
-def validation_score(validation, tasks, primary):
-    """The mean primary metric over `tasks`, sign-adjusted (higher is better): the selection
-    score without single-task models, and the value a trial reports to the storage."""
-    return sum((1 if primary[t.name][1] else -1) * validation[t.name][primary[t.name][0]]
-               for t in tasks) / len(tasks)
+    runs = {label: {seed: rec["validation"] for seed, rec in
+                    by.get(("tuned_equal", label, "", ""), {}).items()} for label in configs}
+    choice = select(runs, tasks, primary, stl_validation)
+    return {"configs": configs, **choice, "criterion": _criterion(plan)}
 
 
 class Board:
@@ -155,11 +208,15 @@ class Board:
     def __init__(self, tasks, primary, cell_labels):
         self.tasks, self.primary, self.cell_labels = tasks, primary, cell_labels
 
-    def row(self, group, name, overrides, test, stl, tuned_test, by_group, data_group="base"):
-        """One row: per task its statistics over seeds, Δm, costs and run counts."""
+    def row(self, group, name, overrides, test, stl, tuned_test, by_group, data_group="base",
+            setting=""):
+        """One row: per task its statistics over seeds, Δm, costs and run counts (every
+        setting's runs: the tuning budget spent). `setting`: the selected one (per task for
+        the single-task models; "" without `tune`)."""
         seeds = sorted(test)
         stl_test = stl.get("test", {})
-        row = {"group": group, "cell": name, "overrides": overrides, "seeds": seeds,
+        row = {"group": group, "cell": name, "overrides": overrides, "setting": setting,
+               "seeds": seeds,
                "tasks": {t.name: self._task_entry(t, group, test, seeds, stl_test, tuned_test)
                          for t in self.tasks},
                "data_group": data_group,

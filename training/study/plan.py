@@ -1,27 +1,29 @@
 """A study's runs: the grid's cells times the seeds, the single-task baselines and the tuned
-equal-weighting settings, each an experiment config checked before any run starts.
+equal-weighting settings (with `tune`, the cells and baselines times its settings), each an
+experiment config checked before any run starts.
 
 Every run's config is the base config with the cell's overrides and the seed, loaded
 by `load_config` (so grid values are checked against the same declarations as a
 config file's) and resolved against its dataset (`Experiment`: task weights, the
 monitored metric, loss options); a bad value names the cell and the key.
 
+The grid's axes and their product: `training/study/grid.py`.
+
 Example:
->>> from training.study.plan import axes, product
->>> grid = axes({"model.architecture": ["mmoe", "ple"], "train.seed": [1]}, "grid")
->>> [(name, overrides) for name, overrides, _ in product(grid)]
-[('mmoe-1', {'model.architecture': 'mmoe', 'train.seed': 1}), ('ple-1', {'model.architecture': 'ple', 'train.seed': 1})]
+>>> from training.study.plan import data_overrides
+>>> data_overrides({"data.options.correlation": 0.5, "data.tasks": ["a"], "train.seed": 1})
+{'data.options.correlation': 0.5}
 """
 
 import dataclasses
-import itertools
 import json
 import os
-import re
 
 from training.config import ConfigError, load_config
+from training.study.grid import axes, label, product
 from training.study.search import Search
 from training.study.spec import StudyError
+from training.study.tuning import Tune
 
 
 @dataclasses.dataclass
@@ -37,63 +39,17 @@ class StudyRun:
     data_group: str = "base"   # cells with the same `data` section share single-task baselines
     unit: str = ""      # the unit of work (one storage trial): the run dir under the study
                         # dir, or a searched setting's folder (all its seeds)
+    setting: str = ""   # the `tune` setting's label ("": the study has no `tune`)
+
+    @property
+    def title(self):
+        """What the log calls it: group, cell and (with `tune`) setting."""
+        return f"{self.group} {self.cell}" + (f" setting {self.setting}" if self.setting else "")
 
     @property
     def done(self):
         return os.path.exists(os.path.join(self.run_dir, "metrics.json"))
 
-
-
-def label(value):
-    """A short, file-name-safe label for an axis value."""
-    if isinstance(value, dict):
-        text = ",".join(f"{k}{label(v)}" for k, v in value.items()) or "none"
-    elif isinstance(value, (list, tuple)):
-        text = "x".join(label(v) for v in value)
-    else:
-        text = str(value)
-    return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text).strip("_") or "none"
-
-
-def axes(grid, where):
-    """[(axis name, [(label, {key: value})])] from a `grid` (or `tuned_equal`) mapping."""
-    if grid is None:
-        return []
-    if not isinstance(grid, dict):
-        raise StudyError(f"{where}: expected a mapping axis -> values")
-    return [(axis, _options(axis, values, where)) for axis, values in grid.items()]
-
-
-def _options(axis, values, where):
-    if isinstance(values, list):
-        options = [(label(v), {axis: v}) for v in values]
-    elif isinstance(values, dict):
-        options = []
-        for name, overrides in values.items():
-            if not isinstance(overrides, dict):
-                raise StudyError(f"{where}.{axis}.{name}: expected a mapping of config "
-                                 f"keys to values, got {overrides!r}")
-            options.append((label(name), dict(overrides)))
-    else:
-        raise StudyError(f"{where}.{axis}: expected a list of values or a mapping "
-                         f"label -> overrides, got {values!r}")
-    if not options:
-        raise StudyError(f"{where}.{axis}: an axis needs at least one value")
-    return options
-
-
-def product(grid_axes):
-    """[(name, {key: value}, {axis: label})] over the product of the axes."""
-    if not grid_axes:
-        return [("base", {}, {})]
-    out = []
-    for combo in itertools.product(*[options for _, options in grid_axes]):
-        overrides = {}
-        for _, values in combo:
-            overrides.update(values)
-        out.append(("-".join(name for name, _ in combo), overrides,
-                    {axis: name for (axis, _), (name, _) in zip(grid_axes, combo)}))
-    return out
 
 
 # Keys of `data.` that change how a mixture draws its sources, not what a single-task
@@ -123,6 +79,7 @@ class Plan:
     tuned: list         # [(label, overrides)]; a searched setting's are None until drawn
     runs: list = dataclasses.field(default_factory=list)
     search: object = None   # a Search when `tuned_equal` asks for one (else a grid)
+    tune: object = None     # a Tune: every contender's settings (None: one, the base's)
 
     @classmethod
     def make(cls, spec, output, sets=()):
@@ -142,8 +99,13 @@ class Plan:
                                                         f"{spec.path}: tuned_equal"))]
         else:
             tuned = []
+        tune = None
+        if spec.tune is not None:
+            tune = Tune.parse(spec.tune, f"{spec.path}: tune")
+            tune.check(spec, [(n, o) for n, o, _ in cells],
+                       search.trials if search else len(tuned))
         plan = cls(spec, output, base_sets, base, grid, [(n, o) for n, o, _ in cells],
-                   {n: labels for n, _, labels in cells}, tuned, search=search)
+                   {n: labels for n, _, labels in cells}, tuned, search=search, tune=tune)
         plan.runs = plan._runs()
         return plan
 
@@ -218,11 +180,14 @@ class Plan:
                                      self.config_for(f"tuned_equal {name}", values, seed), values,
                                      unit=unit))
             for name, overrides in self.cells:
-                runs.append(StudyRun("cell", name, seed,
-                                     os.path.join(self.output, "runs", name, f"seed{seed}"),
-                                     self.config_for(f"cell {name}", overrides, seed), overrides,
-                                     self.group_of(overrides),
-                                     unit=os.path.join("runs", name, f"seed{seed}")))
+                for setting, values in self.settings():
+                    unit = os.path.join("runs", name, *([setting] if setting else []),
+                                        f"seed{seed}")
+                    where = f"cell {name}" + (f" setting {setting}" if setting else "")
+                    runs.append(StudyRun("cell", name, seed, os.path.join(self.output, unit),
+                                         self.config_for(where, {**overrides, **values}, seed),
+                                         overrides, self.group_of(overrides), unit=unit,
+                                         setting=setting))
         self._check(runs)
         if self.search:  # the search's ends, as configs, before any setting is drawn
             for i, corner in enumerate(self.search.corners()):
@@ -230,19 +195,28 @@ class Plan:
                                    {"train.weighting": "static", **corner})
         return runs
 
+    def settings(self):
+        """[(label, overrides)] every contender is trained at: `tune`'s, or the base's."""
+        return self.tune.settings if self.tune else [("", {})]
+
     def _single_task_runs(self, seed, groups):
         from training.baselines import baseline_config
 
         runs = []
         for group, overrides in groups.items():
-            base = self.config_for(f"single-task baselines of {group}", overrides, seed)
             folder = os.path.join(self.output, "single_task",
                                   *([group] if len(groups) > 1 else []))
-            for task in main_task_names(base):
-                run_dir = os.path.join(folder, task, f"seed{seed}")
-                runs.append(StudyRun("single_task", task, seed, run_dir,
-                                     baseline_config(base, task), overrides, group,
-                                     unit=os.path.relpath(run_dir, self.output)))
+            for setting, values in self.settings():
+                base = self.config_for(f"single-task baselines of {group}"
+                                       + (f" setting {setting}" if setting else ""),
+                                       {**overrides, **values}, seed)
+                for task in main_task_names(base):
+                    run_dir = os.path.join(folder, task, *([setting] if setting else []),
+                                           f"seed{seed}")
+                    runs.append(StudyRun("single_task", task, seed, run_dir,
+                                         baseline_config(base, task), overrides, group,
+                                         unit=os.path.relpath(run_dir, self.output),
+                                         setting=setting))
         return runs
 
     def config_for(self, where, overrides, seed):
@@ -259,9 +233,10 @@ class Plan:
 
         cell_tasks, seen = None, set()
         for run in runs:
-            if (run.group, run.cell, run.data_group) in seen or run.config is None:
+            key = (run.group, run.cell, run.data_group, run.setting)
+            if key in seen or run.config is None:
                 continue  # another seed of a checked run, or a setting not drawn yet
-            seen.add((run.group, run.cell, run.data_group))
+            seen.add(key)
             try:
                 Experiment(run.config)
             except (ValueError, KeyError) as e:

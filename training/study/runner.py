@@ -74,7 +74,7 @@ class Progress:
         with self.lock:
             self.index += 1
             self.run_s += wall
-            self.log(f"  [{self.index}/{max(self.total, self.index)}] {run.group} {run.cell} "
+            self.log(f"  [{self.index}/{max(self.total, self.index)}] {run.title} "
                      f"seed {run.seed}: "
                      f"{'done' if status == 0 else f'FAILED (exit {status}, see {run.run_dir}/train.log)'}"
                      f" in {wall:.0f} s (trial {claim.number})")
@@ -92,7 +92,7 @@ def finish(run, status, wall, peak_mb, log, index, total):
     logs one line."""
     record(run, "study_run.json", {"status": status, "wall_time_s": wall,
                                    "peak_memory_mb": peak_mb})
-    log(f"  [{index}/{total}] {run.group} {run.cell} seed {run.seed}: "
+    log(f"  [{index}/{total}] {run.title} seed {run.seed}: "
         f"{'done' if status == 0 else f'FAILED (exit {status}, see {run.run_dir}/train.log)'}"
         f" in {wall:.0f} s")
 

@@ -2,17 +2,18 @@
 
 The keys (see `training/study/__init__.py` for what a study does with them):
 
-| key           | type                          | default        |
-|---------------|-------------------------------|----------------|
-| `name`        | string                        | the file name  |
-| `base`        | path of an experiment config  | required       |
-| `set`         | list of `key=value` overrides | `[]`           |
-| `seeds`       | a count >= 1, or a list       | `3`            |
-| `seed_keys`   | config keys set to the seed   | `[train.seed]` |
-| `grid`        | axis -> values or labels      | none: one cell |
-| `single_task` | true or false                 | `true`         |
-| `tuned_equal` | axis -> values or labels      | none           |
-| `one_graph`   | true or false                 | `false`        |
+| key           | type                                  | default                |
+|---------------|---------------------------------------|------------------------|
+| `name`        | string                                | the file name          |
+| `base`        | path of an experiment config          | required               |
+| `set`         | list of `key=value` overrides         | `[]`                   |
+| `seeds`       | a count >= 1, or a list               | `3`                    |
+| `seed_keys`   | config keys set to the seed           | `[train.seed]`         |
+| `grid`        | axis -> values or labels              | none: one cell         |
+| `single_task` | true or false                         | `true`                 |
+| `tuned_equal` | axis -> values or labels              | none                   |
+| `tune`        | mapping (`training/study/tuning.py`)  | none: one setting      |
+| `one_graph`   | true or false                         | `false`                |
 | `grouping`    | mapping (`training/grouping/spec.py`) | none: no task grouping |
 
 Example:
@@ -58,6 +59,7 @@ class StudySpec:
     grid: Optional[dict] = None
     single_task: bool = True
     tuned_equal: Optional[dict] = None
+    tune: Optional[dict] = None      # every contender's settings (training/study/tuning.py)
     one_graph: bool = False          # each cell's seeds as replicas of one graph
     grouping: Optional[GroupingSpec] = None
 
@@ -84,6 +86,7 @@ class StudySpec:
                    base=base if os.path.exists(base) else os.path.join(REPO, base), set=sets,
                    seeds=_seeds(raw.get("seeds", 3), path), seed_keys=list(seed_keys),
                    grid=raw.get("grid"), single_task=single, tuned_equal=raw.get("tuned_equal"),
+                   tune=raw.get("tune"),
                    one_graph=one_graph, grouping=_grouping(raw, single, path))
 
 

@@ -70,6 +70,7 @@ class Study:
         prepared = time.perf_counter() - start
         log(f"study {spec.name}: {len(runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
+            + (f", {plan.tune.budget} tuned settings per contender" if plan.tune else "")
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
             + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")

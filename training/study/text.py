@@ -21,15 +21,25 @@ def _fmt(x, digits=4):
 
 
 def format_leaderboard(content):
-    """The leaderboard as text: per cell and task, mean ± sd [95% CI] and the marks."""
-    tasks = content["tasks"]
+    """The leaderboard as text: per cell (its selected setting with `tune`) and task,
+    mean ± sd [95% CI] over the n seeds with test metrics, and the marks."""
+    tasks, tune = content["tasks"], content.get("tune")
     lines = [f"Study {content['name']}: test split, {len(content['seeds'])} seeds "
-             f"({', '.join(map(str, content['seeds']))}); mean ± sd [95% CI over seeds]"]
-    header = f"{'cell':<34}" + "".join(
-        f"{t + ' ' + content['primary_metrics'][t][0]:<33}" for t in tasks) + "Δm % vs single-task"
+             f"({', '.join(map(str, content['seeds']))}); mean ± sd [95% CI over the n seeds]"]
+    if tune:
+        lines.append(f"Every contender tuned over the same {tune['budget']} settings, each "
+                     f"selected by {tune['criterion']}; setting: the selected one.")
+    setting_width = 2 + max([len(_setting(r)) for r in content["leaderboard"]] + [7]) \
+        if tune else 0
+    header = f"{'cell':<34}" + (f"{'setting':<{setting_width}}" if tune else "") + \
+        f"{'n':>3} " + "".join(f"{t + ' ' + content['primary_metrics'][t][0]:<33}"
+                               for t in tasks) + "Δm % vs single-task"
     lines.append(header)
     for row in content["leaderboard"]:
         cells = [f"{row['cell'][:33]:<34}"]
+        if tune:
+            cells.append(f"{_setting(row):<{setting_width}}")
+        cells.append(f"{len(row['seeds']):>3} ")
         for task in tasks:
             e = row["tasks"][task]
             marks = _mark(e.get("vs_single_task")) + _mark(e.get("vs_tuned_equal"))
@@ -57,6 +67,15 @@ def format_leaderboard(content):
     if failed:
         lines.append(f"{len(failed)} run(s) failed: " + ", ".join(r["run_dir"] for r in failed))
     return "\n".join(lines)
+
+
+def _setting(row):
+    """A row's selected setting; the single-task row's per task ("y1 0.001, y2 0.003")."""
+    setting = row.get("setting")
+    if isinstance(setting, dict):
+        return ", ".join(f"{task} {label if label is not None else '–'}"
+                         for task, label in setting.items())
+    return "–" if setting is None else setting
 
 
 def _interval(s, digits=2):

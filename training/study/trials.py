@@ -213,6 +213,8 @@ class TrialQueue:
                 out["data_group"] = (run.data_group, groups)
         else:
             out = {"tuned_equal": (run.cell, [n for n, _ in plan.tuned])}
+        if plan.tune and run.group in ("cell", "single_task"):
+            out["setting"] = (run.setting, plan.tune.labels())
         out["seed"] = (run.seed, list(plan.spec.seeds))
         return out
 
