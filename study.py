@@ -50,6 +50,8 @@ def parser():
     p.add_argument("--grace", type=int, default=None, metavar="S",
                    help="seconds without a heartbeat before another worker takes a run over "
                         "(default 4 heartbeats)")
+    p.add_argument("--max_minutes", type=float, default=None,
+                   help="protocol studies: start no chunk that would end after this")
     return p
 
 
@@ -72,6 +74,11 @@ def main(argv=None):
         return 2
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
+
+    from training.protocols import protocol_of, run_study
+
+    if protocol_of(args.config):
+        return run_study(args.config, output, args.max_minutes)
 
     from training.study import Study, StudyError
 
