@@ -12,6 +12,8 @@ Example:
 ('mmoe_paper', None)
 """
 
+import sys
+
 import yaml
 
 PROTOCOLS = ("mmoe_paper",)
@@ -27,14 +29,18 @@ def protocol_of(path):
     return raw.get("protocol") if isinstance(raw, dict) else None
 
 
-def run_study(path, output, max_minutes=None, log=print):
+def _error(text):
+    print(text, file=sys.stderr)
+
+
+def run_study(path, output, max_minutes=None, log=print, error=_error):
     """Runs a protocol study file; returns the exit status (0 every chunk done, 3 some left,
-    2 a bad file)."""
+    2 a bad file: `config error: ...` to `error`)."""
     from training.study.spec import StudyError
 
     name = protocol_of(path)
     if name not in PROTOCOLS:
-        log(f"config error: {path}: protocol: unknown {name!r}; valid: {', '.join(PROTOCOLS)}")
+        error(f"config error: {path}: protocol: unknown {name!r}; valid: {', '.join(PROTOCOLS)}")
         return 2
     from training.protocols.mmoe_paper.runner import run_protocol
     from training.protocols.mmoe_paper.spec import ProtocolSpec
@@ -42,10 +48,10 @@ def run_study(path, output, max_minutes=None, log=print):
 
     try:
         spec = ProtocolSpec.read(path)
+        done = run_protocol(spec, output, max_minutes, log)
     except StudyError as e:
-        log(f"config error: {e}")
+        error(f"config error: {e}")
         return 2
-    done = run_protocol(spec, output, max_minutes, log)
     content = write_summary(spec, output)
     log(f"wrote {output}/study.json ({content['runs_done']} runs per model, correlation and "
         f"sine setting); report: python report.py --study {output}")

@@ -40,7 +40,8 @@ def bootstrap(statistic, n, seed=0, draws=BOOTSTRAP):
     """(value, low, high): `statistic(index)` on all runs and the 95% percentile interval
     over `draws` resamples of the runs."""
     rng = np.random.default_rng(seed)
-    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(draws)])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample of equal values: sd 0
+        values = np.array([statistic(rng.integers(0, n, n)) for _ in range(draws)])
     low, high = np.nanpercentile(values, [2.5, 97.5])
     return float(statistic(np.arange(n))), float(low), float(high)
 

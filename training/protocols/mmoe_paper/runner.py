@@ -74,23 +74,34 @@ def main_chunks(spec, rates):
 
 
 # ----------------------------------------------------------------- one chunk
-def run_chunk(spec, chunk, output):
-    """Trains one chunk and writes its file; returns its wall time in seconds."""
+def chunk_data(spec, chunk):
+    """(the runs' `Experiment`s, their splits {name: `Split`}): replica i reads the data
+    of seed `chunk.replicas[i][2]` (the same for every model: paired)."""
     from training.experiment import Experiment
 
-    start = time.perf_counter()
     experiments = [Experiment(spec.config(chunk.model, p, chunk.sines, lr, s))
                    for p, lr, s in chunk.replicas]
     mapper = example_mapper(experiments[0])
-    splits = {name: Split.stack([split_arrays(e, name, mapper) for e in experiments])
-              for name in ("train", "validation", "test")}
-    stacked = StackedModel(replica_models(experiments), experiments[0].tasks)
+    return experiments, {name: Split.stack([split_arrays(e, name, mapper) for e in experiments])
+                         for name in ("train", "validation", "test")}
+
+
+def run_chunk(spec, chunk, output):
+    """Trains one chunk and writes its file; returns its wall time in seconds."""
+    start = time.perf_counter()
+    experiments, splits = chunk_data(spec, chunk)
+    # Each run's model built with its seed, as its run would build it (~0.1 s a model).
+    # Not re-drawn from one template's initializers: those hold a fixed integer seed
+    # and would give every replica the same initial weights.
+    setup = experiments[0].setup
+    stacked = StackedModel([e.build_model() for e in experiments], experiments[0].tasks,
+                           setup.loss_options, setup.make_weighting().fixed)
     optimizer = ReplicaAdam([lr for _, lr, _ in chunk.replicas])
     optimizer.build(stacked.variables)
     record = Recorder(stacked, optimizer, splits, [s for _, _, s in chunk.replicas],
                       experiments[0].config)
     curves = record.train(spec.steps, spec.record_every)
-    curves["floor"] = linear_floor(splits["train"], splits["test"], min(FLOOR_RUNS, stacked.size))
+    curves["floor"] = linear_floor(splits["train"], splits["test"], stacked.size)
     curves["label_variance"] = label_variance(splits["test"], stacked.size)
     curves["replicas"] = np.array(chunk.replicas, np.float64)
     path = os.path.join(output, chunk.path)
@@ -99,65 +110,6 @@ def run_chunk(spec, chunk, output):
         np.savez(f, **curves)
     os.replace(path + ".tmp", path)
     return time.perf_counter() - start
-
-
-FLOOR_RUNS = 16  # runs per chunk whose linear-fit floor is computed (a property of the data)
-
-
-def replica_models(experiments):
-    """One model per run: the first built, the others that model with weights drawn by its
-    own layers' initializers from each run's seed (building a model per run took ~0.5 s
-    here); any layer other than Dense: each run's model built."""
-    import keras
-
-    template = experiments[0].build_model()
-    dense = [layer for layer in _layers(template) if isinstance(layer, keras.layers.Dense)]
-    covered = {id(v) for layer in dense for v in (layer.kernel, layer.bias) if v is not None}
-    if covered != {id(v) for v in template.trainable_variables}:
-        return [template] + [e.build_model() for e in experiments[1:]]
-    out = [template]
-    for e in experiments[1:]:
-        keras.utils.set_random_seed(e.config.train.seed)
-        model = _Weights(template.trainable_variables)
-        for layer in dense:
-            model.draw(layer.kernel, layer.kernel_initializer)
-            if layer.bias is not None:
-                model.draw(layer.bias, layer.bias_initializer)
-        out.append(model)
-    return out
-
-
-class _Weights:
-    """A run's weights, drawn but not built: what `StackedModel` reads of a model."""
-
-    def __init__(self, variables):
-        self.index = {id(v): i for i, v in enumerate(variables)}
-        self.values = [None] * len(variables)
-        self.non_trainable_variables = []
-
-    def draw(self, variable, initializer):
-        self.values[self.index[id(variable)]] = _Value(initializer(variable.shape,
-                                                                   variable.dtype))
-
-    @property
-    def trainable_variables(self):
-        return self.values
-
-
-class _Value:
-    def __init__(self, value):
-        self.value = value
-
-    def numpy(self):
-        return np.asarray(self.value)
-
-
-def _layers(model):
-    stack = list(model.layers)
-    while stack:
-        layer = stack.pop()
-        yield layer
-        stack.extend(getattr(layer, "layers", []) or [])
 
 
 class Recorder:
@@ -215,16 +167,17 @@ class Recorder:
 
 def linear_floor(train, test, size):
     """[S, T]: test MSE of each run's least-squares line (with intercept), per task (normal
-    equations: an SVD per run took seconds here)."""
+    equations, the products in float32 and the solve in float64: an SVD per run took
+    seconds here, float64 products 80 ms a run)."""
     out = []
     for r in range(size):
         (x, y, _), (xt, yt, _) = train.replica(r), test.replica(r)
         x, xt = _design(x), _design(xt)
         tasks = sorted(y)
-        targets = np.stack([y[k].reshape(len(x)) for k in tasks], axis=1).astype(np.float64)
-        coef = np.linalg.solve(x.T @ x, x.T @ targets)
+        targets = np.stack([y[k].reshape(len(x)) for k in tasks], axis=1).astype(np.float32)
+        coef = np.linalg.solve((x.T @ x).astype(np.float64), (x.T @ targets).astype(np.float64))
         truth = np.stack([yt[k].reshape(len(xt)) for k in tasks], axis=1)
-        out.append(np.mean((xt @ coef - truth) ** 2, axis=0))
+        out.append(np.mean((xt @ coef.astype(np.float32) - truth) ** 2, axis=0))
     return np.array(out)
 
 
@@ -236,7 +189,7 @@ def label_variance(test, size):
 
 def _design(inputs):
     x = np.concatenate([v.reshape(len(v), -1) for _, v in sorted(inputs.items())], axis=1)
-    return np.concatenate([x, np.ones((len(x), 1))], axis=1).astype(np.float64)
+    return np.concatenate([x, np.ones((len(x), 1))], axis=1).astype(np.float32)
 
 
 # ----------------------------------------------------------------- the whole protocol
@@ -249,7 +202,8 @@ def pick_rates(spec, output):
         if not os.path.exists(path):
             return None
         with np.load(path) as f:
-            final = f["validation"][:, -1, :].mean(axis=1)
+            held_out, steps = f["validation"].mean(axis=2), f["steps"]
+        final = held_out[:, -1]
         for p in spec.correlations:
             rates = {}
             for lr in spec.learning_rates:
@@ -257,14 +211,29 @@ def pick_rates(spec, output):
                 values = np.where(np.isfinite(final[rows]), final[rows], np.inf)
                 rates[f"{lr:g}"] = float(np.mean(values))
             best = min(spec.learning_rates, key=lambda lr: rates[f"{lr:g}"])
+            rows = [i for i, (q, r, _) in enumerate(chunk.replicas) if q == p and r == best]
             picked.setdefault(chunk.sines, {}).setdefault(chunk.model, {})[f"{p:g}"] = {
-                "rates": rates, "chosen": best}
+                "rates": rates, "chosen": best,
+                "last_fifth_drop": last_fifth_drop(steps, held_out[rows])}
     return picked
+
+
+FLAT = 0.01  # "the mean curve flattens": its held-out loss falls < 1% over the last fifth
+
+
+def last_fifth_drop(steps, held_out):
+    """How much the mean held-out loss [runs, records] falls over the last fifth of the
+    steps, relative to its last value (< `FLAT`: the mean curve has flattened)."""
+    mean = np.nanmean(np.asarray(held_out, np.float64), axis=0)
+    at = int(np.searchsorted(steps, 0.8 * steps[-1], side="right")) - 1
+    return float((mean[at] - mean[-1]) / abs(mean[-1]))
+
 
 
 def run_protocol(spec, output, max_minutes=None, log=print):
     """Runs the pending chunks until done or until the next would pass `max_minutes`;
     returns True when every chunk is done."""
+    check_output(spec, output)
     started, last = time.perf_counter(), None
     for phase in ("pilot", "main"):
         chunks = pilot_chunks(spec) if phase == "pilot" else main_chunks(spec, chosen_rates(
@@ -282,6 +251,37 @@ def run_protocol(spec, output, max_minutes=None, log=print):
                 f"graph, {last:.0f} s ({len(chunk.replicas) * spec.steps / last:.0f} "
                 f"run-steps/s) [{i + 1}/{len(todo)}]")
     return True
+
+
+# What a chunk's numbers depend on: an output holding chunks of other values is refused.
+# (`runs` may grow: more blocks of seeds; `name` is a label.)
+FINGERPRINT = ("base", "set", "models", "correlations", "sines", "learning_rates",
+               "pilot_runs", "pilot_seed", "steps", "record_every", "replicas")
+
+
+def check_output(spec, output):
+    """Writes `<output>/protocol.json` (the spec's values that the chunks depend on) or,
+    when one is there, raises StudyError if the spec differs from it."""
+    import json
+
+    from training.study.spec import StudyError
+
+    from training.study.spec import REPO
+
+    values = {k: getattr(spec, k) for k in FINGERPRINT}
+    values["base"] = os.path.relpath(os.path.abspath(values["base"]), REPO)
+    values = json.loads(json.dumps(values))
+    path = os.path.join(output, "protocol.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            there = json.load(f)
+        changed = [k for k in FINGERPRINT if there.get(k) != values[k]]
+        if changed:
+            raise StudyError(f"{spec.path}: {changed[0]}: differs from the chunks in {output} "
+                             f"({path}); give another --output or restore the value")
+        return
+    os.makedirs(output, exist_ok=True)
+    write_json(path, values)
 
 
 def chosen_rates(spec, output):

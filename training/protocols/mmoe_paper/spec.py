@@ -67,14 +67,15 @@ class ProtocolSpec:
         for key in INTS:
             if not isinstance(raw.get(key), int) or isinstance(raw.get(key), bool) \
                     or raw[key] < (0 if key == "pilot_seed" else 1):
-                raise StudyError(f"{path}: {key}: expected a positive integer, got "
-                                 f"{raw.get(key)!r}")
+                raise StudyError(f"{path}: {key}: expected an integer >= "
+                                 f"{0 if key == 'pilot_seed' else 1}, got {raw.get(key)!r}")
         for key in ("models", "sines"):
             if not isinstance(raw.get(key), dict) or not raw[key]:
                 raise StudyError(f"{path}: {key}: expected a mapping label -> overrides")
         for key in ("correlations", "learning_rates"):
             if not isinstance(raw.get(key), list) or not raw[key]:
                 raise StudyError(f"{path}: {key}: expected a list of numbers")
+        _check_grid(path, raw)
         base = raw.get("base")
         if not isinstance(base, str):
             raise StudyError(f"{path}: base: required, the path of an experiment config")
@@ -102,11 +103,30 @@ class ProtocolSpec:
             for sines in self.sines:
                 where = f"{self.path}: models.{model} with sines.{sines}"
                 try:
-                    config = self.config(model, self.correlations[0], sines,
-                                         self.learning_rates[0], 0)
-                except ConfigError as e:
+                    for p in self.correlations:
+                        config = self.config(model, p, sines, self.learning_rates[0], 0)
+                except (ConfigError, ValueError) as e:
                     raise StudyError(f"{where}: {e}") from None
                 reason = config_unsupported(config)
                 if reason:
                     raise StudyError(f"{where}: the protocol trains its runs in one graph; "
                                      f"not with {reason}")
+
+
+MODELS = ("shared_bottom", "omoe", "mmoe")   # the claims compare these three labels
+
+
+def _check_grid(path, raw):
+    """The models the claims name, at least two correlations, positive learning rates."""
+    missing = [m for m in MODELS if m not in raw["models"]]
+    if missing:
+        raise StudyError(f"{path}: models: the claims compare {', '.join(MODELS)}; missing "
+                         f"{', '.join(missing)}")
+    numbers = {key: raw[key] for key in ("correlations", "learning_rates")}
+    for key, values in numbers.items():
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise StudyError(f"{path}: {key}: expected a list of numbers, got {values!r}")
+    if len(set(numbers["correlations"])) < 2:
+        raise StudyError(f"{path}: correlations: the claims need at least two distinct values")
+    if min(numbers["learning_rates"]) <= 0:
+        raise StudyError(f"{path}: learning_rates: every rate must be > 0")
