@@ -19,6 +19,22 @@ from reporting.plots import COLORS, _grid, plt
 MODEL_STYLES = ("-", "--", ":", "-.")
 
 
+def _curve(ax, curve, split, i, label, style="-"):
+    """One mean curve with its 95% band, in colour i."""
+    steps = curve["train_steps"] if split == "train" else curve["steps"]
+    band = curve[split]
+    ax.plot(steps, band["mean"], style, color=COLORS[i % len(COLORS)], label=label)
+    ax.fill_between(steps, band["low"], band["high"], color=COLORS[i % len(COLORS)], alpha=0.2)
+
+
+def _label(ax, title, x, y):
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(x, fontsize=8)
+    ax.set_ylabel(y, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7)
+
+
 def loss_curves(curves, split, floor=None):
     """One panel per correlation: each model's mean loss over steps with its 95% band
     (`split`: "train" or "validation"); the linear-fit floor as a grey line."""
@@ -27,18 +43,10 @@ def loss_curves(curves, split, floor=None):
     fig, axes = _grid(len(correlations), width=4.2, height=3.2, columns=3)
     for ax, p in zip(axes, correlations):
         for i, model in enumerate(models):
-            c = curves[model][p]
-            steps = c["train_steps"] if split == "train" else c["steps"]
-            band = c[split]
-            ax.plot(steps, band["mean"], MODEL_STYLES[i % 4], color=COLORS[i], label=model)
-            ax.fill_between(steps, band["low"], band["high"], color=COLORS[i], alpha=0.2)
+            _curve(ax, curves[model][p], split, i, model, MODEL_STYLES[i % 4])
         if floor:
             ax.axhline(floor[p]["mean"], color="grey", lw=0.8, label="linear fit (test)")
-        ax.set_title(f"correlation {p}", fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.set_ylabel(f"{split} loss (MSE, mean of the tasks)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
+        _label(ax, f"correlation {p}", "step", f"{split} loss (MSE, mean of the tasks)")
     fig.tight_layout()
     return fig
 
@@ -50,15 +58,8 @@ def correlation_curves(curves, split):
     fig, axes = _grid(len(models), width=4.2, height=3.2, columns=3)
     for ax, model in zip(axes, models):
         for i, (p, c) in enumerate(curves[model].items()):
-            steps = c["train_steps"] if split == "train" else c["steps"]
-            ax.plot(steps, c[split]["mean"], color=COLORS[i], label=f"p = {p}")
-            ax.fill_between(steps, c[split]["low"], c[split]["high"], color=COLORS[i],
-                            alpha=0.2)
-        ax.set_title(model, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.set_ylabel(f"{split} loss", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
+            _curve(ax, c, split, i, f"p = {p}")
+        _label(ax, model, "step", f"{split} loss")
     fig.tight_layout()
     return fig
 
@@ -79,10 +80,7 @@ def final_histograms(final):
             runs = np.asarray(e["runs"], np.float64)
             ax.hist(runs[np.isfinite(runs)], bins=bins, alpha=0.5, color=COLORS[i],
                     label=f"p = {p}")
-        ax.set_title(f"{model}: final test loss", fontsize=9)
-        ax.set_xlabel("final loss (test MSE, mean of the tasks)", fontsize=8)
-        ax.set_ylabel("runs", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
+        _label(ax, f"{model}: final test loss", "final loss (test MSE, mean of the tasks)",
+               "runs")
     fig.tight_layout()
     return fig

@@ -60,10 +60,7 @@ class ProtocolSpec:
 
     @classmethod
     def read(cls, path):
-        raw = _load(path)
-        unknown = sorted(set(raw) - set(KEYS))
-        if unknown:
-            raise StudyError(f"{path}: unknown key(s) {unknown}; valid keys: {', '.join(KEYS)}")
+        raw = _load(path, KEYS)
         for key in INTS:
             if not isinstance(raw.get(key), int) or isinstance(raw.get(key), bool) \
                     or raw[key] < (0 if key == "pilot_seed" else 1):
