@@ -27,7 +27,9 @@ def _curve(ax, curve, split, i, label, style="-"):
     ax.fill_between(steps, band["low"], band["high"], color=COLORS[i % len(COLORS)], alpha=0.2)
 
 
-def _label(ax, title, x, y):
+def _label(ax, title, x, y, log=False):
+    if log:  # the first record dwarfs the rest: the ends are read on a log scale
+        ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(x, fontsize=8)
     ax.set_ylabel(y, fontsize=8)
@@ -46,7 +48,8 @@ def loss_curves(curves, split, floor=None):
             _curve(ax, curves[model][p], split, i, model, MODEL_STYLES[i % 4])
         if floor:
             ax.axhline(floor[p]["mean"], color="grey", lw=0.8, label="linear fit (test)")
-        _label(ax, f"correlation {p}", "step", f"{split} loss (MSE, mean of the tasks)")
+        _label(ax, f"correlation {p}", "step", f"{split} loss (MSE, mean of the tasks)",
+               log=True)
     fig.tight_layout()
     return fig
 
@@ -59,7 +62,7 @@ def correlation_curves(curves, split):
     for ax, model in zip(axes, models):
         for i, (p, c) in enumerate(curves[model].items()):
             _curve(ax, c, split, i, f"p = {p}")
-        _label(ax, model, "step", f"{split} loss")
+        _label(ax, model, "step", f"{split} loss", log=True)
     fig.tight_layout()
     return fig
 

@@ -60,7 +60,8 @@ def sine_section(page, sines, entry, overrides):
     for split in ("train", "validation"):
         page.figure(protocol_plots.loss_curves(curves, split, entry["floor"]),
                     f"{sines}_{split}_curves", f"{sines}: mean {split} loss over steps per "
-                    "model, 95% band (the paper's Figure 3); grey: the linear fit's test loss.")
+                    "model, 95% band (the paper's Figure 3; log scale); grey: the linear fit's test "
+                    "loss.")
     page.figure(protocol_plots.correlation_curves(curves, "validation"),
                 f"{sines}_correlations", f"{sines}: each model's held-out loss at each "
                 "correlation (the paper's Figure 4).")
