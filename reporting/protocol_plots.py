@@ -12,6 +12,7 @@ Example:
 1
 """
 
+import matplotlib.ticker
 import numpy as np
 
 from reporting.plots import COLORS, _grid, plt
@@ -69,20 +70,25 @@ def correlation_curves(curves, split):
 
 def final_histograms(final):
     """One panel per model: its runs' final test losses, one histogram per correlation,
-    on shared bins (the paper's Figure 5)."""
+    on shared log-spaced bins (the paper's Figure 5)."""
     models = list(final)
     values = np.concatenate([np.asarray(e["runs"], np.float64) for m in models
                              for e in final[m].values()])
     values = values[np.isfinite(values)]
     if not len(values):
         return None
-    bins = np.linspace(values.min(), values.max() + 1e-9, 31)
+    # Log-spaced bins: a few failed runs sit ~20x above the bulk (the shared bottom's).
+    low, high = max(values.min(), 1e-12), max(values.max(), 1e-12) * (1 + 1e-9)
+    bins = np.geomspace(low, high if high > low else low * 1.01, 31)
     fig, axes = _grid(len(models), width=4.2, height=3.0, columns=3)
     for ax, model in zip(axes, models):
         for i, (p, e) in enumerate(final[model].items()):
             runs = np.asarray(e["runs"], np.float64)
             ax.hist(runs[np.isfinite(runs)], bins=bins, alpha=0.5, color=COLORS[i],
                     label=f"p = {p}")
+        ax.set_xscale("log")
+        if bins[-1] > 10 * bins[0]:  # over a decade: minor labels would overlap
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         _label(ax, f"{model}: final test loss", "final loss (test MSE, mean of the tasks)",
                "runs")
     fig.tight_layout()

@@ -66,7 +66,8 @@ def sine_section(page, sines, entry, overrides):
                 f"{sines}_correlations", f"{sines}: each model's held-out loss at each "
                 "correlation (the paper's Figure 4).")
     page.figure(protocol_plots.final_histograms(entry["final"]), f"{sines}_histograms",
-                f"{sines}: final test loss of every run, per model (the paper's Figure 5).")
+                f"{sines}: final test loss of every run, per model (the paper's Figure 5; log "
+                "scale).")
 
 
 def claims_table(page, entry):
