@@ -20,6 +20,14 @@ leaderboard) and prints the leaderboard; `python report.py --study <output>` tur
 an HTML report. Exit status: 0 every run done, 1 some run failed (the others are kept),
 2 a bad study file or option, or a storage that cannot be opened or holds another study.
 See training/study/spec.py for the study file's keys.
+
+A protocol study file (`protocol: mmoe_paper`: an experiment run as a paper runs it,
+training/protocols/) trains in chunks of runs, each one graph, and resumes chunk by
+chunk; `--max_minutes M` starts no chunk that would end after M minutes (exit status 3:
+chunks left, run the same command again):
+
+    python study.py --config configs/studies/mmoe_paper.yaml --output studies/mmoe_paper \
+        --max_minutes 40
 """
 
 import argparse
@@ -50,6 +58,9 @@ def parser():
     p.add_argument("--grace", type=int, default=None, metavar="S",
                    help="seconds without a heartbeat before another worker takes a run over "
                         "(default 4 heartbeats)")
+    p.add_argument("--max_minutes", type=float, default=None,
+                   help="protocol studies (protocol: in the study file): start no chunk that "
+                        "would end after this many minutes; the same command resumes")
     return p
 
 
@@ -59,6 +70,8 @@ def flag_error(args):
                              ("--grace", args.grace, 1)):
         if value is not None and value < low:
             return f"{flag}: must be >= {low}"
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        return "--max_minutes: must be > 0"
     if args.worker and not args.storage:
         return "--worker: needs --storage URL, the database the workers share"
     return None
@@ -72,6 +85,11 @@ def main(argv=None):
         return 2
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
+
+    from training.protocols import protocol_of, run_study
+
+    if protocol_of(args.config):
+        return run_study(args.config, output, args.max_minutes)
 
     from training.study import Study, StudyError
 

@@ -8,7 +8,8 @@ the tuned equal weighting excludes 0), a plain verdict per cell, bars of each ta
 metric with interval whiskers, Δm bars, a Pareto plot for two-task studies, the
 tuned baseline's selection, cost (step time, memory), and per cell the mean
 gradient cosine, task affinity and gate weights over its seeds. A study with
-`grouping:` gets its task-grouping section (`reporting/grouping_report.py`).
+`grouping:` gets its task-grouping section (`reporting/grouping_report.py`); a protocol
+study (`protocol:`) gets its own report (`reporting/protocol_report.py`).
 
 Example:
 >>> from reporting.study_report import write_study_report
@@ -24,6 +25,7 @@ import numpy as np
 from reporting import plots
 from reporting.grouping_report import grouping_section
 from reporting.page import Page
+from reporting.protocol_report import write_protocol_report
 from reporting.run_report import _read
 
 
@@ -101,6 +103,8 @@ def write_study_report(study_dir, output=None):
                                 f"--config configs/studies/<name>.yaml --output {study_dir})")
     with open(path) as f:
         content = json.load(f)
+    if content.get("protocol"):  # a protocol study (training/protocols): its own report
+        return write_protocol_report(study_dir, content, output)
     tasks, rows = content["tasks"], content["leaderboard"]
     primary = {t: tuple(v) for t, v in content["primary_metrics"].items()}
     done = sum(r["status"] == "done" for r in content["runs"])

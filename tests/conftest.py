@@ -1,5 +1,5 @@
 """Shared fixtures: one small multi_mnist build per test session, tiny configs, and two small
-studies run once per session (one with task grouping)."""
+studies run once per session (one with task grouping), and a tiny protocol study."""
 
 import os
 
@@ -112,3 +112,30 @@ def grouping_study(tmp_path_factory):
     path.write_text(GROUPING_STUDY.format(base=base))
     path, out = str(path), str(root / "out")
     return path, out, study.main(["--config", path, "--output", out, "--jobs", "0"])
+
+
+PROTOCOL_STUDY = os.path.join(REPO, "tests", "training", "protocols", "mmoe_paper_tiny.yaml")
+
+
+@pytest.fixture(scope="session")
+def protocol_study(tmp_path_factory):
+    """The tiny `protocol: mmoe_paper` study run three times, in-process: first through
+    `study.py` with a budget that stops it after one chunk, then to the end, then once
+    more with nothing left. (study file, study dir, [(exit code, log lines, chunk
+    files' mtimes after the call)] of the three calls)."""
+    import glob
+
+    import study
+    from training.protocols import run_study
+
+    out = str(tmp_path_factory.mktemp("protocol") / "out")
+
+    def mtimes():
+        return {p: os.path.getmtime(p) for p in glob.glob(f"{out}/chunks/**/*.npz",
+                                                          recursive=True)}
+    calls = [(study.main(["--config", PROTOCOL_STUDY, "--output", out, "--max_minutes",
+                          "0.0001"]), [], mtimes())]
+    for _ in range(2):
+        lines = []
+        calls.append((run_study(PROTOCOL_STUDY, out, log=lines.append), lines, mtimes()))
+    return PROTOCOL_STUDY, out, calls

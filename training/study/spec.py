@@ -114,7 +114,8 @@ def _grouping(raw, single_task, path):
         raise StudyError(f"{path}: {e}") from None
 
 
-def _load(path):
+def _load(path, keys=None):
+    """The study file as a mapping; with `keys`, a key outside them is an error."""
     if not os.path.exists(path):
         raise StudyError(f"study file not found: {path}")
     with open(path) as f:
@@ -126,4 +127,7 @@ def _load(path):
             raise StudyError(f"{path}{at}: invalid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(raw, dict):
         raise StudyError(f"{path}: a study must be a YAML mapping")
+    unknown = sorted(set(raw) - set(keys or raw))
+    if unknown:
+        raise StudyError(f"{path}: unknown key(s) {unknown}; valid keys: {', '.join(keys)}")
     return raw
