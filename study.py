@@ -89,6 +89,13 @@ def main(argv=None):
     from training.protocols import protocol_of, run_study
 
     if protocol_of(args.config):
+        ignored = [flag for flag, given in (("--set", args.set), ("--plan", args.plan),
+                                            ("--storage", args.storage),
+                                            ("--worker", args.worker)) if given]
+        if ignored:  # say so rather than run something other than what was asked
+            print(f"config error: {', '.join(ignored)}: not taken by a protocol study file "
+                  f"({args.config}); edit its keys instead", file=sys.stderr)
+            return 2
         return run_study(args.config, output, args.max_minutes)
 
     from training.study import Study, StudyError

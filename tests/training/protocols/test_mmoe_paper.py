@@ -42,6 +42,14 @@ def test_a_bad_protocol_file_exits_2_naming_the_key(tmp_path, capsys, old, new, 
     assert not os.path.exists(tmp_path / "out" / "chunks")
 
 
+@pytest.mark.parametrize("flags", [["--set", "train.epochs=2"], ["--plan"]])
+def test_flags_a_protocol_does_not_take_exit_2(tmp_path, capsys, flags):
+    assert study.main(["--config", TINY, "--output", str(tmp_path / "out")] + flags) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("config error: ") and flags[0] in err, err
+    assert not os.path.exists(tmp_path / "out")
+
+
 def test_the_tiny_study_runs_stops_on_its_budget_and_resumes_without_redoing(protocol_study):
     _, out, calls = protocol_study
     (first, _, after_first), (second, lines, after_second), (third, again, after_third) = calls
