@@ -33,6 +33,10 @@ True
 WEIGHTINGS = ("equal", "static")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 # Layers that draw random numbers or keep state that training updates.
+# Layers whose op `tf.vectorized_map` cannot batch over a per-replica kernel.
+CONVOLUTIONS = ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
+                "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+                "SeparableConv2D")
 STATEFUL_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
                    "GaussianNoise", "GaussianDropout", "AlphaDropout", "BatchNormalization",
                    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation")
@@ -60,14 +64,34 @@ def model_unsupported(model):
     """Why `model` cannot be stacked (None: it can), from its layers and inputs (losses it
     adds when called are found when the step is traced: `StackedModel`)."""
     for layer in _layers(model):
-        stateful = type(layer).__name__ in STATEFUL_LAYERS and getattr(layer, "rate", 1.0) != 0
-        # A seed generator (Gumbel sampling: learning_to_branch) is state the stack freezes.
-        if stateful or getattr(layer, "_seed_generators", None):
-            return (f"layer {layer.name} ({type(layer).__name__}) draws random numbers or keeps "
-                    "training state")
+        reason = layer_unsupported(layer)
+        if reason:
+            return reason
     for spec in model.input_specs:
         if any(d is None for d in spec.shape or ()):
             return f"input {spec.name!r} has a variable shape {spec.shape}"
+    return None
+
+
+def layer_unsupported(layer):
+    """Why one layer cannot be stacked (None: it can).
+
+    >>> import keras
+    >>> layer_unsupported(keras.layers.Conv2D(4, 3, name="conv"))
+    'layer conv (Conv2D) has no vectorised form (a convolution whose kernel differs per replica)'
+    >>> layer_unsupported(keras.layers.Dense(4)) is None
+    True
+    """
+    kind = type(layer).__name__
+    stateful = kind in STATEFUL_LAYERS and getattr(layer, "rate", 1.0) != 0
+    # A seed generator (Gumbel sampling: learning_to_branch) is state the stack freezes.
+    if stateful or getattr(layer, "_seed_generators", None):
+        return f"layer {layer.name} ({kind}) draws random numbers or keeps training state"
+    # Known before tracing, so the fallback is one line instead of TensorFlow's pfor
+    # tracebacks (it logs the failed conversion of a per-replica kernel at ERROR level).
+    if kind in CONVOLUTIONS:
+        return (f"layer {layer.name} ({kind}) has no vectorised form (a convolution whose "
+                "kernel differs per replica)")
     return None
 
 
