@@ -23,6 +23,7 @@ Example:
 """
 
 import dataclasses
+import json
 import math
 import os
 import time
@@ -229,7 +230,6 @@ def last_fifth_drop(steps, held_out):
     return float((mean[at] - mean[-1]) / abs(mean[-1]))
 
 
-
 def run_protocol(spec, output, max_minutes=None, log=print):
     """Runs the pending chunks until done or until the next would pass `max_minutes`;
     returns True when every chunk is done."""
@@ -262,11 +262,7 @@ FINGERPRINT = ("base", "set", "models", "correlations", "sines", "learning_rates
 def check_output(spec, output):
     """Writes `<output>/protocol.json` (the spec's values that the chunks depend on) or,
     when one is there, raises StudyError if the spec differs from it."""
-    import json
-
-    from training.study.spec import StudyError
-
-    from training.study.spec import REPO
+    from training.study.spec import REPO, StudyError
 
     values = {k: getattr(spec, k) for k in FINGERPRINT}
     values["base"] = os.path.relpath(os.path.abspath(values["base"]), REPO)
@@ -284,20 +280,22 @@ def check_output(spec, output):
     write_json(path, values)
 
 
-def chosen_rates(spec, output):
-    """{sines: {model: {p: learning rate}}} the pilot picked (also written to pilot.json)."""
-    picked = pick_rates(spec, output)
+def chosen_rates(spec, output, picked=None):
+    """{sines: {model: {p: learning rate}}} the pilot picked (`picked`: `pick_rates`'s
+    answer when the caller has it; also written to pilot.json)."""
+    picked = pick_rates(spec, output) if picked is None else picked
     write_json(os.path.join(output, "pilot.json"), picked)
     return {s: {m: {p: v["chosen"] for p, v in ps.items()} for m, ps in ms.items()}
             for s, ms in picked.items()}
 
 
-def read_chunks(spec, output):
-    """Every finished main chunk: [(chunk, {name: array})]; [] before the pilot is done."""
-    if pick_rates(spec, output) is None:
+def read_chunks(spec, output, picked):
+    """Every finished main chunk: [(chunk, {name: array})]; [] before the pilot is done
+    (`picked`: `pick_rates(spec, output)`, None then)."""
+    if picked is None:
         return []
     out = []
-    for chunk in main_chunks(spec, chosen_rates(spec, output)):
+    for chunk in main_chunks(spec, chosen_rates(spec, output, picked)):
         path = os.path.join(output, chunk.path)
         if os.path.exists(path):
             with np.load(path) as f:

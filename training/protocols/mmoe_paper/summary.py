@@ -49,11 +49,11 @@ def _list(a):
     return a.tolist() if a.ndim else float(a)
 
 
-def collect(spec, output):
+def collect(spec, output, picked):
     """{sines: {model: {p: {name: [runs, ...]}}}} over the finished main chunks, each run's
     arrays (tasks averaged), runs in seed order; and the seeds of each entry."""
     found = {}
-    for chunk, arrays in read_chunks(spec, output):
+    for chunk, arrays in read_chunks(spec, output, picked):
         for i, (p, _, seed) in enumerate(chunk.replicas):
             entry = found.setdefault(chunk.sines, {}).setdefault(chunk.model, {}).setdefault(
                 f"{p:g}", {"seed": [], "train": [], "validation": [], "test": [],
@@ -130,7 +130,8 @@ def sine_summary(models):
 
 def write_summary(spec, output):
     """Writes `<output>/study.json`; returns its content."""
-    found = collect(spec, output)
+    picked = pick_rates(spec, output)  # the pilot's chunks, read once
+    found = collect(spec, output, picked)
     done = [len(e["seed"]) for ms in found.values() for ps in ms.values() for e in ps.values()]
     complete = len(done) == len(spec.sines) * len(spec.models) * len(spec.correlations)
     content = {
@@ -143,7 +144,7 @@ def write_summary(spec, output):
                                   ).train.batch_size,
         "final_loss": FINAL_LOSS, "floor_margin": FLOOR_MARGIN, "flat_below": FLAT,
         "runs_done": min(done) if done and complete else 0,
-        "pilot": pick_rates(spec, output),
+        "pilot": picked,
         "sines": {sines: sine_summary(models) for sines, models in found.items()}}
     write_json(os.path.join(output, "study.json"), content)
     return content
