@@ -86,38 +86,67 @@ def main(argv=None):
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
 
-    from training.protocols import protocol_of, run_study
+    from training.protocols import protocol_of
 
     if protocol_of(args.config):
-        ignored = [flag for flag, given in (("--set", args.set), ("--plan", args.plan),
-                                            ("--storage", args.storage),
-                                            ("--worker", args.worker)) if given]
-        if ignored:  # say so rather than run something other than what was asked
-            print(f"config error: {', '.join(ignored)}: not taken by a protocol study file "
-                  f"({args.config}); edit its keys instead", file=sys.stderr)
-            return 2
-        return run_study(args.config, output, args.max_minutes)
+        return run_protocol(args, output)
 
     from training.study import Study, StudyError
 
-    if args.storage and not args.plan:
-        from training.study.storage import open_storage
-        try:  # before planning (which starts TensorFlow): a bad URL fails within seconds
-            open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace)
-        except StudyError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    if args.storage and not args.plan and not storage_opens(args):
+        return 2
     try:
         study = Study(args.config, output, sets=args.set)
     except (StudyError, ValueError) as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2
     if args.plan:
-        for run in study.runs:
-            state = "done" if run.done else "to run"
-            name = f"{run.cell} {run.setting}" if run.setting else run.cell
-            print(f"{run.group:<12} {name:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
+        print_plan(study)
         return 0
+    return run_grid(study, args, output)
+
+
+def run_protocol(args, output):
+    """Runs a protocol study file; the grid study's flags it does not take are refused."""
+    from training.protocols import run_study
+
+    ignored = [flag for flag, given in (("--set", args.set), ("--plan", args.plan),
+                                        ("--storage", args.storage),
+                                        ("--worker", args.worker)) if given]
+    if ignored:  # say so rather than run something other than what was asked
+        print(f"config error: {', '.join(ignored)}: not taken by a protocol study file "
+              f"({args.config}); edit its keys instead", file=sys.stderr)
+        return 2
+    return run_study(args.config, output, args.max_minutes)
+
+
+def storage_opens(args):
+    """Whether `--storage` opens (an error printed when not), checked before planning, which
+    starts TensorFlow: a bad URL fails within seconds."""
+    from training.study import StudyError
+    from training.study.storage import open_storage
+
+    try:
+        open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace)
+    except StudyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return False
+    return True
+
+
+def print_plan(study):
+    """One line per planned run: its group, cell (and setting), seed, state and folder."""
+    for run in study.runs:
+        state = "done" if run.done else "to run"
+        name = f"{run.cell} {run.setting}" if run.setting else run.cell
+        print(f"{run.group:<12} {name:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
+
+
+def run_grid(study, args, output):
+    """Runs the study's runs (as a worker when `--worker`); the exit status: 1 when a run
+    failed."""
+    from training.study import StudyError
+
     try:
         failed = study.run(jobs=args.jobs, storage=args.storage, heartbeat=args.heartbeat,
                            grace=args.grace)

@@ -64,67 +64,83 @@ def start_server(tmp):
 
 
 def fuzz(rest_n, grpc_n, rest_port, grpc_port, timeout, seed):
-    import grpc
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import seed as hseed
-    from tensorflow_serving.apis import prediction_service_pb2_grpc
-
-    from tests.serving import fuzz_cases
+    """({"rest"|"grpc": Counter of outcomes}, [unintended answers]) of `rest_n` REST and
+    `grpc_n` gRPC cases (hypothesis, seeded)."""
+    from hypothesis import HealthCheck, settings
 
     counts = {p: collections.Counter() for p in ("rest", "grpc")}
     bad = []
     opts = settings(deadline=None, database=None, print_blob=False,
                     suppress_health_check=list(HealthCheck))
+    _fuzz_rest(rest_n, rest_port, timeout, seed, opts, counts["rest"], bad)
+    _fuzz_grpc(grpc_n, grpc_port, timeout, seed, opts, counts["grpc"], bad)
+    return counts, bad
+
+
+def _fuzz_rest(n, port, timeout, seed, opts, counts, bad):
+    """REST cases: bodies, paths, headers, compression, TF Serving's API and KServe v2's."""
+    from hypothesis import given, settings
+    from hypothesis import seed as hseed
+
+    from tests.serving import fuzz_cases
 
     @hseed(seed)
-    @settings(opts, max_examples=rest_n)
+    @settings(opts, max_examples=n)
     @given(case=fuzz_cases.rest_requests())
     def rest_case(case):
         method, path, body, headers = case
-        counts["rest"]["tried"] += 1
+        counts["tried"] += 1
         try:
             status, _, payload = fuzz_cases.raw_http(
-                rest_port, fuzz_cases.http_request(method, path, body, headers), timeout)
+                port, fuzz_cases.http_request(method, path, body, headers), timeout)
         except socket.timeout:
-            counts["rest"]["hangs"] += 1
+            counts["hangs"] += 1
             bad.append(("rest hang", method, path[:80]))
             return
         except OSError as e:
-            counts["rest"]["dropped"] += 1
+            counts["dropped"] += 1
             bad.append(("rest dropped", method, path[:80], repr(e)[:120]))
             return
-        counts["rest"][f"{status // 100}xx"] += 1
+        counts[f"{status // 100}xx"] += 1
         if status >= 500:
             bad.append(("rest", status, method, path[:80], payload[:200]))
 
-    channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
-    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    rest_case()
 
+
+def _fuzz_grpc(n, port, timeout, seed, opts, counts, bad):
+    """gRPC cases: TF Serving's PredictRequests and KServe v2's ModelInferRequests."""
+    import grpc
+    from hypothesis import given, settings
+    from hypothesis import seed as hseed
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
     from tritonclient.grpc import service_pb2_grpc
 
+    from tests.serving import fuzz_cases
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     v2_stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
 
     @hseed(seed)
-    @settings(opts, max_examples=grpc_n)
+    @settings(opts, max_examples=n)
     @given(request=fuzz_cases.predict_requests() | fuzz_cases.infer_requests())
     def grpc_case(request):
-        counts["grpc"]["tried"] += 1
+        counts["tried"] += 1
         call = stub.Predict if request.DESCRIPTOR.name == "PredictRequest" else v2_stub.ModelInfer
         try:
             call(request, timeout=timeout)
-            counts["grpc"]["OK"] += 1
+            counts["OK"] += 1
         except grpc.RpcError as e:
             code = e.code().name
             if code == "DEADLINE_EXCEEDED":
-                counts["grpc"]["hangs"] += 1
-            counts["grpc"]["4xx" if code in fuzz_cases.CLIENT_CODES else "5xx"] += 1
+                counts["hangs"] += 1
+            counts["4xx" if code in fuzz_cases.CLIENT_CODES else "5xx"] += 1
             if code not in fuzz_cases.CLIENT_CODES:
                 bad.append(("grpc", code, e.details()[:200]))
 
-    rest_case()
     grpc_case()
     channel.close()
-    return counts, bad
 
 
 def _status_latencies(port, seconds):

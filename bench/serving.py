@@ -381,7 +381,7 @@ def check_answer(protocol, port, image, expected):
             raise RuntimeError(f"{protocol}: output {k} differs from the in-process answer")
 
 
-def main(argv=None):
+def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="~40-50 s instead of ~2-3 minutes.")
     p.add_argument("--seconds", type=float, default=None, help="Duration of each load run.")
@@ -402,11 +402,26 @@ def main(argv=None):
     p.add_argument("--num_batch_threads", type=int, default=NUM_BATCH_THREADS)
     p.add_argument("--intra_op", type=int, default=INTRA_OP,
                    help="--tensorflow_intra_op_parallelism of both servers (0: TensorFlow's).")
+    return p
+
+
+class Plan:
+    """What one benchmark run measures: the flags, the SavedModel and its in-process answer,
+    the request of each protocol, and the servers to start."""
+
+    concurrencies = (1, 8, 32)
+
+    def __init__(self, args, seconds, tmp, base, image, expected, loads, protocols):
+        self.args, self.seconds, self.tmp, self.base, self.image = args, seconds, tmp, base, image
+        self.expected, self.loads, self.protocols = expected, loads, protocols
+        self.use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+        self.worker_counts = [int(w) for w in args.workers.split(",")]
+
+
+def main(argv=None):
+    p = parser()
     args = p.parse_args(argv)
     seconds = args.seconds or (2.0 if args.quick else 5.0)
-    concurrencies = (1, 8, 32)
-    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
-
     tmp = tempfile.mkdtemp(prefix="bench-serving-")
     base = args.model_base_path
     if base is None:
@@ -422,7 +437,8 @@ def main(argv=None):
     unknown = set(protocols) - set(PROTOCOLS)
     if unknown:
         p.error(f"unknown --protocols {sorted(unknown)}; known: {list(PROTOCOLS)}")
-    print(f"load generator: REST {'wrk (1 thread)' if use_wrk else 'python'}, gRPC python "
+    plan = Plan(args, seconds, tmp, base, image, expected, loads, protocols)
+    print(f"load generator: REST {'wrk (1 thread)' if plan.use_wrk else 'python'}, gRPC python "
           f"(grpc.aio); python generator: {args.load_procs} processes; {os.cpu_count()} CPUs; "
           f"{seconds:g} s per run; batching {args.batch_timeout_micros} us, {args.num_batch_threads} "
           f"thread(s), intra-op {args.intra_op or 'default'}", flush=True)
@@ -432,77 +448,111 @@ def main(argv=None):
     print(f"{'server':>14} {'proto':>7} {'conc':>4} {'ex/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'err':>4} {'srv cpu':>7} {'ms/req':>6} {'gen cpu':>7} {'batch':>6}")
     # (batching, workers) servers, side by side in this one run; naive with the first count.
-    worker_counts = [int(w) for w in args.workers.split(",")]
-    servers = [(True, w) for w in worker_counts] + [(False, worker_counts[0])]
-    for batching, workers in servers:
-        flags = [*args.server_flag, f"--num_workers={workers}"]
-        if args.intra_op:
-            flags.append(f"--tensorflow_intra_op_parallelism={args.intra_op}")
-        proc, grpc_port, rest_port = start_server(base, batching, tmp, flags,
-                                                  timeout_micros=args.batch_timeout_micros,
-                                                  batch_threads=args.num_batch_threads)
-        try:
-            for protocol in protocols:
-                port = rest_port if protocol.startswith("rest") else grpc_port
-                path, payload, body_file, script_file = loads[protocol]
-                check_answer(protocol, port, image, expected)
-                for c in concurrencies:
-                    cpu0, t0 = tree_cpu_seconds(proc.pid), time.perf_counter()
-                    gen0 = _children_cpu()
-                    ex0, calls0 = batch_totals(rest_port)
-                    if protocol.startswith("rest") and use_wrk:
-                        r = wrk_load(port, body_file, script_file, path, c, seconds)
-                    else:
-                        r = python_load(protocol, port, payload, path, c, seconds, args.load_procs)
-                    cpu1, t1 = tree_cpu_seconds(proc.pid), time.perf_counter()
-                    # CPU cores busy over the whole call (incl. warm-up): server, load generator.
-                    r["server_cpu"] = (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None else float("nan")
-                    r["load_cpu"] = (_children_cpu() - gen0) / (t1 - t0)
-                    r["cpu_ms"] = r["server_cpu"] / max(r["eps"], 1e-9) * 1000
-                    ex1, calls1 = batch_totals(rest_port)
-                    # Mean examples per model call (batching server; 1 for the naive one).
-                    r["mean_batch"] = (ex1 - ex0) / (calls1 - calls0) if calls1 > calls0 else float("nan")
-                    key = (batching, protocol, c) if workers == worker_counts[0] else (
-                        f"w{workers}", protocol, c)
-                    results[key] = r
-                    name = ("batching" if batching else "naive") + (
-                        f" w={workers}" if len(worker_counts) > 1 else "")
-                    print(f"{name:>14} {protocol:>7} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
-                          f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['cpu_ms']:6.3f} "
-                          f"{r['load_cpu']:7.2f} "
-                          + (f"{r['mean_batch']:6.1f}" if r["mean_batch"] == r["mean_batch"] else f"{'-':>6}"),
-                          flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    for batching, workers in [(True, w) for w in plan.worker_counts] + [
+            (False, plan.worker_counts[0])]:
+        measure_server(plan, batching, workers, results)
+    ratios = ratios_of(plan, results, inproc)
+    if args.json:
+        write_json(args.json, plan, results, ratios, inproc)
+    print_ratios(plan, results, ratios)
+    return 0
 
-    c = max(concurrencies)
+
+def measure_server(plan, batching, workers, results):
+    """Starts one server and measures every protocol at every concurrency on it, into
+    `results` (keyed (batching, protocol, c), or ("w<workers>", protocol, c) for the workers
+    counts after the first)."""
+    args = plan.args
+    flags = [*args.server_flag, f"--num_workers={workers}"]
+    if args.intra_op:
+        flags.append(f"--tensorflow_intra_op_parallelism={args.intra_op}")
+    proc, grpc_port, rest_port = start_server(plan.base, batching, plan.tmp, flags,
+                                              timeout_micros=args.batch_timeout_micros,
+                                              batch_threads=args.num_batch_threads)
+    try:
+        for protocol in plan.protocols:
+            port = rest_port if protocol.startswith("rest") else grpc_port
+            check_answer(protocol, port, plan.image, plan.expected)
+            for c in plan.concurrencies:
+                r = measure_load(plan, proc, protocol, port, rest_port, c)
+                key = (batching, protocol, c) if workers == plan.worker_counts[0] else (
+                    f"w{workers}", protocol, c)
+                results[key] = r
+                name = ("batching" if batching else "naive") + (
+                    f" w={workers}" if len(plan.worker_counts) > 1 else "")
+                print_row(name, protocol, c, r)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def measure_load(plan, proc, protocol, port, rest_port, c):
+    """One load run at concurrency `c`: its rate and latencies, with the CPU the server and
+    the load generator used and the mean examples per model call."""
+    path, payload, body_file, script_file = plan.loads[protocol]
+    cpu0, t0 = tree_cpu_seconds(proc.pid), time.perf_counter()
+    gen0 = _children_cpu()
+    ex0, calls0 = batch_totals(rest_port)
+    if protocol.startswith("rest") and plan.use_wrk:
+        r = wrk_load(port, body_file, script_file, path, c, plan.seconds)
+    else:
+        r = python_load(protocol, port, payload, path, c, plan.seconds, plan.args.load_procs)
+    cpu1, t1 = tree_cpu_seconds(proc.pid), time.perf_counter()
+    # CPU cores busy over the whole call (incl. warm-up): server, load generator.
+    r["server_cpu"] = (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None else float("nan")
+    r["load_cpu"] = (_children_cpu() - gen0) / (t1 - t0)
+    r["cpu_ms"] = r["server_cpu"] / max(r["eps"], 1e-9) * 1000
+    ex1, calls1 = batch_totals(rest_port)
+    # Mean examples per model call (batching server; 1 for the naive one).
+    r["mean_batch"] = (ex1 - ex0) / (calls1 - calls0) if calls1 > calls0 else float("nan")
+    return r
+
+
+def print_row(name, protocol, c, r):
+    print(f"{name:>14} {protocol:>7} {c:>4} {r['eps']:8.0f} {r['p50']:7.2f} "
+          f"{r['p99']:7.2f} {r['errors']:>4} {r['server_cpu']:7.2f} {r['cpu_ms']:6.3f} "
+          f"{r['load_cpu']:7.2f} "
+          + (f"{r['mean_batch']:6.1f}" if r["mean_batch"] == r["mean_batch"] else f"{'-':>6}"),
+          flush=True)
+
+
+def ratios_of(plan, results, inproc):
+    """At the highest concurrency: each protocol's rate over the in-process rate and over the
+    naive server's (and over the in-process rate for the other worker counts)."""
+    c = max(plan.concurrencies)
     ratios = {}
-    for protocol in protocols:
+    for protocol in plan.protocols:
         ratios[f"{protocol}_vs_inprocess"] = results[(True, protocol, c)]["eps"] / inproc
         ratios[f"{protocol}_vs_naive"] = results[(True, protocol, c)]["eps"] / max(
             results[(False, protocol, c)]["eps"], 1e-9)
-    for w in worker_counts[1:]:
-        for protocol in protocols:
+    for w in plan.worker_counts[1:]:
+        for protocol in plan.protocols:
             ratios[f"{protocol}_vs_inprocess_w{w}"] = results[(f"w{w}", protocol, c)]["eps"] / inproc
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"in_process_eps": inproc, "ratios": ratios, "load_average": os.getloadavg(),
-                       "load_generator": {"rest": "wrk" if use_wrk else "python", "grpc": "python"},
-                       "runs": [{"batching": b, "protocol": pr, "concurrency": cc, **r}
-                                for (b, pr, cc), r in results.items()]}, f, indent=2)
+    return ratios
+
+
+def write_json(path, plan, results, ratios, inproc):
+    with open(path, "w") as f:
+        json.dump({"in_process_eps": inproc, "ratios": ratios, "load_average": os.getloadavg(),
+                   "load_generator": {"rest": "wrk" if plan.use_wrk else "python",
+                                      "grpc": "python"},
+                   "runs": [{"batching": b, "protocol": pr, "concurrency": cc, **r}
+                            for (b, pr, cc), r in results.items()]}, f, indent=2)
+
+
+def print_ratios(plan, results, ratios):
+    c = max(plan.concurrencies)
     print(f"ratios at concurrency {c} (targets, issue 24: REST >= 0.35, gRPC >= 0.45 of in-process; "
           f">= 3x naive; server CPU per request REST <= 0.2 ms, gRPC <= 0.15 ms); load average "
           f"{os.getloadavg()[0]:.2f}:")
     label = {"rest": "REST v1 (TF Serving)", "grpc": "gRPC v1 (TF Serving)",
              "rest_v2": "REST v2 (KServe)", "grpc_v2": "gRPC v2 (KServe)"}
-    for protocol in protocols:
+    for protocol in plan.protocols:
         print(f"  {label[protocol]:<21} / in-process: {ratios[protocol + '_vs_inprocess']:.2f}"
               f"   batching / naive: {ratios[protocol + '_vs_naive']:.2f}x"
               f"   CPU {results[(True, protocol, c)]['cpu_ms']:.3f} ms/req"
               + "".join(f"   {w} workers / in-process: "
-                        f"{ratios[f'{protocol}_vs_inprocess_w{w}']:.2f}" for w in worker_counts[1:]))
-    return 0
+                        f"{ratios[f'{protocol}_vs_inprocess_w{w}']:.2f}" for w in plan.worker_counts[1:]))
 
 
 if __name__ == "__main__":

@@ -36,12 +36,16 @@ def median_us(fn, repeats=7, number=200):
 
 
 def main():
-    import tensorflow as tf
-
-    from serving.rest_v1.json_ints import loads as loads_with_dense_ints
-    from serving.testing import write_cnn_saved_model
-
     image = np.random.default_rng(0).integers(0, 256, (1, 28, 28, 1)).astype(np.uint8)
+    parse_costs(image)
+    big_body_costs()
+    model_call_costs(image)
+
+
+def parse_costs(image):
+    """A batch-1 image body parsed by `json.loads` + `np.asarray` and by our fast path."""
+    from serving.rest_v1.json_ints import loads as loads_with_dense_ints
+
     body = json.dumps({"instances": image.tolist()}).encode()
     plain = median_us(lambda: np.asarray(json.loads(body)["instances"], np.uint8))
     fast = median_us(lambda: loads_with_dense_ints(body))
@@ -49,7 +53,10 @@ def main():
     print(f"parse one 28x28 image body: json.loads + np.asarray {plain:7.1f} us, "
           f"fast path {fast:7.1f} us ({plain / fast:.1f}x)")
 
-    # Big bodies: the time each one holds the REST event loop, per MB of body.
+
+def big_body_costs():
+    """Big bodies: the time each one holds the REST event loop, per MB of body; and the time
+    to refuse a 1 MB body of nested brackets."""
     from tensorflow.core.framework import types_pb2
 
     from serving.transport.fast_lane import scan
@@ -77,6 +84,14 @@ def main():
     except Exception:  # noqa: BLE001 - refused, as it must be
         pass
     print(f"refuse a 1 MB body of nested brackets: {(time.perf_counter() - start) * 1000:.1f} ms")
+
+
+def model_call_costs(image):
+    """One `serving_default` call of the benchmark CNN at batch 1 and 32: the fixed cost per
+    call and the cost per example."""
+    import tensorflow as tf
+
+    from serving.testing import write_cnn_saved_model
 
     path = write_cnn_saved_model(tempfile.mkdtemp())
     fn = tf.saved_model.load(path).signatures["serving_default"]

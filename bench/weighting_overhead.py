@@ -77,53 +77,83 @@ def main(argv=None):
 
     import tensorflow as tf
 
-    from training.trainer import Trainer
-    from training.weighting import list_weightings, make_weighting
+    from training.weighting import list_weightings
 
     methods = [m for m in args.methods.split(",") if m] or list_weightings()
     print(f"TensorFlow {tf.__version__}; batch {args.batch_size}; {args.rounds} rounds x "
           f"{args.steps} steps; {os.cpu_count()} CPU cores")
     for num_tasks in [int(t) for t in args.tasks.split(",")]:
         tasks, model_fn, batch = build_case(num_tasks, args.batch_size)
-        variants = [("equal", "representation")]
-        for m in methods:
-            if m == "equal":
-                continue
-            method = make_weighting(m, tasks)
-            if method.uses_gradients:
-                variants += [(m, on) for on in getattr(method, "gradient_spaces",
-                                                       ("representation", "parameters"))]
-            else:
-                variants.append((m, "representation"))
-        trainers = {}
-        for m, on in variants:
-            trainer = Trainer(model_fn(), tasks, config(m, on), verbose=0)
-            for _ in range(3):  # trace and warm up
-                float(trainer.train_step(batch)[0])
-            trainers[(m, on)] = trainer
-        times = {v: [] for v in variants}
-        for _ in range(args.rounds):
-            for v, trainer in trainers.items():
-                start = time.perf_counter()
-                for _ in range(args.steps):
-                    loss, _ = trainer.train_step(batch)
-                float(loss)
-                times[v].append((time.perf_counter() - start) / args.steps)
-        base = min(times[("equal", "representation")])
-        base_med = statistics.median(times[("equal", "representation")])
+        variants = variants_of(methods, tasks)
+        times = time_rounds(warm_trainers(variants, model_fn, tasks, batch), batch, args)
         print(f"\n{num_tasks} tasks ({', '.join(t.name for t in tasks)}); equal: "
-              f"{1000 * base:.1f} ms/step")
+              f"{1000 * min(times[('equal', 'representation')]):.1f} ms/step")
         memory = peak_memory(variants, num_tasks, args) if args.memory else {}
-        print(f"  {'method':<14}{'gradients on':<16}{'ms/step':>9}{'ratio':>8}{'ratio (median)':>16}"
-              + (f"{'peak MB':>9}{'memory ratio':>14}" if memory else ""))
-        for (m, on), ts in times.items():
-            where = on if make_weighting(m, tasks).uses_gradients else "-"
-            line = (f"  {m:<14}{where:<16}{1000 * min(ts):>9.1f}{min(ts) / base:>8.2f}"
-                    f"{statistics.median(ts) / base_med:>16.2f}")
-            if memory:
-                line += f"{memory[(m, on)]:>9.0f}{memory[(m, on)] / memory[('equal', 'representation')]:>14.2f}"
-            print(line)
+        print_table(tasks, times, memory)
     return 0
+
+
+def variants_of(methods, tasks):
+    """(method, gradient space) pairs to time: `equal` first, a method that uses per-task
+    gradients once per space it can take them on."""
+    from training.weighting import make_weighting
+
+    variants = [("equal", "representation")]
+    for m in methods:
+        if m == "equal":
+            continue
+        method = make_weighting(m, tasks)
+        if method.uses_gradients:
+            variants += [(m, on) for on in getattr(method, "gradient_spaces",
+                                                   ("representation", "parameters"))]
+        else:
+            variants.append((m, "representation"))
+    return variants
+
+
+def warm_trainers(variants, model_fn, tasks, batch):
+    """{variant: a Trainer of a fresh model}, each traced and warmed up."""
+    from training.trainer import Trainer
+
+    trainers = {}
+    for m, on in variants:
+        trainer = Trainer(model_fn(), tasks, config(m, on), verbose=0)
+        for _ in range(3):  # trace and warm up
+            float(trainer.train_step(batch)[0])
+        trainers[(m, on)] = trainer
+    return trainers
+
+
+def time_rounds(trainers, batch, args):
+    """{variant: [mean step seconds of each round]}; every round times every variant in turn,
+    so all see the same background load."""
+    times = {v: [] for v in trainers}
+    for _ in range(args.rounds):
+        for v, trainer in trainers.items():
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                loss, _ = trainer.train_step(batch)
+            float(loss)
+            times[v].append((time.perf_counter() - start) / args.steps)
+    return times
+
+
+def print_table(tasks, times, memory):
+    """One line per variant: its fastest round, the ratio to equal's and of the medians (and
+    the peak memory and its ratio when measured)."""
+    from training.weighting import make_weighting
+
+    base = min(times[("equal", "representation")])
+    base_med = statistics.median(times[("equal", "representation")])
+    print(f"  {'method':<14}{'gradients on':<16}{'ms/step':>9}{'ratio':>8}{'ratio (median)':>16}"
+          + (f"{'peak MB':>9}{'memory ratio':>14}" if memory else ""))
+    for (m, on), ts in times.items():
+        where = on if make_weighting(m, tasks).uses_gradients else "-"
+        line = (f"  {m:<14}{where:<16}{1000 * min(ts):>9.1f}{min(ts) / base:>8.2f}"
+                f"{statistics.median(ts) / base_med:>16.2f}")
+        if memory:
+            line += f"{memory[(m, on)]:>9.0f}{memory[(m, on)] / memory[('equal', 'representation')]:>14.2f}"
+        print(line)
 
 
 def peak_memory(variants, num_tasks, args):

@@ -57,63 +57,80 @@ def diagnostics_figures(page, history, prefix=""):
     names = last["tasks"]
     if last.get("note"):
         page.note(f"Diagnostics: {last['note']}.")
-    with_grads = [h["diagnostics"] for h in epochs if "gradient_cosine" in h["diagnostics"]]
-    if with_grads:
-        cos = np.mean([d["gradient_cosine"] for d in with_grads], axis=0)
-        conflict = np.mean([d["conflict_fraction"] for d in with_grads], axis=0)
-        space = with_grads[-1].get("gradient_space", "representation")
-        page.figure(plots.matrix(cos, names, "Mean gradient cosine"),
-                    f"{prefix}gradient_cosine",
-                    f"Cosine similarity of the task gradients on the shared {space}, averaged "
-                    "over every sampled step. Negative: the tasks pull the shared part apart.")
-        page.figure(plots.matrix(conflict, names, "Fraction of sampled steps in conflict",
-                                 cmap="Reds", vmin=0.0, vmax=1.0),
-                    f"{prefix}conflict_fraction",
-                    "How often each pair's gradient cosine was negative.")
-        page.figure(plots.cosine_series(history), f"{prefix}cosine_series",
-                    "Gradient cosine of each task pair at every sampled step.")
-        ratios = {t: [d["gradient_norm_ratio"][t] for d in with_grads] for t in names}
-        page.table(["task"] + [f"epoch {h['epoch']}" for h in epochs
-                               if "gradient_cosine" in h["diagnostics"]],
-                   [[t] + [f"{r:.2f}" for r in ratios[t]] for t in names])
-        page.text("Gradient norm of each task over the mean norm (1: balanced); a task far "
-                  "above the others dominates the shared update under equal weighting.")
-    with_aff = [h["diagnostics"]["affinity"] for h in epochs if "affinity" in h["diagnostics"]]
-    if with_aff:
-        z = np.mean(with_aff, axis=0)
-        scale = plots.symmetric_scale(z)
-        page.figure(plots.matrix(z, names, "Task affinity Z[i → j] (Fifty et al., 2021)",
-                                 vmin=-scale, vmax=scale, fmt="{:.1e}", row_label="step on task i",
-                                 col_label="loss of task j"),
-                    f"{prefix}affinity",
-                    "Relative decrease of task j's loss after a lookahead step of the shared "
-                    "parameters on task i's gradient alone: positive, i helps j; negative, i hurts j.")
-    gates = last.get("gates")
-    if gates:
-        experts = gates[next(iter(gates))]["experts"] or [
-            f"expert_{i}" for i in range(len(gates[next(iter(gates))]["weights"]))]
-        same = all(len(g["weights"]) == len(experts) for g in gates.values())
-        if same:
-            page.figure(plots.matrix([gates[t]["weights"] for t in gates], list(gates),
-                                     "Mean gate weight per expert (last epoch)", cmap="Blues",
-                                     vmin=0.0, vmax=1.0, col_labels=experts),
-                        f"{prefix}gates",
-                        "Each task's mean gate weight on each expert over validation batches.")
-        else:
-            for task, g in gates.items():
-                page.figure(plots.matrix([g["weights"]], [task], f"{task}: mean gate weight",
-                                         cmap="Blues", vmin=0.0, vmax=1.0,
-                                         col_labels=g["experts"]),
-                            f"{prefix}gates_{task}", f"{task}'s gate over its experts.")
-        page.figure(plots.gate_entropy(history), f"{prefix}gate_entropy",
-                    "Mean per-example gate entropy by epoch; the dashed line is a gate that "
-                    "spreads evenly over the experts.")
+    _gradient_figures(page, history, epochs, names, prefix)
+    _affinity_figure(page, epochs, names, prefix)
+    if last.get("gates"):
+        _gate_figures(page, history, last["gates"], prefix)
     if last.get("tree"):
         page.figure(branching_tree(last["tree"], "Learned tree (last epoch)"), f"{prefix}tree",
                     "Learning to Branch: each node (a copy of an encoder stage) and task reads "
                     "its most probable parent (edge labels: that probability, while searching); "
                     "grey nodes feed no task. Export it as an ordinary network: python "
                     "export.py --run <this run> (through fixed_tree_model).")
+
+
+def _gradient_figures(page, history, epochs, names, prefix):
+    """Mean gradient cosine, conflict fraction, the cosine per step and the norm ratios."""
+    with_grads = [h["diagnostics"] for h in epochs if "gradient_cosine" in h["diagnostics"]]
+    if not with_grads:
+        return
+    cos = np.mean([d["gradient_cosine"] for d in with_grads], axis=0)
+    conflict = np.mean([d["conflict_fraction"] for d in with_grads], axis=0)
+    space = with_grads[-1].get("gradient_space", "representation")
+    page.figure(plots.matrix(cos, names, "Mean gradient cosine"),
+                f"{prefix}gradient_cosine",
+                f"Cosine similarity of the task gradients on the shared {space}, averaged "
+                "over every sampled step. Negative: the tasks pull the shared part apart.")
+    page.figure(plots.matrix(conflict, names, "Fraction of sampled steps in conflict",
+                             cmap="Reds", vmin=0.0, vmax=1.0),
+                f"{prefix}conflict_fraction",
+                "How often each pair's gradient cosine was negative.")
+    page.figure(plots.cosine_series(history), f"{prefix}cosine_series",
+                "Gradient cosine of each task pair at every sampled step.")
+    ratios = {t: [d["gradient_norm_ratio"][t] for d in with_grads] for t in names}
+    page.table(["task"] + [f"epoch {h['epoch']}" for h in epochs
+                           if "gradient_cosine" in h["diagnostics"]],
+               [[t] + [f"{r:.2f}" for r in ratios[t]] for t in names])
+    page.text("Gradient norm of each task over the mean norm (1: balanced); a task far "
+              "above the others dominates the shared update under equal weighting.")
+
+
+def _affinity_figure(page, epochs, names, prefix):
+    """The task affinity averaged over the epochs that measured it."""
+    with_aff = [h["diagnostics"]["affinity"] for h in epochs if "affinity" in h["diagnostics"]]
+    if not with_aff:
+        return
+    z = np.mean(with_aff, axis=0)
+    scale = plots.symmetric_scale(z)
+    page.figure(plots.matrix(z, names, "Task affinity Z[i → j] (Fifty et al., 2021)",
+                             vmin=-scale, vmax=scale, fmt="{:.1e}", row_label="step on task i",
+                             col_label="loss of task j"),
+                f"{prefix}affinity",
+                "Relative decrease of task j's loss after a lookahead step of the shared "
+                "parameters on task i's gradient alone: positive, i helps j; negative, i hurts j.")
+
+
+def _gate_figures(page, history, gates, prefix):
+    """The last epoch's gate weights (one matrix, or one per task when their experts differ)
+    and the gate entropy by epoch."""
+    experts = gates[next(iter(gates))]["experts"] or [
+        f"expert_{i}" for i in range(len(gates[next(iter(gates))]["weights"]))]
+    same = all(len(g["weights"]) == len(experts) for g in gates.values())
+    if same:
+        page.figure(plots.matrix([gates[t]["weights"] for t in gates], list(gates),
+                                 "Mean gate weight per expert (last epoch)", cmap="Blues",
+                                 vmin=0.0, vmax=1.0, col_labels=experts),
+                    f"{prefix}gates",
+                    "Each task's mean gate weight on each expert over validation batches.")
+    else:
+        for task, g in gates.items():
+            page.figure(plots.matrix([g["weights"]], [task], f"{task}: mean gate weight",
+                                     cmap="Blues", vmin=0.0, vmax=1.0,
+                                     col_labels=g["experts"]),
+                        f"{prefix}gates_{task}", f"{task}'s gate over its experts.")
+    page.figure(plots.gate_entropy(history), f"{prefix}gate_entropy",
+                "Mean per-example gate entropy by epoch; the dashed line is a gate that "
+                "spreads evenly over the experts.")
 
 
 def _data_line(dc):

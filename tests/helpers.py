@@ -1,10 +1,8 @@
 """Helpers shared by tests that run the real scripts: free ports, JSON over HTTP, and a
-`serve.py` subprocess that is ready (model AVAILABLE) before the test talks to it; and a
-scan of the project's code for kind strings compared outside their layer."""
+`serve.py` subprocess that is ready (model AVAILABLE) before the test talks to it (the scans
+of the project's code are in tests/code_scan.py)."""
 
-import ast
 import contextlib
-import glob
 import json
 import os
 import socket
@@ -62,33 +60,6 @@ def serve_subprocess(model_name, base_path, log_path, ready_timeout=120):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-
-
-# The layers that own the task and input kinds; only they may name a kind to compare it.
-KIND_LAYERS = ("tasks", "inputs", "tests")
-
-
-def kind_string_comparisons(names):
-    """`path:line` of every comparison of an object's `.kind` with one of the strings `names`
-    (`x.kind == "binary"`, `x.kind in ("image", "text")`) in the project's code outside the
-    layers that own the kinds."""
-    found = []
-    for path in sorted(glob.glob(os.path.join(REPO, "**", "*.py"), recursive=True)):
-        rel = os.path.relpath(path, REPO)
-        if rel.split(os.sep)[0] in KIND_LAYERS + (".venv",):
-            continue
-        with open(path) as f:
-            tree = ast.parse(f.read())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Compare):
-                operands = [node.left] + node.comparators
-                strings = {c.value for o in operands for c in (
-                    o.elts if isinstance(o, (ast.Tuple, ast.List, ast.Set)) else [o])
-                           if isinstance(c, ast.Constant) and isinstance(c.value, str)}
-                if strings & set(names) and any(isinstance(o, ast.Attribute) and o.attr == "kind"
-                                                for o in operands):
-                    found.append(f"{rel}:{node.lineno}")
-    return found
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from data.csv_options import make_options
 from inputs import INPUT_KINDS, InputKind, InputSpec, inputs_from_config, list_kinds
 from models.export import example_feature_spec, parse_examples, sample_inputs
 from tasks import Task
-from tests.helpers import kind_string_comparisons
+from tests.code_scan import kind_string_comparisons
 from tests.models.helpers import run_architecture_test
 
 VOCAB = ("the", "deficit", "will")

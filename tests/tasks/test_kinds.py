@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from tasks import (TASK_KINDS, BinaryTask, RegressionTask, Task, TaskKind, higher_is_better,
                    list_kinds, monitor_names)
-from tests.helpers import REPO, kind_string_comparisons
+from tests.code_scan import kind_string_comparisons
+from tests.helpers import REPO
 from tests.models.helpers import IMAGE_INPUTS, run_architecture_test
 
 # One task of each registered kind (two for kinds whose metrics depend on the classes).
@@ -100,6 +101,31 @@ def test_the_monitor_direction_comes_from_the_task():
 
 def test_only_the_layer_compares_kind_strings():
     assert kind_string_comparisons(list_kinds()) == []
+
+
+# Each way of comparing a kind with a string the scan must see (line numbers 2 to 8), and
+# comparisons it must leave alone (a capability, an unrelated `kind`, an unknown string).
+COMPARING = """\
+def f(task, config, kinds, blocks):
+    a = task.kind == "binary"
+    b = config["kind"] in ("multiclass", "x")
+    c = config.get("kind") != "regression"
+    d = getattr(task, "kind") not in ["multilabel"]
+    kind = task.kind
+    e = kind == "binary"
+    match task.kind:
+        case "token_multiclass" | "binary":
+            pass
+    for kind2, text in blocks:
+        g = kind2 == "binary"
+    h = isinstance(task, BinaryTask) or task.kind == "ordinal" or "binary" in kinds
+"""
+
+
+def test_the_scan_sees_every_way_of_comparing_a_kind_and_only_outside_the_layers():
+    files = {"data/x.py": COMPARING, "tasks/x.py": COMPARING}
+    assert kind_string_comparisons(list_kinds(), files) == [
+        f"data/x.py:{line}" for line in (2, 3, 4, 5, 7, 8)]
 
 
 def test_an_esmm_task_must_be_binary_as_the_kind_says():
