@@ -5,6 +5,7 @@ an Apache Beam pipeline (TFDS's `--beam_pipeline_options` way).
     python build_data.py --config configs/my_csv.yaml
     python build_data.py --config configs/my_csv.yaml \\
         --beam_pipeline_options "direct_num_workers=2,direct_running_mode=multi_processing"
+    # Dataflow: the config's table files and data.data_dir on gs:// (workers share no disk)
     python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\
         "runner=DataflowRunner,project=PROJECT,region=REGION,temp_location=gs://BUCKET/tmp,sdk_container_image=IMAGE"
     python build_data.py --config configs/my_csv.yaml --beam_pipeline_options \\

@@ -13,6 +13,12 @@ on a path they all see (each takes the next run; a dead worker's run is taken ov
     python study.py --config configs/studies/tiny.yaml --output /shared/studies/tiny \
         --storage postgresql://USER:PASSWORD@HOST:5432/DB --worker
 
+Runs side by side share the cores: with --jobs N each run gets cores // N TensorFlow threads;
+N workers on one host (or a pod with K CPUs) say so with --threads_per_run K:
+
+    python study.py --config configs/studies/tiny.yaml --output studies/tiny --jobs 2
+    python study.py ... --storage URL --worker --jobs 0 --threads_per_run 1   # 2 of them, 2 cores
+
 A killed study continues where it stopped when run again with the same arguments.
 The trials live in Optuna's storage (<output>/optuna.db unless --storage; watch them with
 `optuna-dashboard <storage URL>`). Writes <output>/study.json (every run and the
@@ -44,6 +50,10 @@ def parser():
     p.add_argument("--output", default=None, help="study dir (default studies/<file name>)")
     p.add_argument("--jobs", type=int, default=1,
                    help="train.py subprocesses at a time (default 1); 0: in this process")
+    p.add_argument("--threads_per_run", type=int, default=None, metavar="K",
+                   help="TensorFlow and OpenMP threads of each run (0: TensorFlow's own, every "
+                        "core); default: cores // jobs with --jobs >= 2, else TensorFlow's own. "
+                        "Set it for --worker processes sharing a host, or to a pod's CPUs")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the base experiment of every run (repeatable)")
     p.add_argument("--plan", action="store_true", help="print the runs and exit")
@@ -67,7 +77,8 @@ def parser():
 def flag_error(args):
     """What is wrong with the flags' values together (a `config error:` message), or None."""
     for flag, value, low in (("--jobs", args.jobs, 0), ("--heartbeat", args.heartbeat, 1),
-                             ("--grace", args.grace, 1)):
+                             ("--grace", args.grace, 1), ("--threads_per_run",
+                                                          args.threads_per_run, 0)):
         if value is not None and value < low:
             return f"{flag}: must be >= {low}"
     if args.max_minutes is not None and args.max_minutes <= 0:
@@ -86,6 +97,18 @@ def main(argv=None):
     output = args.output or os.path.join(
         "studies", os.path.splitext(os.path.basename(args.config))[0])
 
+    from training.study import threads
+
+    # Set before TensorFlow starts (here, or in the train.py subprocesses, which inherit
+    # them); put back afterwards for a caller in the same process (tests).
+    with threads.applied(args.threads_per_run, args.jobs) as per_run:
+        if per_run is not None and not args.plan:
+            print(f"threads per run: {per_run} ({', '.join(threads.VARIABLES)})")
+        return run(args, output)
+
+
+def run(args, output):
+    """The study of the checked `args` into `output`; the exit status."""
     from training.protocols import protocol_of
 
     if protocol_of(args.config):

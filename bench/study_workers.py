@@ -11,8 +11,15 @@ time spent in storage calls (taking, heartbeats, telling) against the wall time 
 runs it trained. Goals (issue 23): two workers <= 0.6x one worker; storage <= 2% of a
 run's wall time.
 
-Run:  .venv/bin/python bench/study_workers.py             # 16 runs
+Each worker's TensorFlow threads: `--threads_per_run K` is passed to each of the two workers
+(study.py's flag: K intra-op, inter-op and OpenMP threads), `--one_worker_threads K` to the
+lone worker; left out, a worker keeps TensorFlow's own sizing (every core), as before the
+flag. Each row says which setting it used.
+
+Run:  .venv/bin/python bench/study_workers.py             # 16 runs, TensorFlow's sizing
       .venv/bin/python bench/study_workers.py --seeds 4   # 8 runs, quicker
+      # 2 workers x 1 thread against 1 worker x 2 threads (2 cores):
+      .venv/bin/python bench/study_workers.py --threads_per_run 1 --one_worker_threads 2
 """
 
 import argparse
@@ -54,12 +61,14 @@ single_task: false
 """
 
 
-def workers(study, output, count):
-    """Wall time of `count` worker processes on one storage, and their output."""
+def workers(study, output, count, threads=None):
+    """Wall time of `count` worker processes on one storage (each with `threads` TensorFlow
+    threads; None: TensorFlow's own sizing), and their output."""
     url = f"sqlite:///{output}/optuna.db"
+    flags = [] if threads is None else ["--threads_per_run", str(threads)]
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "study.py", "--config", study, "--output", output,
-                               "--storage", url, "--worker", "--jobs", "0"], cwd=REPO,
+                               "--storage", url, "--worker", "--jobs", "0", *flags], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(count)]
     outputs = [p.communicate()[0] for p in procs]
@@ -83,10 +92,21 @@ def storage_share(outputs):
     return total
 
 
+def setting(threads):
+    """A row's thread setting, as the rows print it."""
+    if not threads:  # None or 0
+        return f"TensorFlow's own threads (every core: {os.cpu_count()})"
+    return f"{threads} thread{'s' if threads > 1 else ''} (--threads_per_run {threads})"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=8, help="seeds (2 cells each; default 8: 16 runs)")
     p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--threads_per_run", type=int, default=None, metavar="K",
+                   help="each of the two workers' threads (default: TensorFlow's own sizing)")
+    p.add_argument("--one_worker_threads", type=int, default=None, metavar="K",
+                   help="the lone worker's threads (default: TensorFlow's own sizing)")
     args = p.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="study_workers_")
     try:
@@ -101,10 +121,11 @@ def main(argv=None):
         runs = 2 * args.seeds
         print(f"{runs} runs; load average before: {os.getloadavg()[0]:.2f} "
               f"({os.cpu_count()} cores)")
-        one, out1 = workers(study, os.path.join(folder, "one"), 1)
-        print(f"one worker:  {one:6.1f} s")
-        two, out2 = workers(study, os.path.join(folder, "two"), 2)
-        print(f"two workers: {two:6.1f} s  ({two / one:.2f}x one worker; goal <= 0.6x)")
+        one, out1 = workers(study, os.path.join(folder, "one"), 1, args.one_worker_threads)
+        print(f"one worker  x {setting(args.one_worker_threads)}: {one:6.1f} s")
+        two, out2 = workers(study, os.path.join(folder, "two"), 2, args.threads_per_run)
+        print(f"two workers x {setting(args.threads_per_run)}: {two:6.1f} s  "
+              f"({two / one:.2f}x one worker; goal <= 0.6x)")
         for name, outs in (("one worker", out1), ("two workers", out2)):
             storage, run_s, n = storage_share(outs)
             print(f"storage calls, {name}: {storage:.2f} s over {n} runs of {run_s:.0f} s in all: "

@@ -18,10 +18,11 @@ Beam's `PipelineOptions` (`runner=DataflowRunner,project=...,region=...,temp_loc
 `BeamOptionsError` carrying Beam's message; flags Beam does not know (which Beam would
 drop with a warning) are rejected too, with the closest known name.
 
-Every worker must read the CSV files and write the data dir: local or shared paths here;
-on a cluster, a file system all workers mount (the data dir may be a `gs://` or other
-TensorFlow file system path; reading the tables is local-path only for now), and workers that
-can import this repository (a custom SDK container, or `--setup_file`).
+Every worker must read the table files and write the data dir: local or shared paths here;
+on a cluster, paths every worker reaches: an object store (`gs://...`, or any other file system
+TensorFlow has: the work items carry the paths, and each worker opens them as the
+single-process path does, `data.file_system`) or a file system all workers mount; and
+workers that can import this repository (a custom SDK container, or `--setup_file`).
 
 Example:
 >>> from data.csv_beam import pipeline_options

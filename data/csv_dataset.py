@@ -6,7 +6,8 @@ optional (docs/guide/csv.md lists every option):
     data:
       name: csv
       options:
-        train: data/census-train-*.csv.gz     # a path, a glob or a list; compressed or not
+        train: data/census-train-*.csv.gz     # a path, a glob or a list; compressed or not;
+                                              # local, or gs://... (data.file_system)
         test: data/census-test.csv.gz
         header: false                         # headerless files: name the columns
         column_names: [age, class_of_worker, ..., marital_stat, ..., income]

@@ -21,10 +21,10 @@ import dataclasses
 import glob
 import hashlib
 import json
-import os
 import re
 from typing import Dict, Optional, Tuple
 
+from data import file_system
 from tasks import TASK_KINDS, list_kinds
 from utils.arguments import Arg, ArgumentError, Declaration, check
 
@@ -124,7 +124,8 @@ def parse_label(key, config) -> LabelSpec:
 
 
 def resolve_files(value, key):
-    """A path, a glob or a list of them -> sorted absolute paths; () for None."""
+    """A path, a glob or a list of them -> sorted absolute paths (remote ones, `gs://...`,
+    as given: `data.file_system`); () for None."""
     if value is None or value == []:
         return ()
     patterns = [value] if isinstance(value, str) else list(value)
@@ -133,11 +134,14 @@ def resolve_files(value, key):
         if not isinstance(pattern, str):
             raise CsvError(f"data.options.{key}: expected a path, a glob or a list of them; "
                            f"got {value!r}")
-        matches = sorted(glob.glob(os.path.expanduser(pattern)))
+        problem = file_system.unavailable(pattern)
+        if problem:
+            raise CsvError(f"{pattern}: {problem} (data.options.{key})")
+        matches = file_system.glob_files(pattern)
         if not matches:
             hint = "no file matches" if glob.has_magic(pattern) else "file not found"
             raise CsvError(f"{pattern}: {hint} (data.options.{key})")
-        paths.extend(os.path.abspath(m) for m in matches if os.path.isfile(m))
+        paths.extend(matches)
     if not paths:
         raise CsvError(f"data.options.{key}: {value!r} names no file")
     return tuple(dict.fromkeys(paths))  # keep order, drop repeats
@@ -321,10 +325,10 @@ class CsvOptions:
                                       default=str).encode())
         for split, path in self.all_files():
             try:
-                stat = os.stat(path)
+                size, mtime = file_system.stat(path)
             except FileNotFoundError:
                 raise CsvError(f"{path}: file not found (data.options.{split})") from None
-            h.update(f"{split}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            h.update(f"{split}:{path}:{size}:{mtime}".encode())
         return h.hexdigest()[:12]
 
 

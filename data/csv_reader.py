@@ -7,7 +7,8 @@ by the analysis (`data.csv_schema`): pyarrow's own inference looks at the first 
 only.
 
 Compressed files are read by extension (`.gz`, `.bz2`, `.xz`, `.zst`, `.lz4`), or by
-their first bytes when the name does not say. Errors name the file and the line in
+their first bytes when the name does not say. A path may be on any file system
+TensorFlow has (`gs://...`: `data.file_system`); a local one is read by pyarrow itself. Errors name the file and the line in
 the decompressed text, counted per file: pyarrow reports neither for a bad row, so
 on an error (and only then) the file is scanned again with Python's `csv` module,
 which counts physical lines (quoted newlines included) and skips blank lines as
@@ -31,6 +32,7 @@ import os
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from data import file_system
 from data.csv_options import CsvError
 
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz",
@@ -46,7 +48,7 @@ def compression(path):
     suffix = os.path.splitext(path)[1].lower()
     if suffix in COMPRESSION_SUFFIXES:
         return COMPRESSION_SUFFIXES[suffix]
-    with open(path, "rb") as f:
+    with file_system.open_raw(path) as f:
         head = f.read(8)
     return next((codec for magic, codec in MAGIC if head.startswith(magic)), None)
 
@@ -54,9 +56,13 @@ def compression(path):
 def open_binary(path):
     """The file's decompressed bytes as a pyarrow input stream."""
     codec = compression(path)
+    # A local file stays on pyarrow's own reads; a remote one is a Python file object.
+    source = file_system.open_raw(path) if file_system.is_remote(path) else path
     if codec == "xz":  # not among pyarrow's codecs; Python's lzma streams it
-        return pa.PythonFile(lzma.open(path, "rb"), mode="r")
-    return pa.input_stream(path, compression=codec)
+        return pa.PythonFile(lzma.open(source, "rb"), mode="r")
+    if file_system.is_remote(path):
+        source = pa.PythonFile(source, mode="r")
+    return pa.input_stream(source, compression=codec)
 
 
 def default_delimiter(path):
@@ -83,7 +89,7 @@ class CsvFile:
 
     @classmethod
     def open(cls, path, options=None):
-        if not os.path.exists(path):
+        if not file_system.exists(path):
             raise CsvError(f"{path}: file not found")
         tsv = getattr(options, "format", None) == "tsv"
         delimiter = (options.delimiter if options else None) or ("\t" if tsv else

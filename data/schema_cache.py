@@ -4,7 +4,9 @@
 written for the same fingerprint (the CSV and tagged-text paths hash their options and each
 file's path, size and modification time), else calls `compute()` and writes its result
 there atomically (`to_config()`, with `extra` entries beside it); `train.py`, `evaluate.py`
-and `export.py` then read it back instead of reading the files again.
+and `export.py` then read it back instead of reading the files again. `path` is under the
+data dir (`data_dir/<builder>/<config>/`), never beside the input files, and may be on any
+file system TensorFlow has, as the data dir may (`gs://...`: `data.file_system`).
 
 Example:
 >>> import tempfile, os
@@ -18,23 +20,19 @@ Example:
 """
 
 import json
-import os
+
+from data import file_system
 
 
 def load_or_compute(path, fingerprint, compute, from_config, extra=None):
     """The cached result at `path` for `fingerprint`, else `compute()`'s, written there."""
     try:
-        with open(path) as f:
-            cached = json.load(f)
+        cached = json.loads(file_system.read_text(path))
         if cached.get("fingerprint") == fingerprint:
             return from_config(cached["schema"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
     result = compute()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump({"fingerprint": fingerprint, **(extra or {}), "schema": result.to_config()},
-                  f, indent=1)
-    os.replace(tmp, path)
+    file_system.write_text(path, json.dumps(
+        {"fingerprint": fingerprint, **(extra or {}), "schema": result.to_config()}, indent=1))
     return result

@@ -16,6 +16,9 @@ for errors). Blocks are a few MB, so memory does not grow with the file:
 - Parquet: row groups streamed with `ParquetFile.iter_batches`, typed as written (lists are
   Parquet lists); cells are named by row (Parquet has no lines).
 
+A path may be on any file system TensorFlow has (`gs://bucket/logs/part-*.parquet`;
+`data.file_system`): errors name it as given.
+
 Example:
 >>> from data.table_reader import open_table, table_format
 >>> table_format("logs/part-0001.parquet"), table_format("x.jsonl.gz"), table_format("a.tsv")
@@ -30,6 +33,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from data import file_system
 from data.csv_options import CsvError
 from data.csv_reader import BLOCK_SIZE, COMPRESSION_SUFFIXES, CsvFile, open_binary
 
@@ -52,7 +56,7 @@ def table_format(path, given=None):
 
 def open_table(path, options=None):
     """The reader of one table file (see the module docstring)."""
-    if not os.path.exists(path):
+    if not file_system.exists(path):
         raise CsvError(f"{path}: file not found")
     kind = table_format(path, getattr(options, "format", None))
     if kind != "csv" and options is not None:
@@ -81,8 +85,9 @@ class ParquetFile:
 
     def __init__(self, path):
         self.path = path
-        try:
-            self.file = pq.ParquetFile(path)
+        try:  # a remote file as a Python file object: Parquet reads ranges of it
+            self.file = pq.ParquetFile(file_system.open_raw(path) if
+                                       file_system.is_remote(path) else path)
         except (pa.ArrowInvalid, OSError) as e:
             raise CsvError(f"{path}: not a Parquet file ({e})") from None
         self.names = list(self.file.schema_arrow.names)

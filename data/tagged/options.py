@@ -19,9 +19,9 @@ Example:
 import dataclasses
 import hashlib
 import json
-import os
 from typing import Optional, Tuple
 
+from data import file_system
 from data.csv_options import CsvError, resolve_files
 from tasks.tag_schemes import scheme_name
 
@@ -124,8 +124,8 @@ class TaggedOptions:
         h = hashlib.sha256(json.dumps([SCHEMA_VERSION, self.to_config()], sort_keys=True).encode())
         for split in ("train", "validation", "test"):
             for path in self.files_of(split):
-                stat = os.stat(path)
-                h.update(f"{split}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+                size, mtime = file_system.stat(path)
+                h.update(f"{split}:{path}:{size}:{mtime}".encode())
         return h.hexdigest()[:12]
 
 

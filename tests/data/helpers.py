@@ -1,4 +1,5 @@
-"""Helpers shared by the data tests: read splits as numpy, write small CSV files."""
+"""Helpers shared by the data tests: read splits as numpy (and as rows to compare in any order),
+write small CSV files."""
 
 import csv
 
@@ -30,6 +31,15 @@ def write_csv(path, header, rows, delimiter=","):
             writer.writerow(header)
         writer.writerows(rows)
     return str(path)
+
+
+def example_rows(parts):
+    """The examples of a split (inputs, labels, masks as whole-split arrays) as a sorted list of
+    rows, each a tuple of (key, value text): equal lists mean the same examples, any order."""
+    flat = {f"{i}/{k}": np.asarray(v) for i, part in enumerate(parts) for k, v in part.items()}
+    n = len(next(iter(flat.values())))
+    value = lambda x: repr(x.tolist() if hasattr(x, "tolist") else x)  # noqa: E731 (nan == nan)
+    return sorted(tuple((k, value(v[j])) for k, v in sorted(flat.items())) for j in range(n))
 
 
 def assert_same(a, b):

@@ -1,6 +1,7 @@
 """The vectorised writer gives the examples TFDS's own serializer gives; the Beam pipeline
-(DirectRunner, worker processes or threads, files cut into stripes of blocks) builds the same
-examples as the single-process path; Beam options Beam rejects are its message."""
+(DirectRunner, worker processes or threads, files cut into stripes of blocks, files on a
+remote file system) builds the same examples as the single-process path; Beam options Beam
+rejects are its message."""
 
 import gzip
 
@@ -12,7 +13,7 @@ from tensorflow_datasets.core import example_parser, example_serializer
 
 import data
 from data.csv_writer import ExampleEncoder
-from tests.data.helpers import assert_same, whole_split
+from tests.data.helpers import example_rows, whole_split
 from tests.data.test_csv_files import LINES, OPTIONS, write
 
 
@@ -43,15 +44,6 @@ def test_encoder_matches_the_tfds_serializer():
             np.testing.assert_array_equal(pa_[key].numpy(), pb[key].numpy(), err_msg=key)
 
 
-def _rows(parts):
-    """The examples of a split (inputs, labels, masks as whole-split arrays) as a sorted list of
-    rows, each a tuple of (key, value text): equal lists mean the same examples, any order."""
-    flat = {f"{i}/{k}": np.asarray(v) for i, part in enumerate(parts) for k, v in part.items()}
-    n = len(next(iter(flat.values())))
-    value = lambda x: repr(x.tolist() if hasattr(x, "tolist") else x)  # noqa: E731 (nan == nan)
-    return sorted(tuple((k, value(v[j])) for k, v in sorted(flat.items())) for j in range(n))
-
-
 def _build_both(tmp_path, beam_options):
     """The same CSV files built by the single-process writer and by the Beam pipeline."""
     write(tmp_path / "part-0.csv.gz", LINES[:4], gzip.open)
@@ -61,22 +53,24 @@ def _build_both(tmp_path, beam_options):
     return _compare(spec, tmp_path, beam_options)
 
 
-def _compare(spec, tmp_path, beam_options):
-    """`spec` built by the single-process writer and by the Beam pipeline: the same examples."""
+def _compare(spec, tmp_path, beam_options, local_spec=None):
+    """`spec` built by the Beam pipeline and `local_spec` (default `spec`) by the
+    single-process writer: the same examples."""
     from data import pipeline
     from data.csv_beam import pipeline_options
 
+    local_spec = local_spec or spec
     local_dir, beam_dir = str(tmp_path / "local"), str(tmp_path / "beam")
     builder = pipeline.builder(spec, beam_dir)
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
         beam_options=pipeline_options(beam_options)))
     assert "generation_seconds" not in builder.info.metadata  # set by the local writer only
-    local = pipeline.prepare(spec, local_dir)
+    local = pipeline.prepare(local_spec, local_dir)
     assert {s: i.num_examples for s, i in builder.info.splits.items()} == \
         {s: i.num_examples for s, i in local.info.splits.items()}
     for split in spec.splits:
-        assert _rows(whole_split(spec, split, beam_dir)) == \
-            _rows(whole_split(spec, split, local_dir)), split
+        assert example_rows(whole_split(spec, split, beam_dir)) == \
+            example_rows(whole_split(local_spec, split, local_dir)), split
     return builder
 
 
@@ -114,6 +108,20 @@ def test_beam_builds_json_lines_and_parquet_as_one_process_does(tmp_path, monkey
     spec = table_spec(tmp_path / "local", files, split={"validation": 0.25})
     assert "clicked" in [i.name for i in spec.inputs]  # a list column: pyarrow ListArrays
     _compare(spec, tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_beam_reads_remote_tables_as_one_process_reads_local_ones(tmp_path, kind):
+    """gzip CSV shards, a JSON Lines file, a Parquet file on TensorFlow's `ram://` file system,
+    built by the DirectRunner's threads (`ram://` is this process's memory: worker processes
+    would not see it; Dataflow's workers open `gs://` paths the same way): the examples of
+    the same files built from local paths in one process."""
+    from tests.data.test_file_system import local_tables, spec_of, to_ram
+
+    local = local_tables(tmp_path / "in", kind)
+    remote = spec_of(kind, to_ram(local), tmp_path)
+    _compare(remote, tmp_path, "direct_num_workers=2,direct_running_mode=multi_threading",
+             local_spec=spec_of(kind, local, tmp_path))
 
 
 def test_beam_options_for_conll_files_are_a_config_error(tmp_path, capsys):

@@ -58,6 +58,8 @@ def test_study_workers_are_an_indexed_job_on_a_storage_from_a_secret(capsys):
     flags = dict(a[2:].split("=", 1) for a in args if "=" in a)
     assert _mounted(container, flags["output"])
     assert _mounted(container, flags["set"].split("=", 1)[1])  # data.data_dir
+    # Each run's threads are the pod's CPUs, not the node's cores.
+    assert flags["threads_per_run"] == container["resources"]["requests"]["cpu"]
     # The worker's flags parse, and its study plans (--plan opens no storage).
     assert study.main(args + ["--plan"]) == 0
     assert "to run" in capsys.readouterr().out

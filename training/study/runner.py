@@ -103,15 +103,21 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def train_command(run):
+    """The `train.py` command line of a run."""
+    return [sys.executable, os.path.join(REPO, "train.py"), "--config",
+            os.path.join(run.run_dir, "study_config.yaml"), "--output", run.run_dir,
+            "--resume=auto"]
+
+
 def run_subprocess(run, beat, interval):
     """`train.py` on the run, `beat()` every `interval` s; (status, wall, peak MB), or None
-    when `beat()` said the run is no longer ours (the child is killed)."""
+    when `beat()` said the run is no longer ours (the child is killed). The child inherits
+    this process's environment: its threads per run too (`training.study.threads`)."""
     start = time.perf_counter()
     with open(os.path.join(run.run_dir, "train.log"), "a") as out:
         proc = subprocess.Popen(
-            [sys.executable, os.path.join(REPO, "train.py"), "--config",
-             os.path.join(run.run_dir, "study_config.yaml"), "--output", run.run_dir,
-             "--resume=auto"], stdout=out, stderr=subprocess.STDOUT,
+            train_command(run), stdout=out, stderr=subprocess.STDOUT,
             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         next_beat = time.monotonic() + interval
