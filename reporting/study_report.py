@@ -158,7 +158,12 @@ def write_study_report(study_dir, output=None):
               "with test metrics each interval rests on."
               + (f" Every contender was trained at the same {tune['budget']} settings "
                  f"({', '.join(tune['settings'])}) and its setting selected by "
-                 f"{tune['criterion']}; setting: the selected one." if tune else ""))
+                 f"{tune['criterion']}; setting: the selected one." if tune else "")
+              + (f" Selection on a pilot of {len(tune['pilot_seeds'])} seed(s) "
+                 f"({', '.join(map(str, tune['pilot_seeds']))}): every setting was trained with "
+                 "the pilot seed(s) only and selected on their validation metrics; the other "
+                 "seeds trained only the selected setting (n counts every seed of it)."
+                 if tune and tune.get("pilot_seeds") else ""))
 
     page.figure(plots.metric_bars(rows, tasks, primary), "metric_bars",
                 "Each task's test metric per cell; whiskers are 95% intervals over seeds.")
@@ -174,7 +179,11 @@ def write_study_report(study_dir, output=None):
     tuned = content.get("tuned_equal") or {}
     if tuned.get("configs"):
         page.heading("Tuned equal weighting")
-        page.text(f"Every setting below trained with every seed; selected by {tuned['criterion']}.")
+        pilot = (tune or {}).get("pilot_seeds")
+        page.text(f"Every setting below trained with "
+                  + (f"the pilot seed(s) {', '.join(map(str, pilot))}, the selected one with "
+                     "every seed" if pilot else "every seed")
+                  + f"; selected by {tuned['criterion']}.")
         page.table(["setting", "overrides", "validation score"],
                    [[label, json.dumps(cfg), _fmt(tuned["scores"].get(label), 3)
                      + ("  ← selected" if label == tuned.get("selected") else "")]
