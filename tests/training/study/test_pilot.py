@@ -244,6 +244,42 @@ def test_the_runs_after_the_pilot_are_queued_once_it_is_selected(tmp_path):
         "selected"] == "0.003"
 
 
+SEARCHED = """\
+name: searched_pilot
+base: {base}
+seeds: 3
+grid: {{train.weighting: [equal]}}
+single_task: false
+tune: {{grid: {{train.learning_rate: [0.001, 0.003]}}, pilot_seeds: 2}}
+tuned_equal:
+  search: tpe
+  trials: 2
+  space: {{train.learning_rate: {{low: 0.001, high: 0.1, log: true}}}}
+"""
+
+
+def test_a_searched_tuned_baseline_draws_its_settings_on_the_pilot_seeds(tmp_path):
+    """Each drawn setting (one trial of the search's own study) trains the pilot seeds; the
+    selected one's other seed is a trial of the study's own, not a draw."""
+    path, out = study_files(tmp_path / "files", SEARCHED)
+    queue = _queue(path, out, f"sqlite:///{tmp_path}/s.db", "here:1:1")
+    assert queue.prepare() == 2 + 2 * 2  # two drawn settings, the cell's 2 settings x 2 seeds
+    taken = {}
+    while (claim := queue.claim()) is not None:
+        taken[claim.unit] = (claim.study.study_name, [r.seed for r in claim.runs],
+                             [os.path.relpath(r.run_dir, out) for r in claim.runs])
+        for run in claim.runs:  # the second drawn setting better on validation
+            write_metrics(run, "evaluation_validation.json", 1.0 if "tpe000" in run.run_dir
+                          else 0.5)
+            write_metrics(run, "metrics.json", 1.0)
+        queue.finish(claim, True, 0.0)
+    assert taken["tuned_equal/tpe000"][:2] == ("searched_pilot:tuned_equal", [0, 1])
+    assert taken["tuned_equal/seed2"] == ("searched_pilot", [2], ["tuned_equal/tpe001/seed2"])
+    assert taken["runs/equal/seed2"][1] == [2] and len(taken) == 8
+    assert json.load(open(os.path.join(out, "tuned_equal", "selection.json")))[
+        "pilot_seeds"] == [0, 1]
+
+
 KILLED = """\
 name: pilot_killed
 base: {base}
