@@ -88,6 +88,18 @@ def flag_error(args):
     return None
 
 
+def plan_line(run, output):
+    """One run as `--plan` lists it; a run after a tuned study's pilot waits for its
+    contender's selection (its setting, hence its folder, is not known before)."""
+    if run.waiting:
+        name = f"{run.cell or ''} (after the pilot's selection)".strip()
+        where = os.path.join(output, run.contender, "<selected>", f"seed{run.seed}")
+        return f"{run.group:<12} {name:<40} seed {run.seed:<4} {'waits':<7} {where}"
+    state = "done" if run.done else "to run"
+    name = f"{run.cell} {run.setting}" if run.setting else run.cell
+    return f"{run.group:<12} {name:<40} seed {run.seed:<4} {state:<7} {run.run_dir}"
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     error = flag_error(args)
@@ -124,7 +136,7 @@ def run(args, output):
         print(f"config error: {e}", file=sys.stderr)
         return 2
     if args.plan:
-        print_plan(study)
+        print_plan(study, output)
         return 0
     return run_grid(study, args, output)
 
@@ -157,12 +169,17 @@ def storage_opens(args):
     return True
 
 
-def print_plan(study):
-    """One line per planned run: its group, cell (and setting), seed, state and folder."""
+def print_plan(study, output):
+    """One line per planned run (its group, cell and setting, seed, state and folder), after
+    a line on the pilot when the study tunes on one."""
+    if study.pilot:
+        pilot, seeds = study.plan.pilot_seeds(), study.spec.seeds
+        print(f"pilot: every setting of every contender with seed(s) "
+              f"{', '.join(map(str, pilot))}; seed(s) "
+              f"{', '.join(str(s) for s in seeds if s not in pilot)} train each "
+              f"contender's selected setting only")
     for run in study.runs:
-        state = "done" if run.done else "to run"
-        name = f"{run.cell} {run.setting}" if run.setting else run.cell
-        print(f"{run.group:<12} {name:<40} seed {run.seed:<4} {state:<7} {run.run_dir}")
+        print(plan_line(run, output))
 
 
 def run_grid(study, args, output):

@@ -165,7 +165,12 @@ def _leaderboard(page, content):
               "with test metrics each interval rests on."
               + (f" Every contender was trained at the same {tune['budget']} settings "
                  f"({', '.join(tune['settings'])}) and its setting selected by "
-                 f"{tune['criterion']}; setting: the selected one." if tune else ""))
+                 f"{tune['criterion']}; setting: the selected one." if tune else "")
+              + (f" Selection on a pilot of {len(tune['pilot_seeds'])} seed(s) "
+                 f"({', '.join(map(str, tune['pilot_seeds']))}): every setting was trained with "
+                 "the pilot seed(s) only and selected on their validation metrics; the other "
+                 "seeds trained only the selected setting (n counts every seed of it)."
+                 if tune and tune.get("pilot_seeds") else ""))
 
 
 def _leaderboard_row(row, tasks, tune):
@@ -215,7 +220,11 @@ def _tuned_equal(page, content):
     if not tuned.get("configs"):
         return
     page.heading("Tuned equal weighting")
-    page.text(f"Every setting below trained with every seed; selected by {tuned['criterion']}.")
+    pilot = (content.get("tune") or {}).get("pilot_seeds")
+    page.text("Every setting below trained with "
+              + (f"the pilot seed(s) {', '.join(map(str, pilot))}, the selected one with "
+                 "every seed" if pilot else "every seed")
+              + f"; selected by {tuned['criterion']}.")
     page.table(["setting", "overrides", "validation score"],
                [[label, json.dumps(cfg), _fmt(tuned["scores"].get(label), 3)
                  + ("  ← selected" if label == tuned.get("selected") else "")]

@@ -23,6 +23,7 @@ tuned_equal:                     # a tuned equal-weighting baseline (optional): 
 tune:                            # every contender tuned with the same budget (optional)
   grid: {train.learning_rate: [0.001, 0.003]}    # the settings every contender trains at
   budget: 2                                      # = the grid's size = tuned_equal's settings
+  pilot_seeds: 1                                 # select on seed 0; the rest train the choice
 grouping: {affinity_epochs: 3, random: 2}        # task grouping (optional, see below)
 ```
 
@@ -54,6 +55,9 @@ leaderboard, which shows the setting and the seeds each interval rests on. Train
 convergence with `set: [train.epochs=12, train.early_stopping_patience=2]`: every run
 stops once `train.monitor` stops improving and is tested with its best epoch's weights.
 A budget that cannot be met is a study file error naming the key (exit 2).
+`tune.pilot_seeds: K` selects on the first K seeds only and trains only the selected
+setting with the others (`pilot`: the runs after the pilot join the queue as each
+contender is selected).
 
 `<output>/study.json` holds every run (config, seed, test and validation metrics,
 wall time, step time, peak memory) and the leaderboard: per cell and task the
@@ -69,7 +73,8 @@ run per distinct group, and a `grouping` section in `study.json` (`grouping.py`;
 The package, one idea per module: `spec` (the study file, typed: `StudySpec`),
 `grid` (axes and their product), `plan` (the runs, each config checked before any run
 starts), `search` (a searched tuned baseline), `tuning` (every contender's settings, the
-budget and the selection on validation), `storage` and `trials` (the runs as trials of an
+budget and the selection on validation), `pilot` (the selection on a pilot of seeds, which
+queues the other seeds' runs), `storage` and `trials` (the runs as trials of an
 Optuna storage, taken by any number of workers; `identity`: the study a storage holds), `runner`
 (workers running them, in process or as `train.py` subprocesses), `leaderboard` (the
 statistics of `study.json`), `text` (the leaderboard as text), `grouping` (the grouping

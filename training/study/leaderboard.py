@@ -7,7 +7,9 @@ over seeds, and the paired-by-seed differences to the single-task models and to 
 tuned equal weighting; per cell, Δm with its interval (`training/statistics.py`,
 `training/baselines.py`); with `tune`, each row's selected setting (only its runs' test
 metrics are read into the row) and its seeds. Runs that have not finished are counted,
-not averaged.
+not averaged. With `tune.pilot_seeds`, selection reads the pilot seeds' validation metrics
+only (or the selection recorded when the pilot finished, `plan.selections`), and a row's
+test metrics are its selected setting's over every seed.
 
 Example:
 >>> from training.study.leaderboard import collect
@@ -32,19 +34,22 @@ def _read_json(path):
 
 
 def record(run, output):
-    """Everything study.json keeps of one run."""
-    test = _read_json(os.path.join(run.run_dir, "metrics.json"))
-    history = _read_json(os.path.join(run.run_dir, "history.json")) or []
-    info = _read_json(os.path.join(run.run_dir, "study_run.json")) or {}
+    """Everything study.json keeps of one run (one waiting for the pilot's selection: no
+    run dir, setting or metrics yet)."""
+    def read(name):
+        return None if run.waiting else _read_json(os.path.join(run.run_dir, name))
+
+    test = read("metrics.json")
+    history = read("history.json") or []
+    info = read("study_run.json") or {}
     steps = [h["step_time_ms"] for h in history if h.get("step_time_ms")]
     return {"group": run.group, "cell": run.cell, "seed": run.seed, "data_group": run.data_group,
-            "run_dir": os.path.relpath(run.run_dir, output), "overrides": run.overrides,
-            "setting": run.setting,
+            "run_dir": None if run.waiting else os.path.relpath(run.run_dir, output),
+            "overrides": run.overrides, "setting": run.setting, "after_pilot": run.after_pilot,
             "config": run.config.to_dict() if run.config is not None else None,
             "status": "done" if test is not None else ("failed" if info.get("status") else
                                                        "pending"),
-            "test": test,
-            "validation": _read_json(os.path.join(run.run_dir, "evaluation_validation.json")),
+            "test": test, "validation": read("evaluation_validation.json"),
             "epochs": len(history), "wall_time_s": info.get("wall_time_s"),
             "step_time_ms": sum(steps) / len(steps) if steps else None,
             "peak_memory_mb": info.get("peak_memory_mb"), "worker": info.get("worker"),
@@ -76,14 +81,21 @@ def _index(records):
 
 
 def _settings_of(plan, by, key):
-    """{setting: {seed: validation metrics}} of one contender (`key` without the setting):
-    what selection reads, and nothing else."""
-    return {setting: {seed: rec["validation"] for seed, rec in by.get(key + (setting,), {}).items()}
+    """{setting: {pilot seed: validation metrics}} of one contender (`key` without the
+    setting): what selection reads, and nothing else (the pilot seeds: every seed without
+    `tune.pilot_seeds`)."""
+    pilot = set(plan.pilot_seeds())
+    return {setting: {seed: rec["validation"] for seed, rec in by.get(key + (setting,), {}).items()
+                      if seed in pilot}
             for setting, _ in plan.settings()}
 
 
 def _choose(plan, by, key, tasks, primary, reference=None):
-    """A contender's selection (`tuning.select`); without `tune`, its one setting."""
+    """A contender's selection (`tuning.select`; the one recorded when its pilot finished,
+    if any); without `tune`, its one setting."""
+    recorded = plan.selections.get(plan.contender_folder(*key))
+    if recorded is not None:
+        return dict(recorded)
     choice = select(_settings_of(plan, by, key), tasks, primary, reference)
     if not plan.tune:
         choice["selected"] = ""
@@ -106,17 +118,28 @@ def _single_task_metrics(plan, by, groups, tasks, primary):
     return stl, chosen
 
 
-def collect(plan):
-    """The study.json content: every run, the selections and the leaderboard."""
-    tasks, primary, sources = main_tasks(plan)
-    records = [record(r, plan.output) for r in plan.runs]
-    by, groups = _index(records), plan.data_groups()
+def selections(plan, by, tasks, primary):
+    """Every contender's selection from the records `by` (`_index`): (the single-task
+    models' metrics at their selected settings, as `_single_task_metrics`, {(task, data
+    group): selection}, the tuned equal weighting's, {cell: selection}). The single-task
+    ones first: a cell is scored against them."""
+    groups = plan.data_groups()
     stl, chosen = _single_task_metrics(plan, by, groups, tasks, primary)
     first = next(iter(groups))
     tuned = select_tuned(plan, by, tasks, primary, stl[first].get("validation", {}))
     cells = {name: _choose(plan, by, ("cell", name, ""), tasks, primary,
                            stl[plan.group_of(o)].get("validation") if plan.spec.single_task
                            else None) for name, o in plan.cells}
+    return stl, chosen, tuned, cells
+
+
+def collect(plan):
+    """The study.json content: every run, the selections and the leaderboard."""
+    tasks, primary, sources = main_tasks(plan)
+    records = [record(r, plan.output) for r in plan.runs]
+    by, groups = _index(records), plan.data_groups()
+    stl, chosen, tuned, cells = selections(plan, by, tasks, primary)
+    first = next(iter(groups))
     _mark_selected(records, chosen, cells, tuned)
     board = Board(tasks, primary, plan.cell_labels)
     rows = []
@@ -127,7 +150,7 @@ def collect(plan):
             rows.append(board.row("single_task", name, groups[group],
                                   dict(stl[group].get("test", {})), stl[group], None,
                                   [by.get(("single_task", t.name, group, s), {})
-                                   for t in tasks for s, _ in plan.settings()],
+                                   for t in tasks for s in _labels(plan)],
                                   data_group=group, setting=settings))
     tuned_test = None
     if tuned["selected"] is not None:
@@ -136,7 +159,8 @@ def collect(plan):
         rows.append(board.row("tuned_equal", f"tuned_equal ({tuned['selected']})",
                               tuned["configs"][tuned["selected"]], tuned_test, stl[first], None,
                               [by.get(("tuned_equal", label, "", ""), {})
-                               for label in tuned["configs"]], data_group=first,
+                               for label in tuned["configs"]]
+                              + [by.get(("tuned_equal", None, "", None), {})], data_group=first,
                               setting=tuned["selected"]))
     for name, overrides in plan.cells:
         selected, group = cells[name]["selected"], plan.group_of(overrides)
@@ -144,7 +168,7 @@ def collect(plan):
         rows.append(board.row("cell", name, overrides,
                               {s: r["test"] for s, r in runs.items() if r["test"]}, stl[group],
                               tuned_test, [by.get(("cell", name, "", s), {})
-                                           for s, _ in plan.settings()],
+                                           for s in _labels(plan)],
                               data_group=group, setting=selected))
     spec = plan.spec
     return {"name": spec.name, "study_file": spec.path, "base": spec.base,
@@ -156,6 +180,11 @@ def collect(plan):
             "primary_metrics": {k: list(v) for k, v in primary.items()},
             "tuned_equal": tuned, "tune": _tune_section(plan, chosen, cells, tuned),
             "leaderboard": rows, "runs": records}
+
+
+def _labels(plan):
+    """The settings' labels, and None: the runs still waiting for the pilot's selection."""
+    return [label for label, _ in plan.settings()] + [None]
 
 
 def _mark_selected(records, chosen, cells, tuned):
@@ -182,6 +211,7 @@ def _tune_section(plan, chosen, cells, tuned):
     if tuned["configs"]:
         contenders["tuned_equal"] = {k: tuned[k] for k in ("scores", "seeds", "selected")}
     return {"budget": plan.tune.budget, "settings": dict(plan.tune.settings),
+            "pilot_seeds": plan.pilot_seeds() if plan.tune.pilot else None,
             "criterion": _criterion(plan) + (" (a single-task model: its task's validation "
                                              "primary metric)" if plan.spec.single_task else ""),
             "contenders": contenders}
@@ -193,12 +223,17 @@ def _criterion(plan):
 
 
 def select_tuned(plan, by, tasks, primary, stl_validation):
-    """The tuned equal-weighting setting with the best mean validation score."""
+    """The tuned equal-weighting setting with the best mean validation score over the
+    pilot seeds (every seed without a pilot; the recorded selection once there is one)."""
     configs = {label: {"train.weighting": "static", **o} for label, o in plan.tuned
                if o is not None}  # a searched setting not drawn yet has none
+    pilot = set(plan.pilot_seeds())
     runs = {label: {seed: rec["validation"] for seed, rec in
-                    by.get(("tuned_equal", label, "", ""), {}).items()} for label in configs}
-    choice = select(runs, tasks, primary, stl_validation)
+                    by.get(("tuned_equal", label, "", ""), {}).items() if seed in pilot}
+            for label in configs}
+    recorded = plan.selections.get("tuned_equal")
+    choice = select(runs, tasks, primary, stl_validation) if recorded is None else \
+        {k: recorded[k] for k in ("scores", "seeds", "selected")}
     return {"configs": configs, **choice, "criterion": _criterion(plan)}
 
 

@@ -201,7 +201,8 @@ def execute(queue, claim, in_process, progress, score):
 def work(queue, jobs, log, score, poll=2.0):
     """`jobs` worker threads (0: one, in-process) until the study has no waiting or running
     trial; returns the runs that failed here."""
-    progress = Progress(sum(not r.done for runs in queue.units.values() for r in runs), log)
+    progress = Progress(sum(not r.done for runs in queue.units.values() for r in runs)
+                        + sum(r.waiting for r in queue.plan.runs), log)  # (after a pilot)
     errors = []
 
     def loop():

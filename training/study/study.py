@@ -14,6 +14,7 @@ import time
 
 from training.study.grouping import GroupingStage
 from training.study.leaderboard import collect, main_tasks, validation_score
+from training.study.pilot import Pilot
 from training.study.plan import Plan
 from training.study.runner import check_dir, work
 from training.study.spec import StudySpec
@@ -36,6 +37,8 @@ class Study:
         self.output = output
         self.plan = Plan.make(self.spec, output, sets)
         self.grouping = GroupingStage(self.plan) if self.spec.grouping else None
+        tune = self.plan.tune
+        self.pilot = Pilot(self.plan) if tune and tune.pilot else None
         self.content = None
 
     @property
@@ -71,6 +74,9 @@ class Study:
         log(f"study {spec.name}: {len(runs)} runs ({len(plan.cells)} cells, "
             f"{len(spec.seeds)} seeds"
             + (f", {plan.tune.budget} tuned settings per contender" if plan.tune else "")
+            + (f" selected on a pilot of {plan.tune.pilot} seed(s), "
+               f"{sum(r.waiting for r in plan.runs)} run(s) waiting for its selections"
+               if self.pilot else "")
             + (f", {len(plan.tuned)} tuned-equal settings" if plan.tuned else "")
             + (f" drawn by {plan.search.sampler_name.upper()}" if plan.search else "")
             + (", single-task baselines" if spec.single_task else "")
@@ -105,14 +111,21 @@ class Study:
     def queue(self, url, heartbeat=30, grace=None, log=print):
         """The study's `TrialQueue` in the storage at `url` (opened, not prepared)."""
         storage = open_storage(url, heartbeat=heartbeat, grace=grace)
+        staged = self.grouping or self.pilot
         return TrialQueue(storage, self.plan, worker_id(), url,
-                          stage=(lambda: self.stage_units(log)) if self.grouping else None)
+                          stage=(lambda: self.stage_units(log)) if staged else None)
 
     def stage_units(self, log=print):
         """{unit: [run]} of the grouping stage known now: the affinity runs, and the group
         runs of every seed whose groupings are chosen (chosen here for every seed whose
         affinity run is done and whose plan.json is missing: by whichever worker looks
-        first; the choice is deterministic, so two workers write the same plan)."""
+        first; the choice is deterministic, so two workers write the same plan). With a
+        pilot, first selects every contender whose pilot has finished: its runs after the
+        pilot join the plan's units (`training/study/pilot.py`)."""
+        if self.pilot:
+            self.pilot.choose_ready(log)
+        if not self.grouping:
+            return {}
         self.grouping.choose_ready(log)
         return {run.unit: [run] for run in self.grouping.runs()}
 

@@ -29,6 +29,8 @@ def format_leaderboard(content):
     if tune:
         lines.append(f"Every contender tuned over the same {tune['budget']} settings, each "
                      f"selected by {tune['criterion']}; setting: the selected one.")
+        if tune.get("pilot_seeds"):
+            lines.append(pilot_line(tune["pilot_seeds"], content["seeds"]))
     setting_width = 2 + max([len(_setting(r)) for r in content["leaderboard"]] + [7]) \
         if tune else 0
     header = f"{'cell':<34}" + (f"{'setting':<{setting_width}}" if tune else "") + \
@@ -67,6 +69,19 @@ def format_leaderboard(content):
     if failed:
         lines.append(f"{len(failed)} run(s) failed: " + ", ".join(r["run_dir"] for r in failed))
     return "\n".join(lines)
+
+
+def pilot_line(pilot, seeds):
+    """What a pilot means for the numbers (the text leaderboard's and the report's line).
+
+    >>> pilot_line([0], [0, 1, 2])
+    'Selection on a pilot of 1 seed(s) (0): each contender trained every setting with the pilot seed(s) and was selected on their validation metrics alone; seed(s) 1, 2 trained only the selected setting; n counts every seed of the selected setting.'
+    """
+    rest = [s for s in seeds if s not in pilot]
+    return (f"Selection on a pilot of {len(pilot)} seed(s) ({', '.join(map(str, pilot))}): "
+            f"each contender trained every setting with the pilot seed(s) and was selected on "
+            f"their validation metrics alone; seed(s) {', '.join(map(str, rest))} trained only "
+            f"the selected setting; n counts every seed of the selected setting.")
 
 
 def _setting(row):

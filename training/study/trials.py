@@ -92,7 +92,9 @@ class TrialQueue:
         url: str. The storage's URL, for messages (shown without its password).
         stage: a function returning {unit: [runs]} of the units known now beyond the plan's
             (a grouping stage's: its affinity runs, then the group runs of each seed once
-            its groupings are chosen from them); asked again after each unit finishes.
+            its groupings are chosen from them); asked again after each unit finishes,
+            after which the plan's units are read again too (a pilot's stage returns none:
+            it gives the plan's runs after the pilot their settings, `training/study/pilot.py`).
     """
 
     def __init__(self, storage, plan, worker=None, url="", stage=None):
@@ -100,6 +102,7 @@ class TrialQueue:
         self.worker = worker or worker_id()
         self.stage, self.lock = stage, threading.Lock()
         self.units = {**(stage() if stage else {}), **plan.units()}  # a stage's runs first
+        # (the plan's runs in plan order: a pilot's runs before the seeds after it)
         self.name = plan.spec.name
         self.studies = {}
         self._recovered = 0.0   # when recover() last looked (it looks once per heartbeat)
@@ -108,12 +111,13 @@ class TrialQueue:
     def study_name(self, unit):
         search = self.plan.search
         return f"{self.name}:{search.name}" if search and unit.startswith(
-            f"tuned_equal{os.sep}") else self.name
+            f"tuned_equal{os.sep}") and os.path.basename(unit) in search.labels() else self.name
 
     def prepare(self):
         """Opens (or creates) the study's Optuna studies, checks the storage holds this
         study, and queues every unit not done and not queued."""
-        mine = identity(self.plan, self.plan.units())  # a stage's units: its spec's
+        # A stage's units stand in as its spec; the runs after a pilot by their unit keys.
+        mine = identity(self.plan, self.plan.units(waiting=True))
         main, created = self._open(self.name, None)
         if created:
             retrying(main.set_user_attr, IDENTITY_KEY, mine)
@@ -152,11 +156,14 @@ class TrialQueue:
             time.sleep(0.5)
 
     def grow(self):
-        """Takes in the stage's units that appeared since (see `stage`); whether any did."""
+        """Takes in the stage's units that appeared since (see `stage`), and the plan's (a
+        pilot's selections give its later runs their settings); whether any did."""
         if self.stage is None:
             return False
         with self.lock:  # worker threads of one process choose a seed's groupings once
-            new = {u: runs for u, runs in self.stage().items() if u not in self.units}
+            staged = self.stage()
+            new = {u: runs for u, runs in {**staged, **self.plan.units()}.items()
+                   if u not in self.units}
             self.units.update(new)
         return bool(new)
 
@@ -300,8 +307,10 @@ class TrialQueue:
         from optuna.trial import TrialState
 
         trial_id = claim.trial._trial_id
-        if ok and self.grow():  # queued before this trial completes: the study never looks
-            self.enqueue_missing(new_only=True)  # finished to the other workers meanwhile
+        # Queued before this trial completes (a failed run too: it may end a pilot): the
+        # study never looks finished to the other workers meanwhile.
+        if self.grow():
+            self.enqueue_missing(new_only=True)
         try:
             for key, item in (attrs or {}).items():
                 retrying(self.storage.set_trial_user_attr, trial_id, key, item)

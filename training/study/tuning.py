@@ -14,6 +14,7 @@ tune:
   grid:                         # axis -> values (or label -> overrides), as `grid:`
     train.learning_rate: [0.0005, 0.001, 0.002]
   budget: 3                     # settings per contender (optional; default the grid's size)
+  pilot_seeds: 1                # tune on the first seed(s) only (optional; default: every seed)
 ```
 
 Semantics:
@@ -37,6 +38,18 @@ Semantics:
   `<output>/single_task/<task>/<setting>/seed<k>` (`tuned_equal/<setting>/seed<k>` as
   before), each an ordinary run dir; in the storage, one trial per run, the setting a
   parameter (`setting`); with `one_graph: true` each setting's seeds are one group.
+- **pilot_seeds** = K (optional; 1 <= K < the study's seed count): every contender is
+  trained at every setting with the study's first K seeds only (the pilot, in `seeds`
+  order), its setting is selected on those K seeds' validation metrics alone (the
+  single-task references too: their own setting selected on the same K seeds), and the
+  other seeds train only the selected setting. Runs: (K x budget + the other seeds) per
+  contender instead of seeds x budget, at the cost of a noisier selection (a mean over K
+  seeds). The selection is made once the contender's pilot runs and those of the
+  single-task models it is scored against have finished (a failed run counts with no
+  score), and recorded in the contender's folder (`runs/<cell>/selection.json`,
+  `single_task/<task>/selection.json`, `tuned_equal/selection.json`; the first worker to
+  write it wins, so every worker and later invocation trains the same setting); the run
+  dirs are those of the full design (`training/study/pilot.py`).
 - Early stopping and convergence come from the base experiment: `set:
   [train.epochs=12, train.early_stopping_patience=2]` trains at most 12 epochs and
   stops once `train.monitor` has not improved for 2; the test metrics are those of the
@@ -59,6 +72,15 @@ training.study.spec.StudyError: f.yaml: tune.budget: 1 setting(s) per contender,
 >>> choice = select(runs, tasks, primary)
 >>> choice["selected"], choice["seeds"]
 ('0.003', {'0.001': 2, '0.003': 1})
+
+With a pilot, the first seeds of the study (here 1 of 3) train every setting:
+>>> tune = Tune.parse({"grid": {"train.learning_rate": [0.001, 0.003]}, "pilot_seeds": 1}, "t")
+>>> tune.pilot_seeds([4, 5, 6])
+[4]
+>>> Tune.parse({"grid": {"train.learning_rate": [0.001]}, "pilot_seeds": 0}, "f.yaml: tune")
+Traceback (most recent call last):
+...
+training.study.spec.StudyError: f.yaml: tune.pilot_seeds: expected a count of seeds, got 0; valid: 1 to the study's seed count minus 1
 """
 
 import dataclasses
@@ -68,7 +90,7 @@ from training.baselines import delta_m
 from training.study.grid import axes, product
 from training.study.spec import StudyError
 
-KEYS = ("grid", "budget")
+KEYS = ("grid", "budget", "pilot_seeds")
 
 
 @dataclasses.dataclass
@@ -77,6 +99,7 @@ class Tune:
 
     settings: list
     budget: int
+    pilot: int = None   # the seeds of the pilot (the study's first ones); None: every seed
 
     @classmethod
     def parse(cls, raw, where):
@@ -99,18 +122,36 @@ class Tune:
             raise StudyError(f"{where}.budget: {budget} setting(s) per contender, but "
                              f"tune.grid has {len(settings)} ({sizes}); give the grid exactly "
                              f"the budget")
-        return cls(settings, budget)
+        pilot = raw.get("pilot_seeds")
+        if pilot is not None and (isinstance(pilot, bool) or not isinstance(pilot, int)
+                                  or pilot < 1):
+            raise StudyError(f"{where}.pilot_seeds: expected a count of seeds, got {pilot!r}; "
+                             f"valid: 1 to the study's seed count minus 1")
+        return cls(settings, budget, pilot)
 
     def labels(self):
         return [name for name, _ in self.settings]
+
+    def pilot_seeds(self, seeds):
+        """The seeds every setting is trained with: the pilot's (the first `pilot` of
+        `seeds`), or all of them."""
+        return list(seeds) if self.pilot is None else list(seeds)[:self.pilot]
 
     def keys(self):
         return sorted({k for _, overrides in self.settings for k in overrides})
 
     def check(self, spec, cells, tuned_count):
         """The study's contenders can all get this budget: no grid axis sets a tuned key,
-        `tuned_equal` has `budget` settings, no grouping stage."""
+        `tuned_equal` has `budget` settings, no grouping stage, a pilot of fewer seeds than
+        the study's."""
         where = f"{spec.path}: tune"
+        seeds = len(spec.seeds)
+        if self.pilot is not None and self.pilot >= seeds:
+            valid = f"1 to {seeds - 1}" if seeds > 1 else "none (the study has 1 seed; give " \
+                "it more seeds or drop pilot_seeds)"
+            raise StudyError(f"{where}.pilot_seeds: {self.pilot}, but the pilot must leave "
+                             f"seeds to train the selected setting on (the study has {seeds}); "
+                             f"valid: {valid}")
         for name, overrides in cells:
             both = sorted(set(overrides) & set(self.keys()))
             if both:

@@ -10,6 +10,8 @@ import pytest
 
 import study
 from tests.conftest import SMALL_BASE
+from tests.training.study.helpers import contender as _contender, study_files as _files
+from tests.training.study.helpers import write_metrics as _write
 from training.study import Study
 from training.study.leaderboard import collect
 from training.study.text import format_leaderboard
@@ -27,20 +29,10 @@ tuned_equal:
 """
 
 
-def _files(root, text=TUNED, base_text=SMALL_BASE):
-    """(study file, study dir) of `text` on a tiny mmoe_synthetic under `root`."""
-    root.mkdir(parents=True, exist_ok=True)
-    base = root / "base.yaml"
-    base.write_text(base_text.format(data_dir=root / "tfds"))
-    path = root / "study.yaml"
-    path.write_text(text.format(base=base))
-    return str(path), str(root / "out")
-
-
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
     """The TUNED study planned (nothing trained)."""
-    path, out = _files(tmp_path_factory.mktemp("tuned"))
+    path, out = _files(tmp_path_factory.mktemp("tuned"), TUNED)
     return Study(path, out)
 
 
@@ -66,18 +58,6 @@ VALIDATION = {"single_task y1": {"0.001": 1.0, "0.003": 0.8, "0.01": 0.9},
               "tuned_equal": {"0.001": 0.9, "0.003": 0.7, "0.01": 0.95}}
 CHOSEN = {"single_task y1": "0.003", "single_task y2": "0.001", "cell equal": "0.01",
           "cell uncertainty": "0.001", "tuned_equal": "0.003"}
-
-
-def _contender(run):
-    return ("tuned_equal", run.cell) if run.group == "tuned_equal" else \
-        (f"{run.group} {run.cell}", run.setting)
-
-
-def _write(run, name, rmse):
-    os.makedirs(run.run_dir, exist_ok=True)
-    tasks = [run.cell] if run.group == "single_task" else ["y1", "y2"]
-    with open(os.path.join(run.run_dir, name), "w") as f:
-        json.dump({t: {"rmse": rmse, "loss": rmse ** 2} for t in tasks}, f)
 
 
 def _finish(plan, test):
@@ -147,9 +127,17 @@ def test_the_leaderboard_shows_each_cell_s_setting_and_seed_count(planned):
     ("{grid: {train.learning_rate: [0.001]}, budget: 0}", "[0.001]",
      "tune.budget: expected a count >= 1"),
     ("{grid: {train.learning_rate: [0.001]}, trials: 3}", "[0.001]",
-     "tune: unknown key(s) ['trials']; valid keys: grid, budget"),
+     "tune: unknown key(s) ['trials']; valid keys: grid, budget, pilot_seeds"),
     ("{grid: {train.learning_rate: [-1.0]}}", "[0.001]",
      "single-task baselines of base setting -1.0: train.learning_rate: must be > 0"),
+    ("{grid: {train.learning_rate: [0.001]}, pilot_seeds: 3}", "[0.001]",
+     "tune.pilot_seeds: 3, but the pilot must leave seeds to train the selected setting on "
+     "(the study has 3); valid: 1 to 2"),
+    ("{grid: {train.learning_rate: [0.001]}, pilot_seeds: 0}", "[0.001]",
+     "tune.pilot_seeds: expected a count of seeds, got 0; valid: 1 to the study's seed count "
+     "minus 1"),
+    ("{grid: {train.learning_rate: [0.001]}, pilot_seeds: true}", "[0.001]",
+     "tune.pilot_seeds: expected a count of seeds, got True"),
 ])
 def test_a_budget_that_cannot_be_met_is_a_study_file_error(tmp_path, capsys, tune, tuned,
                                                            message):
