@@ -1,12 +1,12 @@
 """Mixtures: tasks whose labels live in different datasets, trained as one stream.
 
 A `Source` is one dataset the zoo can read (a registered builder with its options, a CSV
-file set, a tagged corpus), a slice of its training split, and the tasks it feeds —
-under their own names or renamed, so two sources may feed one task. A `Mixture` is its
-sources; every source gives the model the same inputs. Each source's examples carry
-labels for its own tasks and a 0 mask for every other task of the mixture, exactly as
-a missing label is masked in one dataset, so every architecture, loss and weighting
-method sees what it sees today.
+file set, a tagged corpus), a slice of that dataset's own training split (`data.slices`:
+never its validation or test examples), and the tasks it feeds — under their own names or
+renamed, so two sources may feed one task. A `Mixture` is its sources; every source gives
+the model the same inputs. Each source's examples carry labels for its own tasks and a 0
+mask for every other task of the mixture, exactly as a missing label is masked in one
+dataset, so every architecture, loss and weighting method sees what it sees today.
 
 Training streams (`train_batches`) draw from the sources with a sampling strategy
 (`data/sampling.py`) in one of three batch compositions: `mixed` (each example drawn
@@ -37,7 +37,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from data import sampling
+from data import sampling, slices
 from data.dataset_spec import DatasetSpec
 from inputs import InputSpec
 from tasks import Task
@@ -53,8 +53,9 @@ SOURCE = Declaration({
     "tasks": Arg((list, dict), "the dataset's tasks this source labels: a list, or "
                  "{dataset task: model task} to rename them (two sources may feed one task); "
                  "null: all", item=str, null=True, default=None),
-    "split": Arg(str, "the training split read (TFDS slicing, e.g. train[:500])",
-                 default="train"),
+    "split": Arg(str, "the part of the dataset's own training split read: train (all of it) or "
+                 "a TFDS slice of it (train[:500], train[500:], train[:10%]), never its "
+                 "validation or test examples", default="train"),
     "cache": Arg(bool, "keep decoded examples in memory (null: the dataset's default; false "
                  "streams a large source)", null=True, default=None),
 })
@@ -69,7 +70,9 @@ class Source:
         spec: `DatasetSpec`. The dataset read.
         tasks: tuple of `Task`. The mixture's tasks this source labels, under their
             mixture names; each `label_key` points at the dataset's feature.
-        train_split: str. The TFDS training split read (slices allowed: `train[:500]`).
+        train_split: str. The part of the dataset's own training split read: `train`
+            (all of it) or a slice of it (`train[:500]`, `train[10%:]`), relative to
+            `spec.splits["train"]` (`tfds_split` composes the TFDS split read).
         key: str. Identifies the dataset and options read, so sources reading the same
             data share one copy of its evaluation splits.
         cache: bool or None. Keep decoded examples in memory (None: the dataset's default).
@@ -97,11 +100,34 @@ class Source:
         return cls(name=name, spec=spec, tasks=tuple(own), train_split=train_split, key=key,
                    cache=cache)
 
-    @property
-    def split_names(self):
-        """The TFDS split read for `train`, `validation` and `test`."""
-        return {"train": self.train_split, "validation": self.spec.splits["validation"],
-                "test": self.spec.splits["test"]}
+    def tfds_split(self, split, lengths):
+        """The TFDS split string read for `train`, `validation` or `test`: for `train`, this
+        source's slice taken inside the dataset's training split (`data.slices.compose`;
+        `lengths`: the built dataset's `info.splits`), ValueError when it does not fit.
+
+        >>> spec = DatasetSpec("toy", "toy", (Task("a", "binary"),), (InputSpec("x", "numeric"),),
+        ...                    splits={"train": "train[:800]", "validation": "train[800:]",
+        ...                            "test": "test"})
+        >>> rest = Source.of("rest", spec, train_split="train[500:]")
+        >>> rest.tfds_split("train", {"train": 1000, "test": 100}), rest.tfds_split("test", {})
+        ('train[500:800]', 'test')
+        >>> rest.describe({"train": 1000, "test": 100})
+        'toy train[500:] = TFDS train[500:800]'
+        """
+        if split != "train":
+            return self.spec.splits[split]
+        return slices.compose(self.spec.splits["train"], self.train_split, lengths)
+
+    def describe(self, lengths=None):
+        """`dataset slice` for messages and reports, with the TFDS split read where it is
+        spelled otherwise (`conll2000 train[500:] = TFDS train[500:8042]`); a slice that
+        does not fit is `Experiment.prepare`'s error to report, not this one's."""
+        text = f"{self.spec.name} {self.train_split}"
+        try:
+            read = self.tfds_split("train", lengths) if lengths is not None else None
+        except ValueError:
+            read = None
+        return text if read in (None, self.train_split) else f"{text} = TFDS {read}"
 
     def task_names(self):
         return tuple(t.name for t in self.tasks)
@@ -166,8 +192,7 @@ class Mixture:
         of one. `get_dataset(name, **options)` makes a `DatasetSpec`."""
         if not data_config.sources:
             spec = get_dataset(data_config.name, **data_config.options)
-            return cls((Source.of(spec.name, spec, train_split=spec.splits["train"],
-                                  options=data_config.options),))
+            return cls((Source.of(spec.name, spec, options=data_config.options),))
         sources, names = [], source_names(data_config.sources)
         for i, (entry, name) in enumerate(zip(data_config.sources, names)):
             where = f"data.sources[{i}]"
@@ -255,7 +280,7 @@ def source_examples(source, split, tasks, data_dir, take=None):
 
     own = [t for t in source.tasks if t.name in {u.name for u in tasks}]
     b = pipeline.prepare(source.spec, data_dir)
-    ds = b.as_dataset(split=source.split_names[split], shuffle_files=False)
+    ds = b.as_dataset(split=source.tfds_split(split, b.info.splits), shuffle_files=False)
     if take:
         ds = ds.take(int(take))
     example_fn = pipeline.make_example_fn(source.spec, own)
@@ -272,14 +297,25 @@ def source_examples(source, split, tasks, data_dir, take=None):
     return ds.cache() if cache else ds
 
 
+def built_splits(spec, data_dir):
+    """The split infos of `spec`'s dataset where it is built in `data_dir`, else None
+    (builds nothing: for messages and reports)."""
+    from data import pipeline
+
+    if spec.prepare is not None:
+        return None
+    b = pipeline.builder(spec, data_dir)
+    return b.info.splits if b.is_prepared() else None
+
+
 def train_sizes(mixture, data_dir, take=None):
     """Training examples per source (after `take`), from the built datasets' split info."""
     from data import pipeline
 
     sizes = []
     for source in mixture.sources:
-        info = pipeline.prepare(source.spec, data_dir).info
-        n = int(info.splits[source.train_split].num_examples)
+        splits = pipeline.prepare(source.spec, data_dir).info.splits
+        n = int(splits[source.tfds_split("train", splits)].num_examples)
         sizes.append(min(n, int(take)) if take else n)
     return sizes
 

@@ -62,8 +62,14 @@ class Experiment:
         """What the run reads, for messages: the dataset, or its sources."""
         if not self.config.data.sources:
             return f"dataset {self.config.data.name}"
-        return "sources " + ", ".join(f"{s.name} ({s.spec.name} {s.train_split})"
-                                      for s in self.mixture.sources)
+        return "sources " + ", ".join(f"{name} ({text})"
+                                      for name, text in self.source_descriptions().items())
+
+    def source_descriptions(self):
+        """{source: its dataset and slice of the training split, with the TFDS split read
+        where the dataset is built and that reads otherwise}."""
+        return {s.name: s.describe(mixture.built_splits(s.spec, self.data_dir))
+                for s in self.mixture.sources}
 
     @property
     def mixed(self):
@@ -88,15 +94,14 @@ class Experiment:
             except ValueError as e:  # a bad file found while building: name the source's key
                 raise type(e)(mixture.in_source(str(e), i)) from None
             where = f"data.sources[{i}].split: {source.train_split!r}"
-            try:
-                size = info.splits[source.train_split].num_examples
-            except (KeyError, ValueError, AssertionError) as e:
-                raise ArgumentError(f"{where} is not a split of {source.spec.name!r} ({e}); "
-                                    f"valid: {', '.join(info.splits)} or a TFDS slice of one "
-                                    "(train[:500], train[10%:])") from None
+            try:  # a slice of the dataset's own training split, never of TFDS's raw one
+                size = info.splits[source.tfds_split("train", info.splits)].num_examples
+            except ValueError as e:
+                raise ArgumentError(f"{where} is not a slice of the training split of "
+                                    f"{source.spec.name!r}: {e}") from None
             if size == 0:
                 raise ArgumentError(f"{where} holds no examples of {source.spec.name!r}; "
-                                    "valid: a split or slice with examples")
+                                    "valid: a slice of its training split with examples")
 
     def examples(self, split, tasks=None):
         """One split's examples, each task labelled on its own sources only."""
@@ -224,7 +229,8 @@ class Experiment:
         counts = self.label_counts()
         by_source = self.source_label_counts() if self.mixed else None
         if verbose:
-            print_label_counts(counts, by_source)
+            print_label_counts(counts, by_source, self.source_descriptions() if by_source
+                               else None)
         with self.strategy.scope():
             model = self.build_model()
         trainer = self.make_trainer(model, run_dir, verbose=verbose)
@@ -266,16 +272,18 @@ def _count_labels(ds, tasks):
     return {t: {"labelled": int(n), "examples": m} for t, (n, m) in totals.items()}
 
 
-def print_label_counts(counts, by_source=None):
-    """The labelled examples per task and split (and per source, for a mixture)."""
+def print_label_counts(counts, by_source=None, described=None):
+    """The labelled examples per task and split (and per source, for a mixture, with what
+    each source reads: `described`, {source: text})."""
     print("labels (labelled / examples): " + "; ".join(
         f"{task} " + ", ".join(f"{split} {c['labelled']}/{c['examples']}"
                                for split, c in splits.items())
         for task, splits in counts.items()))
     for source, tasks in (by_source or {}).items():
+        read = f" ({described[source]})" if described and source in described else ""
         print(f"  source {source}: " + ", ".join(
             f"{task} {c['labelled']}/{c['examples']} training examples"
-            for task, c in tasks.items()))
+            for task, c in tasks.items()) + read)
 
 
 def primary_metrics(chosen, tasks):

@@ -1,11 +1,16 @@
 """Helpers shared by the data tests: read splits as numpy (and as rows to compare in any order),
-write small CSV files."""
+write small CSV files, and the small CoNLL-2000 fixture (10 training sentences, 3 test
+sentences)."""
 
 import csv
+import os
 
 import numpy as np
 
 from data import pipeline
+from tests.helpers import REPO
+
+CONLL2000 = os.path.join(REPO, "tests", "data", "fixtures", "conll2000")
 
 
 def first_batch(spec, split, data_dir, batch_size=8, tasks=None, **kwargs):

@@ -14,9 +14,7 @@ import data
 from data import conll2000
 from data.conll2000 import CorpusError, find_files, parse_sentences
 from data.pipeline import load_split
-from tests.helpers import REPO
-
-FIXTURE = os.path.join(REPO, "tests", "data", "fixtures", "conll2000")
+from tests.data.helpers import CONLL2000 as FIXTURE
 
 
 def fixture_sentences(split):

@@ -11,6 +11,7 @@ from data import pipeline
 from inputs import InputSpec
 from data.mixture import (Mixture, Sampling, Source, eval_examples, train_batches, train_sizes,
                           training_examples)
+from tests.data.helpers import CONLL2000
 
 
 def halves(left_split="train[:200]", right_split="train[200:600]"):
@@ -76,6 +77,31 @@ def test_renamed_sources_feed_one_task_each(multi_mnist_dir):
     assert mixture.sources_of("digit") == ("a", "b")
     out, _ = epoch(mixture, multi_mnist_dir, strategy="uniform", steps_per_epoch=2)
     assert out[0][2]["digit"].all()
+
+
+def sentences(ds):
+    """The token sequences of unbatched (inputs, labels, masks) examples, in order."""
+    return [tuple(t.decode() for t in inputs["tokens"].numpy()) for inputs, _, _ in ds]
+
+
+def test_slices_are_read_inside_the_datasets_own_training_split(data_dir):
+    """conll2000 trains on `train[:7]` of TFDS's raw train (10 sentences) and validates on
+    `train[7:]`: sources `train[:3]` and `train[3:]` split those 7, never the 3 held out."""
+    spec = data.get_dataset("conll2000", path=CONLL2000, input="tokens",
+                            validation_fraction=0.3)
+    assert spec.splits["train"] == "train[:7]"
+    mixture = Mixture((Source.of("chunks", spec, ["chunk"], train_split="train[:3]"),
+                       Source.of("tags", spec, ["pos"], train_split="train[3:]")))
+    first, rest = (sentences(ds) for ds in training_examples(mixture, mixture.tasks, data_dir))
+    own = {split: sentences(pipeline.load_examples(spec, split, spec.tasks, data_dir))
+           for split in ("train", "validation", "test")}
+    assert len(set(sum(own.values(), []))) == 10 + 3  # every fixture sentence differs
+    assert (len(first), len(rest)) == (3, 4) and first + rest == own["train"]
+    assert not set(first + rest) & set(own["validation"] + own["test"])
+    assert train_sizes(mixture, data_dir) == [3, 4]
+    with pytest.raises(ValueError, match="'train\\[:8\\]' does not fit the training split's 7"):
+        Source.of("x", spec, ["pos"], train_split="train[:8]").tfds_split(
+            "train", pipeline.prepare(spec, data_dir).info.splits)
 
 
 def test_restricted_keeps_the_sources_of_a_task():

@@ -13,10 +13,8 @@ import pytest
 import data
 from data.csv_options import CsvError
 from data.pipeline import load_split
-from tests.data.helpers import whole_split
-from tests.helpers import REPO
+from tests.data.helpers import CONLL2000, whole_split
 
-CONLL2000 = os.path.join(REPO, "tests", "data", "fixtures", "conll2000")
 # CoNLL-2003's layout: token POS chunk NER, IOB1 entities (B- only between two of a type).
 CONLL2003_TRAIN = """-DOCSTART- -X- -X- O
 

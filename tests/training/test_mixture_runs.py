@@ -114,7 +114,19 @@ def test_baselines_train_each_task_on_its_own_sources(tmp_path, multi_mnist_dir,
      "data.sources[0].split: 'train[:0]' holds no examples of 'multi_mnist'"),
     (["data.sources=[{dataset: multi_mnist, tasks: [left], split: 'trian[:9]'},"
       " {dataset: multi_mnist, name: b, tasks: [right]}]"],
-     "data.sources[0].split: 'trian[:9]' is not a split of 'multi_mnist'"),
+     "data.sources[0].split: 'trian[:9]' is not a slice of the training split of "
+     "'multi_mnist': 'trian[:9]' names split 'trian'; valid: train (all of the dataset's "
+     "training split) or a slice of it: train[:500], train[500:], train[:10%]"),
+    # A source reads its dataset's training split only: never its test examples...
+    (["data.sources=[{dataset: multi_mnist, tasks: [left], split: test},"
+      " {dataset: multi_mnist, name: b, tasks: [right]}]"],
+     "data.sources[0].split: 'test' is not a slice of the training split of 'multi_mnist': "
+     "'test' names split 'test'; valid: train"),
+    # ... nor past its end.
+    (["data.sources=[{dataset: multi_mnist, tasks: [left]},"
+      " {dataset: multi_mnist, name: b, tasks: [right], split: 'train[:1000000]'}]"],
+     "data.sources[1].split: 'train[:1000000]' is not a slice of the training split of "
+     "'multi_mnist': 'train[:1000000]' does not fit the training split's"),
 ])
 def test_bad_sources_exit_2_naming_the_key(tmp_path, multi_mnist_dir, capsys, extra, message):
     assert run(tmp_path, multi_mnist_dir, "bad", extra) == 2
@@ -135,7 +147,7 @@ def test_build_data_builds_every_source_and_refuses_beam_naming_one(multi_mnist_
             "process only") in capsys.readouterr().err
     bad = SOURCES.replace("train[:256]", "trian[:9]")
     assert build_data.main(args[:3] + [bad] + args[4:]) == 2
-    assert "data.sources[0].split: 'trian[:9]' is not a split" in capsys.readouterr().err
+    assert "data.sources[0].split: 'trian[:9]' is not a slice" in capsys.readouterr().err
 
 def test_a_study_takes_the_sampling_strategy_as_an_axis(tmp_path, multi_mnist_dir):
     import study

@@ -64,8 +64,9 @@ def main_tasks(plan):
     cell = next(r for r in plan.runs if r.group == "cell")
     experiment = Experiment(cell.config)
     tasks = tuple(t for t in experiment.tasks if not t.auxiliary)
+    described = experiment.source_descriptions() if cell.config.data.sources else {}
     sources = {} if not cell.config.data.sources else {
-        t.name: [f"{s.name} ({s.spec.name} {s.train_split})" for s in experiment.mixture.sources
+        t.name: [f"{s.name} ({described[s.name]})" for s in experiment.mixture.sources
                  if t.name in s.task_names()] for t in tasks}
     return tasks, experiment.primary_metrics(tasks), sources
 
