@@ -9,7 +9,9 @@
 | `data.options`         | `data.name`          | `data/*.py`                 |
 
 Task kinds declare the options of their loss (`train.loss_options.<task>`) as a
-`loss_options` class attribute; they are checked once the dataset's tasks are known
+`loss_options` class attribute. A task's kind is known only with the dataset's tasks,
+so `training/loss_options.py` checks each option at load against the kinds that declare
+it, and each task's options against its own kind once the tasks are known
 (`training.setup.TrainSetup`), before any data or model work.
 
 Each registered thing declares its arguments with `utils.arguments.arguments` where

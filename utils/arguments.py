@@ -436,7 +436,8 @@ def check(declaration, args, key, what=None):
     if args is None:
         return {}
     if not isinstance(args, dict):
-        raise ArgumentError(f"{key}: expected a mapping, got {args!r}")
+        raise ArgumentError(f"{key}: expected a mapping, got {args!r}; valid: a mapping of "
+                            f"{', '.join(declaration) or '(no arguments)'}")
     out = {}
     for name, value in args.items():
         if name not in declaration:

@@ -14,8 +14,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import train
 from tests.helpers import REPO
+from tasks import Task
 from training.arguments import SECTIONS, describe, markdown, static_declarations
 from training.config import ConfigError, load_config
+from training.loss_options import kinds_by_option, resolve as resolve_loss_options
+from utils.arguments import ArgumentError
 
 DECLARED = [(section, name, arg) for section in SECTIONS
             for name, declaration in sorted(static_declarations(section).items())
@@ -133,6 +136,64 @@ def test_fuzz_unknown_arguments_are_config_errors_listing_the_valid(case, arg):
         load(section, name, {arg: 1})
     assert str(error.value).startswith(f"{section.key}.{arg}: unknown argument of ")
     assert "; valid: " in str(error.value)
+
+
+# ------------------------------------------------------------- loss options (fuzz)
+# One task of every kind: `train.loss_options.<task>` is checked against the kinds that
+# declare each option at load, and against the task's own kind once the tasks are known.
+LOSS_TASKS = (Task("digit", "multiclass", ("0", "1", "2")), Task("big", "binary"),
+              Task("tags", "multilabel", ("a", "b")), Task("value", "regression"),
+              Task("tag", "token_multiclass", ("X", "Y", "Z")))
+LOSS_OPTIONS = kinds_by_option()
+TASK_NAMES = st.one_of(st.sampled_from([t.name for t in LOSS_TASKS]), st.text(max_size=8),
+                       st.integers(-3, 3))
+
+
+def loss_options_error(options, key):
+    """The config error `options` (`train.loss_options`) give, loaded then resolved against
+    LOSS_TASKS, or None when they fit; asserts that an error names `key` and the valid values
+    and is a config error (never another exception)."""
+    try:
+        config = load_config(None, values={"train.loss_options": options})
+        resolve_loss_options(config.train.loss_options, LOSS_TASKS)
+    except (ConfigError, ArgumentError) as e:
+        message = str(e)
+        assert message.startswith(key) and "; valid: " in message, message
+        return message
+    return None
+
+
+@pytest.mark.parametrize("option", sorted(LOSS_OPTIONS))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzz_each_loss_option_loads_or_fails_naming_its_key(option, data):
+    task = data.draw(st.sampled_from(LOSS_TASKS), label="task")
+    arg = next(iter(LOSS_OPTIONS[option].values()))
+    value = data.draw(values(arg), label=option)
+    key = f"train.loss_options.{task.name}.{option}"
+    if loss_options_error({task.name: {option: value}}, key) is None:
+        accepted = load_config(None, values={"train.loss_options": {task.name: {option: value}}})
+        assert arg.check(accepted.train.loss_options[task.name][option], "again") == \
+            accepted.train.loss_options[task.name][option]  # stable once normalised
+        assert option in task.loss_options
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(task=TASK_NAMES, entry=st.one_of(
+    st.none(), SCALARS, st.lists(SCALARS, max_size=2),
+    st.dictionaries(st.one_of(st.sampled_from(sorted(LOSS_OPTIONS)), st.text(max_size=8)),
+                    SCALARS, min_size=1, max_size=1)))
+def test_fuzz_loss_options_of_unknown_tasks_and_options_fail_naming_the_key(task, entry):
+    names = [t.name for t in LOSS_TASKS]
+    message = loss_options_error({task: entry}, f"train.loss_options.{task}")
+    if task not in names and entry is not None:
+        assert message is not None  # an unknown task never passes silently
+    if isinstance(entry, dict) and message is None:
+        option = next(iter(entry))
+        assert option in LOSS_OPTIONS
+    if isinstance(entry, dict) and next(iter(entry)) not in LOSS_OPTIONS and message:
+        assert "unknown loss option" in message or "not a task name" in message or \
+            "unknown task" in message
 
 
 # --------------------------------------------------------------- as a user sees it
