@@ -217,14 +217,19 @@ def keras_application(input_shape, model_name="backbone", name="MobileNetV2",
     return keras.Model(inp, x, name=model_name)
 
 
+# The encoders an input suits, for the errors of an encoder given the wrong input.
+BY_INPUT = "cnn or keras_application for images, mlp for vectors, bilstm or transformer for text"
+
+
 def _check_application(name, input_shape):
     """(height, width, channels) of images a `keras.applications` backbone `name` can take."""
     apps = sorted(n for n in dir(keras.applications) if n[:1].isupper())
     if name not in apps:
         raise ValueError(f"model.encoder_args.name: unknown keras application {name!r}; "
-                         f"known: {', '.join(apps)}")
+                         f"valid: {', '.join(apps)}")
     if len(input_shape) != 3:
-        raise ValueError(f"keras_application needs images [H, W, C]; got shape {input_shape}")
+        raise ValueError(f"model.encoder: keras_application needs images [H, W, C]; got "
+                         f"per-example shape {tuple(input_shape)}; valid: {BY_INPUT}")
     return tuple(input_shape)
 
 
@@ -249,8 +254,9 @@ def _backbone_input(x, model_name, size, pixel_scale, pixel_offset):
 
 def _sequence_shape(input_shape, encoder):
     if len(input_shape) != 2:
-        raise ValueError(f"{encoder} needs token sequences [tokens, features] (a `text` input); "
-                         f"got per-example shape {tuple(input_shape)}")
+        raise ValueError(f"model.encoder: {encoder} needs token sequences [tokens, features] (a "
+                         f"`text` input); got per-example shape {tuple(input_shape)}; valid: "
+                         f"{BY_INPUT}")
 
 
 @register_encoder("bilstm")
@@ -340,7 +346,7 @@ def transformer(input_shape, model_name="transformer", units=64, num_layers=2, n
     _sequence_shape(input_shape, "transformer")
     if units % num_heads:
         raise ValueError(f"model.encoder_args.units: {units} is not divisible by "
-                         f"num_heads={num_heads}")
+                         f"num_heads={num_heads}; valid: units % num_heads == 0")
     p = model_name
     inp = keras.Input(shape=input_shape)
     x = keras.layers.Dense(units, name=f"{p}_project")(inp)

@@ -62,6 +62,7 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.architectures.esmm import funnel_tasks, network_inputs
+from tasks import BinaryTask
 from utils.arguments import Arg, arguments
 
 
@@ -162,18 +163,23 @@ def aitm(features, tasks, make_encoder, funnel=("click", "click_conversion"),
     """AITM: towers linked step to step by attention, plus the calibrator (see the module
     docstring)."""
     funnel = [str(n) for n in funnel]
-    if len(funnel) < 2:
-        raise ValueError(f"model.args.funnel: needs at least two step tasks; got {funnel}")
+    if len(funnel) < 2:  # the declaration says so at load; this guards direct callers
+        raise ValueError(f"model.args.funnel: {funnel} has {len(funnel)} step(s); valid: a "
+                         "list of at least 2 binary tasks")
     if not tower_units:
         raise ValueError("model.args.tower_units: AITM needs at least one tower layer (its "
-                         "last width is the AIT module's)")
+                         "last width is the AIT module's); valid: a list of integers >= 1 "
+                         "(at least 1 item)")
     steps = funnel_tasks(tasks, "aitm", **{f"funnel[{i}]": n for i, n in enumerate(funnel)})
     steps = list(steps.values())
     if cvr_task is not None:
-        cvr = funnel_tasks(tasks, "aitm", cvr_task=cvr_task)["cvr_task"]
-        if cvr.name in funnel:
+        funnel_tasks(tasks, "aitm", cvr_task=cvr_task)
+        if cvr_task in funnel:
+            others = [t.name for t in tasks if isinstance(t, BinaryTask)
+                      and t.name not in funnel]
             raise ValueError(f"model.args.cvr_task: {cvr_task!r} is a funnel step; it must be "
-                             "another task (its output is derived from the last two steps)")
+                             "another task (its output is derived from the last two steps); "
+                             f"valid: {', '.join(others + ['null'])}")
     others = [t for t in tasks if t.name not in set(funnel) | {cvr_task}]
     inputs = network_inputs(features, make_encoder, shared_encoder,
                             [t.name for t in steps + others])

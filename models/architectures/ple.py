@@ -59,4 +59,5 @@ def ple(features, tasks, make_encoder, num_levels=2, num_shared_experts=2, num_t
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """PLE: stacked CGC levels with shared gates between them (see the module docstring)."""
     return extraction_network(features, tasks, make_encoder, num_levels, num_shared_experts,
-                              num_task_experts, expert_units, shared_encoder, tower_units)
+                              num_task_experts, expert_units, shared_encoder, tower_units,
+                              arch="ple")
