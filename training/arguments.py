@@ -31,11 +31,11 @@ Example:
 >>> check_config_arguments(config, sections=[SECTIONS[0]])
 Traceback (most recent call last):
 ...
-utils.arguments.ArgumentError: model.args.num_experts: 0 is out of range; valid: an integer >= 1
+utils.arguments.ArgumentError: model.args.num_experts: 0 is out of range; valid: an integer 1 to 10000000
 >>> print("\\n".join(describe("mmoe").splitlines()[:3]))
 architecture mmoe (model.architecture: mmoe; arguments in model.args)
-  num_experts: an integer >= 1; default 4
-      experts shared by all tasks
+  num_experts: an integer 1 to 10000000; default 4
+      experts shared by all tasks; at most 10^7: each is a network of >= 60 KB, so more cannot fit in memory
 """
 
 import dataclasses

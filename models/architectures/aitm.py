@@ -62,7 +62,6 @@ from keras import ops
 
 from models.architectures.blocks import dense_stack
 from models.architectures.esmm import funnel_tasks, network_inputs
-from tasks import BinaryTask
 from utils.arguments import Arg, arguments
 
 
@@ -146,7 +145,8 @@ class ConditionalLogit(keras.layers.Layer):
         return tuple(input_shapes[0])
 
 
-@arguments(funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
+@arguments(rules={"cvr_task": "cvr_task not in funnel"},  # its output derives from the last two
+           funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
                       item=str, length="[2, inf)"),
            cvr_task=Arg(str,
                         "a binary task whose output is p(last step | the one before), or null",
@@ -172,14 +172,8 @@ def aitm(features, tasks, make_encoder, funnel=("click", "click_conversion"),
                          "(at least 1 item)")
     steps = funnel_tasks(tasks, "aitm", **{f"funnel[{i}]": n for i, n in enumerate(funnel)})
     steps = list(steps.values())
-    if cvr_task is not None:
+    if cvr_task is not None:  # not a funnel step: the declaration's rule says so
         funnel_tasks(tasks, "aitm", cvr_task=cvr_task)
-        if cvr_task in funnel:
-            others = [t.name for t in tasks if isinstance(t, BinaryTask)
-                      and t.name not in funnel]
-            raise ValueError(f"model.args.cvr_task: {cvr_task!r} is a funnel step; it must be "
-                             "another task (its output is derived from the last two steps); "
-                             f"valid: {', '.join(others + ['null'])}")
     others = [t for t in tasks if t.name not in set(funnel) | {cvr_task}]
     inputs = network_inputs(features, make_encoder, shared_encoder,
                             [t.name for t in steps + others])

@@ -135,8 +135,12 @@ def extraction_level(tasks, inputs, experts_of, suffix):
 
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
                   **EXPERT_RULES},
-           num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),
-           num_task_experts=Arg(int, "experts of each task", range="[0, inf)"),
+           num_shared_experts=Arg(int, "experts shared by all tasks; at most 10^7: each is a "
+                                       "network of >= 60 KB, so more cannot fit in memory",
+                                  range="[0, 10000000]"),
+           num_task_experts=Arg(int, "experts of each task; at most 10^7: each is a "
+                                     "network of >= 60 KB, so more cannot fit in memory",
+                                range="[0, 10000000]"),
            expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):

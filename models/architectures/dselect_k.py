@@ -171,7 +171,9 @@ class DSelectKGate(keras.layers.Layer):
 
 
 @arguments(rules={"num_nonzeros": "num_nonzeros <= num_experts", **EXPERT_RULES},
-           num_experts=Arg(int, "shared experts E", range="[2, inf)"),
+           num_experts=Arg(int, "shared experts E; at most 10^7: each is a "
+                                "network of >= 60 KB, so more cannot fit in memory",
+                           range="[2, 10000000]"),
            num_nonzeros=Arg(int, "k, the most experts a gate selects", range="[1, inf)"),
            gamma=Arg(float, "width of the smooth-step's cubic region", range="(0, inf)"),
            per_example=Arg(bool, "gates conditioned on the example (true) or one per task"),

@@ -133,7 +133,9 @@ def network_inputs(features, make_encoder, shared_encoder, names):
     return {n: make_encoder(f"encoder_{n}")(features) for n in names}
 
 
-@arguments(ctr_task=Arg(str, "the click task (binary)"),
+@arguments(rules={"ctcvr_task": "ctcvr_task != ctr_task",
+                  "cvr_task": "cvr_task != ctr_task and cvr_task != ctcvr_task"},
+           ctr_task=Arg(str, "the click task (binary)"),
            ctcvr_task=Arg(str, "the click-and-conversion task (binary)"),
            cvr_task=Arg(str, "the post-click conversion task (binary), or null", null=True),
            shared_encoder=Arg(bool,

@@ -73,7 +73,9 @@ def resolve_levels(tasks, task_levels):
 
 
 @arguments(task_levels=Arg(dict, "task -> the trunk level it attaches to (every task); null: "
-                                 "the tasks' order", item=int, range="[1, inf)", null=True),
+                                 "the tasks' order; at most 10^7: every level up to the "
+                                 "highest is a layer of >= 60 KB, so more cannot fit in memory",
+                           item=int, range="[1, 10000000]", null=True),
            level_units=Arg((int, list),
                            "width of each trunk level's dense layer (a list: one per level)",
                            item=int, range="[1, inf)"),

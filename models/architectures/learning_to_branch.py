@@ -233,8 +233,11 @@ def _run(layers, x):
 
 
 @arguments(
+    rules={"min_temperature": "min_temperature <= temperature"},  # the search cools down
     branches=Arg(list, "nodes per tree layer, one entry per encoder stage; null: 1, 2, 4, ... "
-                       "capped at the number of tasks", item=int, range="[1, inf)", null=True),
+                       "capped at the number of tasks; at most 10^7 nodes a layer: each is a "
+                       "network of >= 60 KB, so more cannot fit in memory", item=int,
+                 range="[1, 10000000]", null=True),
     tower_units=TOWER_UNITS,
     search_steps=Arg(int, "training steps of the Gumbel-softmax search; then the tree is fixed",
                      range="[0, inf)"),

@@ -31,10 +31,9 @@ CASES = {
     "esmm unknown task": (
         "esmm", {"ctcvr_task": "purchase"}, {**MLP, "tasks": FUNNEL_TASKS},
         "model.args.ctcvr_task", "'purchase' is not one of the tasks"),
-    "esmm task named twice": (
+    "esmm task named twice (a rule)": (
         "esmm", {"cvr_task": "click"}, {**MLP, "tasks": FUNNEL_TASKS}, "model.args.cvr_task",
-        "'click' is also ctr_task; esmm needs a distinct task for each of ctr_task, ctcvr_task, "
-        "cvr_task; valid: conversion"),
+        "'click' breaks cvr_task != ctr_task and cvr_task != ctcvr_task"),
     "esmm task not binary": (
         "esmm", {}, {**MLP, "tasks": NOT_BINARY}, "model.args.cvr_task",
         "'conversion' is a regression task; esmm needs a binary task; valid: click, "
@@ -45,10 +44,9 @@ CASES = {
     "aitm step twice": (
         "aitm", {"funnel": ["click", "click"]}, {**MLP, "tasks": FUNNEL_TASKS},
         "model.args.funnel[1]", "'click' is also funnel[0]"),
-    "aitm cvr task in the funnel": (
+    "aitm cvr task in the funnel (a rule)": (
         "aitm", {"cvr_task": "click_conversion"}, {**MLP, "tasks": FUNNEL_TASKS},
-        "model.args.cvr_task", "'click_conversion' is a funnel step; it must be another task "
-        "(its output is derived from the last two steps); valid: conversion, null"),
+        "model.args.cvr_task", "'click_conversion' breaks cvr_task not in funnel"),
     "aitm one step": (
         "aitm", {"funnel": ["click"]}, {**MLP, "tasks": FUNNEL_TASKS}, "model.args.funnel",
         "1 item; valid: a list of strings (at least 2 items)"),
@@ -96,6 +94,16 @@ CASES = {
     "bilstm on vectors": (
         "shared_bottom", {}, {**MLP, "encoder": "bilstm", "encoder_args": {"units": [4]}},
         "model.encoder", "bilstm needs token sequences"),
+    "cnn on vectors": (
+        "shared_bottom", {}, {**MLP, "encoder": "cnn", "encoder_args": {"filters": [4]}},
+        "model.encoder", "cnn needs images [H, W, C]; got per-example shape"),
+    "cnn pooling images to nothing": (
+        "shared_bottom", {}, {"encoder": "cnn", "encoder_args": {"filters": [4] * 4}},
+        "model.encoder_args.filters", "4 blocks pool 8x8 images to nothing (each halves them); "
+        "valid: at most 3 blocks for these images"),
+    "mlp on token sequences": (
+        "shared_bottom", {}, {**TEXT, "encoder": "mlp", "encoder_args": {"units": [4]}},
+        "model.encoder", "mlp needs features of a fixed size"),
     "keras_application on vectors": (
         "shared_bottom", {}, {**MLP, "encoder": "keras_application",
                               "encoder_args": {"name": "MobileNetV2"}},

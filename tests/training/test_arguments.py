@@ -199,7 +199,7 @@ def test_fuzz_loss_options_of_unknown_tasks_and_options_fail_naming_the_key(task
 # --------------------------------------------------------------- as a user sees it
 @pytest.mark.parametrize("override, message", [
     (["model.architecture=mmoe", "model.args.num_experts=0"],
-     "model.args.num_experts: 0 is out of range; valid: an integer >= 1"),
+     "model.args.num_experts: 0 is out of range; valid: an integer 1 to 10000000"),
     (["model.args.tower_units=[-1]"],
      "model.args.tower_units[0]: -1 is out of range; valid: a list of integers >= 1"),
     (["train.weighting=cagrad", "train.weighting_args.c=-1"],
@@ -216,6 +216,12 @@ def test_fuzz_loss_options_of_unknown_tasks_and_options_fail_naming_the_key(task
      "train.optimizer_args.momentum: 1.5 is out of range; valid: a number in [0, 1)"),
     (["train.optimizer_args.momentum=0.9"],
      "train.optimizer_args.momentum: unknown argument of optimizer 'adam'; valid: beta_1"),
+    (["model.architecture=learning_to_branch", "model.args.min_temperature=6"],
+     "model.args.min_temperature: 6.0 breaks min_temperature <= temperature (temperature is "
+     "5.0); valid: min_temperature <= temperature"),
+    (["train.loss_options={same_digit: {focal_gamma: .nan}}"],
+     "train.loss_options.same_digit.focal_gamma: nan is not a finite number; valid: a number "
+     ">= 0, or null"),
     (["data.options.train_size=0"],
      "data.options.train_size: 0 is out of range; valid: an integer >= 1, or null"),
 ])
