@@ -219,7 +219,10 @@ def markdown():
                      f"`{section.key}`)\n")
         for name in sorted(static_declarations(section)):
             parts.append(f"### `{name}`\n\n{declaration_markdown(declarations(section, name))}")
-    parts.append("## Task kinds (loss options in `train.loss_options.<task>`)\n")
+    parts.append("## Task kinds (loss options in `train.loss_options.<task>`)\n\n"
+                 "A task's kind comes with the dataset's tasks, so each option is checked "
+                 "when the config loads against the kinds that declare it, and against the "
+                 "task's own kind when the experiment starts (before any data is read).\n")
     for name, declaration in sorted(task_kinds().items()):
         parts.append(f"### `{name}`\n\n{declaration_markdown(declaration)}")
     return "\n".join(parts)

@@ -91,6 +91,5 @@ def resolve(options, tasks):
     out = {}
     for task in tasks:
         if (options or {}).get(task.name):
-            task.check_loss_options(options[task.name])
-            out[task.name] = options[task.name]
+            out[task.name] = task.check_loss_options(options[task.name])
     return out
