@@ -23,7 +23,8 @@ def test_default_levels_follow_task_order():
 
 @pytest.mark.parametrize("levels, message", [  # and tests/models/test_build_errors.py
     ({"digit": 0, "big": 1, "tags": 1, "value": 1},
-     "model.args.task_levels.digit: 0 is out of range; valid: a mapping to integers >= 1"),
+     "model.args.task_levels.digit: 0 is out of range; valid: a mapping to integers 1 to "
+     "10000000"),
 ])
 def test_bad_task_levels(levels, message):
     with pytest.raises(ValueError, match=message):
