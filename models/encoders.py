@@ -38,6 +38,10 @@ ENCODERS = Registry("encoder", key="model.encoder")
 MIN_IMAGE_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71,
                   "NASNetLarge": 32, "NASNetMobile": 32}
 
+# The encoders an input suits, for the errors of an encoder given the wrong input (the
+# input comes from the data, so these are found when the model is built).
+BY_INPUT = "cnn or keras_application for images, mlp for vectors, bilstm or transformer for text"
+
 
 def register_encoder(name):
     return ENCODERS.register(name)
@@ -106,6 +110,7 @@ def cnn(input_shape, model_name="cnn", filters=(32, 64), units=128, dropout=0.0)
         units: int. Width of the final dense layer (the feature vector).
         dropout: float. Dropout before the dense layer.
     """
+    _check_images(input_shape, filters)
     p = model_name
     layers, ends = [keras.Input(shape=input_shape)], []
     for i, f in enumerate(filters):
@@ -123,6 +128,20 @@ def cnn(input_shape, model_name="cnn", filters=(32, 64), units=128, dropout=0.0)
     return model
 
 
+def _check_images(input_shape, filters):
+    """ValueError naming the key unless `input_shape` is an image [H, W, C] that survives a
+    2x2 pooling per block of `filters`."""
+    if len(input_shape) != 3 or None in tuple(input_shape):
+        raise ValueError(f"model.encoder: cnn needs images [H, W, C]; got per-example shape "
+                         f"{tuple(input_shape)}; valid: {BY_INPUT}")
+    side = min(input_shape[:2])
+    if side < 2 ** len(filters):
+        most = max(int(side).bit_length() - 1, 0)  # pooled `most` times, a side stays >= 1
+        raise ValueError(f"model.encoder_args.filters: {len(filters)} blocks pool "
+                         f"{input_shape[0]}x{input_shape[1]} images to nothing (each halves "
+                         f"them); valid: at most {most} blocks for these images")
+
+
 @register_encoder("mlp")
 @arguments(units=Arg(list, "width of each dense layer", item=int, range="[1, inf)"),
            dropout=Arg(float, "dropout after each dense layer", range="[0, 1)"))
@@ -133,6 +152,9 @@ def mlp(input_shape, model_name="mlp", units=(128, 64), dropout=0.0):
         units: list of int. Width of each dense layer.
         dropout: float. Dropout after each dense layer.
     """
+    if None in tuple(input_shape):
+        raise ValueError(f"model.encoder: mlp needs features of a fixed size; got per-example "
+                         f"shape {tuple(input_shape)} (token sequences?); valid: {BY_INPUT}")
     p = model_name
     layers, ends = [keras.Input(shape=input_shape)], []
     if len(input_shape) > 1:
@@ -222,9 +244,10 @@ def _check_application(name, input_shape):
     apps = sorted(n for n in dir(keras.applications) if n[:1].isupper())
     if name not in apps:
         raise ValueError(f"model.encoder_args.name: unknown keras application {name!r}; "
-                         f"known: {', '.join(apps)}")
+                         f"valid: {', '.join(apps)}")
     if len(input_shape) != 3:
-        raise ValueError(f"keras_application needs images [H, W, C]; got shape {input_shape}")
+        raise ValueError(f"model.encoder: keras_application needs images [H, W, C]; got "
+                         f"per-example shape {tuple(input_shape)}; valid: {BY_INPUT}")
     return tuple(input_shape)
 
 
@@ -249,8 +272,9 @@ def _backbone_input(x, model_name, size, pixel_scale, pixel_offset):
 
 def _sequence_shape(input_shape, encoder):
     if len(input_shape) != 2:
-        raise ValueError(f"{encoder} needs token sequences [tokens, features] (a `text` input); "
-                         f"got per-example shape {tuple(input_shape)}")
+        raise ValueError(f"model.encoder: {encoder} needs token sequences [tokens, features] (a "
+                         f"`text` input); got per-example shape {tuple(input_shape)}; valid: "
+                         f"{BY_INPUT}")
 
 
 @register_encoder("bilstm")
@@ -311,7 +335,8 @@ class SinusoidalPosition(keras.layers.Layer):
 @register_encoder("transformer")
 @arguments(rules={"units": "units % num_heads == 0"},
            units=Arg(int, "model width (divisible by num_heads)", range="[1, inf)"),
-           num_layers=Arg(int, "encoder blocks", range="[1, inf)"),
+           num_layers=Arg(int, "encoder blocks; at most 10^7: each is layers of >= 60 KB, so more "
+                                "cannot fit in memory", range="[1, 10000000]"),
            num_heads=Arg(int, "attention heads per block", range="[1, inf)"),
            ff_units=Arg(int, "width of each block's feed-forward layer", range="[1, inf)"),
            dropout=Arg(float, "dropout on attention weights and each sublayer's output",
@@ -340,7 +365,7 @@ def transformer(input_shape, model_name="transformer", units=64, num_layers=2, n
     _sequence_shape(input_shape, "transformer")
     if units % num_heads:
         raise ValueError(f"model.encoder_args.units: {units} is not divisible by "
-                         f"num_heads={num_heads}")
+                         f"num_heads={num_heads}; valid: units % num_heads == 0")
     p = model_name
     inp = keras.Input(shape=input_shape)
     x = keras.layers.Dense(units, name=f"{p}_project")(inp)

@@ -36,7 +36,7 @@ import abc
 import dataclasses
 from typing import Optional, Tuple
 
-from utils.arguments import check
+from utils.arguments import ArgumentError, check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,16 +97,17 @@ class TaskKind(abc.ABC):
         return y_true, mask
 
     def check_loss_options(self, options):
-        """Raises ValueError naming the key when `options` (the task's `train.loss_options`)
-        do not fit this task: an option its kind does not take, a value that is not a number
-        >= 0, or a per-class list of the wrong length."""
+        """`options` (the task's `train.loss_options`) normalised; ArgumentError (a ValueError)
+        naming the key when they do not fit this task: an option its kind does not take, a
+        value that is not a number >= 0, or a per-class list of the wrong length."""
         where = f"train.loss_options.{self.name}"
-        check(self.loss_options, options, where, what=f"a {self.kind} task")
+        options = check(self.loss_options, options, where, what=f"a {self.kind} task")
         for key in ("class_weights", "pos_weight"):
             value = options.get(key)
             if isinstance(value, (list, tuple)) and len(value) != self.num_outputs:
-                raise ValueError(f"{where}.{key}: {len(value)} values; valid: "
-                                 f"{self.num_outputs} (one per class)")
+                raise ArgumentError(f"{where}.{key}: {len(value)} values; valid: "
+                                    f"{self.num_outputs} (one per class)")
+        return options
 
     # --- declaration -------------------------------------------------------------------
 

@@ -9,7 +9,9 @@
 | `data.options`         | `data.name`          | `data/*.py`                 |
 
 Task kinds declare the options of their loss (`train.loss_options.<task>`) as a
-`loss_options` class attribute; they are checked once the dataset's tasks are known
+`loss_options` class attribute. A task's kind is known only with the dataset's tasks,
+so `training/loss_options.py` checks each option at load against the kinds that declare
+it, and each task's options against its own kind once the tasks are known
 (`training.setup.TrainSetup`), before any data or model work.
 
 Each registered thing declares its arguments with `utils.arguments.arguments` where
@@ -29,11 +31,11 @@ Example:
 >>> check_config_arguments(config, sections=[SECTIONS[0]])
 Traceback (most recent call last):
 ...
-utils.arguments.ArgumentError: model.args.num_experts: 0 is out of range; valid: an integer >= 1
+utils.arguments.ArgumentError: model.args.num_experts: 0 is out of range; valid: an integer 1 to 10000000
 >>> print("\\n".join(describe("mmoe").splitlines()[:3]))
 architecture mmoe (model.architecture: mmoe; arguments in model.args)
-  num_experts: an integer >= 1; default 4
-      experts shared by all tasks
+  num_experts: an integer 1 to 10000000; default 4
+      experts shared by all tasks; at most 10^7: each is a network of >= 60 KB, so more cannot fit in memory
 """
 
 import dataclasses
@@ -217,7 +219,10 @@ def markdown():
                      f"`{section.key}`)\n")
         for name in sorted(static_declarations(section)):
             parts.append(f"### `{name}`\n\n{declaration_markdown(declarations(section, name))}")
-    parts.append("## Task kinds (loss options in `train.loss_options.<task>`)\n")
+    parts.append("## Task kinds (loss options in `train.loss_options.<task>`)\n\n"
+                 "A task's kind comes with the dataset's tasks, so each option is checked "
+                 "when the config loads against the kinds that declare it, and against the "
+                 "task's own kind when the experiment starts (before any data is read).\n")
     for name, declaration in sorted(task_kinds().items()):
         parts.append(f"### `{name}`\n\n{declaration_markdown(declaration)}")
     return "\n".join(parts)

@@ -14,7 +14,9 @@ saved as the run's `config.yaml` (and `Config.from_dict` reads one back). Keys w
 value is a free-form mapping (`data.options`, `model.encoder_args`, `model.args`,
 `train.weighting_args`, `train.optimizer_args`) hold the arguments of the thing
 a name picks; they are checked at load against what that thing declares
-(`training/arguments.py`, `utils/arguments.py`), without importing TensorFlow.
+(`training/arguments.py`, `utils/arguments.py`), without importing TensorFlow;
+`train.loss_options` is checked against the task kinds' loss options
+(`training/loss_options.py`; against each task's own kind once the tasks are known).
 `--set data.options.train=x` sets one entry of such a mapping and keeps the
 others; `--set data.options={...}` replaces the whole mapping.
 
@@ -39,6 +41,7 @@ from typing import List, Optional
 import yaml
 
 from training.arguments import check_config_arguments, check_data_sources
+from training.loss_options import check_at_load as check_loss_options
 from utils.arguments import ArgumentError
 
 
@@ -321,6 +324,7 @@ def load_config(path=None, overrides=(), values=None):
     try:
         check_config_arguments(config)
         check_data_sources(config)
+        config["train"]["loss_options"] = check_loss_options(config["train"]["loss_options"])
     except ArgumentError as e:
         raise ConfigError(str(e)) from None
     return Config.from_dict(config)

@@ -25,6 +25,7 @@ ValueError: train.monitor: unknown metric 'val_c_auc'; valid: val_loss, loss, va
 import dataclasses
 
 from training.config import TrainConfig
+from training.loss_options import resolve as resolve_loss_options
 from training.monitor import Monitor
 from training.optimizers import make_optimizer
 from training.weighting import WEIGHTINGS, check_task_weights
@@ -42,7 +43,8 @@ class TrainSetup:
         method: type. The weighting method's class (`train.weighting`).
         gradient_on: str. Where the method takes per-task gradients.
         monitor: Monitor. The metric that picks the best checkpoint.
-        loss_options: dict. {task: options of its kind's loss}, checked by the kind.
+        loss_options: dict. {task: options of its kind's loss}, checked by the kind
+            (`training.loss_options.resolve`).
     """
 
     config: TrainConfig
@@ -61,7 +63,7 @@ class TrainSetup:
         check_task_weights(method, config.task_weights, tasks)
         return cls(config, tasks, method, _gradient_on(config, method),
                    Monitor.resolve(config.monitor, tasks, config.monitor_mode),
-                   _loss_options(config.loss_options, tasks))
+                   resolve_loss_options(config.loss_options, tasks))
 
     def make_weighting(self):
         """A new instance of the method (under the strategy scope: it may own variables)."""
@@ -95,17 +97,3 @@ def _gradient_on(config, method):
                          f"{' or '.join(spaces)} only; valid: {', '.join(spaces)}")
     return config.gradient_on
 
-
-def _loss_options(options, tasks):
-    """{task: options} for the tasks given options; unknown tasks and options fail."""
-    names = [t.name for t in tasks]
-    unknown = sorted(set(options or {}) - set(names))
-    if unknown:
-        raise ValueError(f"train.loss_options: unknown task(s) {unknown}; tasks: "
-                         f"{', '.join(names)}")
-    out = {}
-    for task in tasks:
-        if (options or {}).get(task.name):
-            task.check_loss_options(options[task.name])
-            out[task.name] = options[task.name]
-    return out

@@ -284,11 +284,13 @@ class Declaration(dict):
 _OPERATORS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
               ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne,
               ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-              ast.Mod: operator.mod}
+              ast.Mod: operator.mod, ast.In: lambda a, b: a in b,
+              ast.NotIn: lambda a, b: a not in b}
 
 
 def evaluate_rule(expression, values):
-    """The value of a rule: comparisons, and/or/not, + - * %, `len(x)`, names and constants."""
+    """The value of a rule: comparisons (`in` too), and/or/not, + - * %, `len(x)`, names and
+    constants."""
 
     def value(node):
         if isinstance(node, ast.Expression):
@@ -436,7 +438,8 @@ def check(declaration, args, key, what=None):
     if args is None:
         return {}
     if not isinstance(args, dict):
-        raise ArgumentError(f"{key}: expected a mapping, got {args!r}")
+        raise ArgumentError(f"{key}: expected a mapping, got {args!r}; valid: a mapping of "
+                            f"{', '.join(declaration) or '(no arguments)'}")
     out = {}
     for name, value in args.items():
         if name not in declaration:

@@ -145,7 +145,8 @@ class ConditionalLogit(keras.layers.Layer):
         return tuple(input_shapes[0])
 
 
-@arguments(funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
+@arguments(rules={"cvr_task": "cvr_task not in funnel"},  # its output derives from the last two
+           funnel=Arg(list, "the step tasks in funnel order (binary, 'reached this step')",
                       item=str, length="[2, inf)"),
            cvr_task=Arg(str,
                         "a binary task whose output is p(last step | the one before), or null",
@@ -162,18 +163,17 @@ def aitm(features, tasks, make_encoder, funnel=("click", "click_conversion"),
     """AITM: towers linked step to step by attention, plus the calibrator (see the module
     docstring)."""
     funnel = [str(n) for n in funnel]
-    if len(funnel) < 2:
-        raise ValueError(f"model.args.funnel: needs at least two step tasks; got {funnel}")
+    if len(funnel) < 2:  # the declaration says so at load; this guards direct callers
+        raise ValueError(f"model.args.funnel: {funnel} has {len(funnel)} step(s); valid: a "
+                         "list of at least 2 binary tasks")
     if not tower_units:
         raise ValueError("model.args.tower_units: AITM needs at least one tower layer (its "
-                         "last width is the AIT module's)")
+                         "last width is the AIT module's); valid: a list of integers >= 1 "
+                         "(at least 1 item)")
     steps = funnel_tasks(tasks, "aitm", **{f"funnel[{i}]": n for i, n in enumerate(funnel)})
     steps = list(steps.values())
-    if cvr_task is not None:
-        cvr = funnel_tasks(tasks, "aitm", cvr_task=cvr_task)["cvr_task"]
-        if cvr.name in funnel:
-            raise ValueError(f"model.args.cvr_task: {cvr_task!r} is a funnel step; it must be "
-                             "another task (its output is derived from the last two steps)")
+    if cvr_task is not None:  # not a funnel step: the declaration's rule says so
+        funnel_tasks(tasks, "aitm", cvr_task=cvr_task)
     others = [t for t in tasks if t.name not in set(funnel) | {cvr_task}]
     inputs = network_inputs(features, make_encoder, shared_encoder,
                             [t.name for t in steps + others])

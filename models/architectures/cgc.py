@@ -43,7 +43,7 @@ from utils.arguments import Arg, arguments
 
 
 def extraction_network(features, tasks, make_encoder, num_levels, num_shared_experts,
-                       num_task_experts, expert_units, shared_encoder, tower_units):
+                       num_task_experts, expert_units, shared_encoder, tower_units, arch="cgc"):
     """Stacked extraction levels (PLE); one level without a shared gate is CGC.
 
     At each level every task gets its own experts and gate (over its experts and
@@ -51,7 +51,7 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
     level, makes the input of the next level's shared experts. Level 1 reads the
     features; level l+1's task experts and gate read the task's level-l output.
     """
-    check_experts(tasks, num_levels, num_shared_experts, num_task_experts)
+    check_experts(tasks, num_levels, num_shared_experts, num_task_experts, arch)
     if shared_encoder:
         bottom = gate_input = make_encoder("shared_encoder")(features)
     else:
@@ -79,16 +79,24 @@ def extraction_network(features, tasks, make_encoder, num_levels, num_shared_exp
     return towers, probes
 
 
-def check_experts(tasks, num_levels, num_shared_experts, num_task_experts):
-    """ValueError naming `model.args` when the levels or expert counts cannot be built."""
+def check_experts(tasks, num_levels, num_shared_experts, num_task_experts, arch="cgc"):
+    """ValueError naming the key when the levels or expert counts cannot be built (the
+    declarations' ranges and rules say so at load; this guards direct callers), or when a
+    task's name is the shared experts' (`shared`), which only the data's tasks show."""
     if int(num_shared_experts) < 0 or int(num_task_experts) < 0 or \
             int(num_shared_experts) + int(num_task_experts) < 1:
-        raise ValueError("model.args: need num_shared_experts >= 0, num_task_experts >= 0 and at "
-                         f"least one expert; got {num_shared_experts}, {num_task_experts}")
+        raise ValueError(f"model.args.num_task_experts: {num_task_experts} with "
+                         f"num_shared_experts {num_shared_experts} leaves no expert; valid: "
+                         "counts >= 0 with num_shared_experts + num_task_experts >= 1")
     if int(num_levels) < 1:
-        raise ValueError(f"model.args.num_levels must be >= 1; got {num_levels}")
+        raise ValueError(f"model.args.num_levels: {num_levels} is out of range; valid: an "
+                         "integer >= 1")
     if any(t.name == "shared" for t in tasks):
-        raise ValueError("cgc/ple: a task may not be called 'shared' (it names the shared experts)")
+        others = [t.name for t in tasks if t.name != "shared"]
+        raise ValueError(f"model.architecture: {arch} names its shared experts and gates "
+                         "'shared', and so does a task of the data; valid: data.tasks without "
+                         f"'shared' ({', '.join(others) or 'no other task'}), or another "
+                         "architecture")
 
 
 def extraction_level(tasks, inputs, experts_of, suffix):
@@ -127,8 +135,12 @@ def extraction_level(tasks, inputs, experts_of, suffix):
 
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
                   **EXPERT_RULES},
-           num_shared_experts=Arg(int, "experts shared by all tasks", range="[0, inf)"),
-           num_task_experts=Arg(int, "experts of each task", range="[0, inf)"),
+           num_shared_experts=Arg(int, "experts shared by all tasks; at most 10^7: each is a "
+                                       "network of >= 60 KB, so more cannot fit in memory",
+                                  range="[0, 10000000]"),
+           num_task_experts=Arg(int, "experts of each task; at most 10^7: each is a "
+                                     "network of >= 60 KB, so more cannot fit in memory",
+                                range="[0, 10000000]"),
            expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def cgc(features, tasks, make_encoder, num_shared_experts=2, num_task_experts=1,
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):

@@ -107,10 +107,11 @@ class DSelectKGate(keras.layers.Layer):
         self.entropy_reg = float(entropy_reg)
         num = len(self.experts)
         if not 1 <= self.num_nonzeros <= num:
-            raise ValueError(f"model.args.num_nonzeros: must be in 1..num_experts ({num}); "
-                             f"got {self.num_nonzeros}")
+            raise ValueError(f"model.args.num_nonzeros: {self.num_nonzeros} is out of range; "
+                             f"valid: an integer in 1..num_experts ({num})")
         if not self.gamma > 0:
-            raise ValueError(f"model.args.gamma: must be > 0; got {self.gamma}")
+            raise ValueError(f"model.args.gamma: {self.gamma} is out of range; valid: a number "
+                             "> 0")
         self.num_binary = max(1, math.ceil(math.log2(num)))
         self.power_of_2 = num == 2 ** self.num_binary
         # codes[e, j]: bit j (most significant first) of expert e's index.
@@ -170,7 +171,9 @@ class DSelectKGate(keras.layers.Layer):
 
 
 @arguments(rules={"num_nonzeros": "num_nonzeros <= num_experts", **EXPERT_RULES},
-           num_experts=Arg(int, "shared experts E", range="[2, inf)"),
+           num_experts=Arg(int, "shared experts E; at most 10^7: each is a "
+                                "network of >= 60 KB, so more cannot fit in memory",
+                           range="[2, 10000000]"),
            num_nonzeros=Arg(int, "k, the most experts a gate selects", range="[1, inf)"),
            gamma=Arg(float, "width of the smooth-step's cubic region", range="(0, inf)"),
            per_example=Arg(bool, "gates conditioned on the example (true) or one per task"),
@@ -181,8 +184,8 @@ def dselect_k(features, tasks, make_encoder, num_experts=4, num_nonzeros=2, gamm
               tower_units=(32,)):
     """MMoE with one DSelect-k gate per task (see the module docstring)."""
     if int(num_experts) < 2:
-        raise ValueError(f"model.args.num_experts: DSelect-k selects among at least 2 experts; "
-                         f"got {num_experts}")
+        raise ValueError(f"model.args.num_experts: {num_experts} is out of range (DSelect-k "
+                         "selects among at least 2 experts); valid: an integer >= 2")
     names, experts, gate_input = shared_experts(features, make_encoder, num_experts,
                                                 expert_units, shared_encoder)
     towers, probes = {}, {}

@@ -95,25 +95,34 @@ class ProductLogit(keras.layers.Layer):
 
 def funnel_tasks(tasks, arch, **names):
     """{arg: Task} for the named tasks of a funnel architecture; a name that is not a
-    binary task among `tasks` fails naming `model.args.<arg>` and the tasks there are."""
+    binary task among `tasks`, or one named twice, fails naming `model.args.<arg>` and the
+    binary tasks it could name."""
     by_name = {t.name: t for t in tasks}
+    binary = [t.name for t in tasks if isinstance(t, BinaryTask)]
     out = {}
     for arg, name in names.items():
         if name is None:
             continue
+        where = f"model.args.{arg}: {name!r}"
         if name not in by_name:
-            raise ValueError(f"model.args.{arg}: {name!r} is not one of the tasks "
-                             f"({', '.join(by_name)}); {arch} needs it (set data.tasks or "
-                             f"model.args.{arg})")
+            raise ValueError(f"{where} is not one of the tasks ({', '.join(by_name)}); {arch} "
+                             f"needs it (set data.tasks or model.args.{arg}); valid: "
+                             f"{_names(binary)}")
         if not isinstance(by_name[name], BinaryTask):
-            raise ValueError(f"model.args.{arg}: task {name!r} is {by_name[name].kind}; {arch} "
-                             "needs a binary task")
+            raise ValueError(f"{where} is a {by_name[name].kind} task; {arch} needs a binary "
+                             f"task; valid: {_names(binary)}")
+        twice = next((a for a, t in out.items() if t.name == name), None)
+        if twice is not None:
+            others = [n for n in binary if n not in {t.name for t in out.values()}]
+            raise ValueError(f"{where} is also {twice}; {arch} needs a distinct task for each "
+                             f"of {', '.join(a for a, n in names.items() if n is not None)}; "
+                             f"valid: {_names(others)}")
         out[arg] = by_name[name]
-    chosen = [t.name for t in out.values()]
-    if len(set(chosen)) != len(chosen):
-        raise ValueError(f"model.args: {arch} needs distinct tasks for "
-                         f"{', '.join(out)}; got {chosen}")
     return out
+
+
+def _names(names):
+    return ", ".join(names) if names else "(no binary task among the data's tasks)"
 
 
 def network_inputs(features, make_encoder, shared_encoder, names):
@@ -124,7 +133,9 @@ def network_inputs(features, make_encoder, shared_encoder, names):
     return {n: make_encoder(f"encoder_{n}")(features) for n in names}
 
 
-@arguments(ctr_task=Arg(str, "the click task (binary)"),
+@arguments(rules={"ctcvr_task": "ctcvr_task != ctr_task",
+                  "cvr_task": "cvr_task != ctr_task and cvr_task != ctcvr_task"},
+           ctr_task=Arg(str, "the click task (binary)"),
            ctcvr_task=Arg(str, "the click-and-conversion task (binary)"),
            cvr_task=Arg(str, "the post-click conversion task (binary), or null", null=True),
            shared_encoder=Arg(bool,

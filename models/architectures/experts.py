@@ -87,7 +87,8 @@ def expert_network(x, name, make_encoder, expert_units, own_encoder):
         x = make_encoder(name)(x)
     elif not expert_units:
         raise ValueError("model.args.expert_units: experts on a shared representation need at "
-                         "least one layer, or they would all be the same.")
+                         "least one layer, or they would all be the same; valid: a list of "
+                         "integers >= 1 (at least 1 item), or shared_encoder false")
     return dense_stack(x, expert_units, name)
 
 
@@ -96,7 +97,8 @@ def shared_experts(features, make_encoder, num_experts, expert_units, shared_enc
     each expert its own encoder on the raw features (the paper), or dense stacks on one
     shared encoder (`shared_encoder`), which the gates then read too."""
     if int(num_experts) < 1:
-        raise ValueError(f"model.args.num_experts must be >= 1; got {num_experts}")
+        raise ValueError(f"model.args.num_experts: {num_experts} is out of range; valid: an "
+                         "integer >= 1")
     if shared_encoder:
         bottom = gate_input = make_encoder("shared_encoder")(features)
     else:

@@ -52,23 +52,30 @@ from utils.arguments import Arg, arguments
 
 
 def resolve_levels(tasks, task_levels):
-    """{task name: level}, checked: every task once, levels >= 1."""
+    """{task name: level}, checked: every task once, levels >= 1; ValueError naming the key."""
     names = [t.name for t in tasks]
     if not task_levels:
         return {n: i + 1 for i, n in enumerate(names)}
     levels = {str(k): int(v) for k, v in dict(task_levels).items()}
     unknown = sorted(set(levels) - set(names))
+    if unknown:
+        raise ValueError(f"model.args.task_levels.{unknown[0]}: not one of the tasks; valid: "
+                         f"{', '.join(names)} (a level for each)")
     missing = [n for n in names if n not in levels]
-    if unknown or missing:
-        raise ValueError(f"model.args.task_levels must give a level to each task "
-                         f"({', '.join(names)}); unknown: {unknown}, missing: {missing}")
-    if min(levels.values()) < 1:
-        raise ValueError(f"model.args.task_levels: levels start at 1; got {levels}")
+    if missing:
+        raise ValueError(f"model.args.task_levels: no level for task(s) {missing}; valid: a "
+                         f"level >= 1 for each of {', '.join(names)}")
+    low = min(levels, key=levels.get)
+    if levels[low] < 1:  # the declaration says so at load; this guards direct callers
+        raise ValueError(f"model.args.task_levels.{low}: {levels[low]} is out of range; valid: "
+                         "an integer >= 1 (levels start at 1)")
     return levels
 
 
 @arguments(task_levels=Arg(dict, "task -> the trunk level it attaches to (every task); null: "
-                                 "the tasks' order", item=int, range="[1, inf)", null=True),
+                                 "the tasks' order; at most 10^7: every level up to the "
+                                 "highest is a layer of >= 60 KB, so more cannot fit in memory",
+                           item=int, range="[1, 10000000]", null=True),
            level_units=Arg((int, list),
                            "width of each trunk level's dense layer (a list: one per level)",
                            item=int, range="[1, inf)"),
@@ -83,7 +90,8 @@ def hierarchical(features, tasks, make_encoder, task_levels: Optional[dict] = No
     widths = list(level_units) if isinstance(level_units, (list, tuple)) else \
         [level_units] * num_levels
     if len(widths) != num_levels and not level_encoders:
-        raise ValueError(f"model.args.level_units: {len(widths)} widths for {num_levels} levels")
+        raise ValueError(f"model.args.level_units: {len(widths)} widths for {num_levels} "
+                         f"levels; valid: an integer, or a list of {num_levels} (one per level)")
     h = features if level_encoders else make_encoder("shared_encoder")(features)
     towers, below = {}, []
     for level in range(1, num_levels + 1):

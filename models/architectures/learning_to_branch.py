@@ -63,6 +63,7 @@ Example:
 True
 """
 
+import numbers
 from typing import Optional, Sequence
 
 import keras
@@ -165,24 +166,36 @@ def resolve_branches(branches, num_stages, num_tasks):
         return [min(num_tasks, 2 ** level) for level in range(num_stages)]
     branches = [int(b) for b in branches]
     if len(branches) != num_stages or min(branches) < 1:
-        raise ValueError(f"model.args.branches: one positive node count per encoder stage "
-                         f"({num_stages} stages); got {branches}")
+        raise ValueError(f"model.args.branches: {branches} does not give one positive node "
+                         f"count per encoder stage ({num_stages} stages); valid: a list of "
+                         f"{num_stages} integers >= 1, or null")
     return branches
 
 
 def check_tree(tree, branches, tasks):
     """(parents per layer from 1, {task: parent}) of a fixed tree, checked."""
-    layers = [[int(p) for p in layer] for layer in tree.get("layers", [])]
-    given = {str(k): int(v) for k, v in dict(tree.get("tasks", {})).items()}
     names = [t.name for t in tasks]
-    shape_ok = [len(layer) for layer in layers] == branches[1:] and all(
+    try:  # a tree from a config may hold anything: what does not read as one is not one
+        layers = [[_index(p) for p in layer] for layer in tree.get("layers", [])]
+        given = {str(k): _index(v) for k, v in dict(tree.get("tasks", {})).items()}
+    except (TypeError, ValueError):
+        layers, given = None, {}
+    shape_ok = layers is not None and [len(layer) for layer in layers] == branches[1:] and all(
         0 <= p < branches[level] for level, layer in enumerate(layers) for p in layer)
     if not shape_ok or sorted(given) != sorted(names) or not all(
             0 <= p < branches[-1] for p in given.values()):
-        raise ValueError(f"model.args.tree: expected {{layers: parents of each node of layers "
-                         f"1.. (sizes {branches[1:]}), tasks: a parent in 0..{branches[-1] - 1} "
-                         f"for each of {names}}}; got {tree}")
+        raise ValueError(f"model.args.tree: {tree} does not fit branches {branches} and the "
+                         f"tasks; valid: {{layers: parents of each node of layers 1.. (sizes "
+                         f"{branches[1:]}), tasks: a parent in 0..{branches[-1] - 1} for each of "
+                         f"{names}}}, or null")
     return layers, given
+
+
+def _index(value):
+    """A node's index as given: an integer (not 1.7, not true)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"not a node index: {value!r}")
+    return int(value)
 
 
 def needed_nodes(layers, task_parents, branches):
@@ -220,8 +233,11 @@ def _run(layers, x):
 
 
 @arguments(
+    rules={"min_temperature": "min_temperature <= temperature"},  # the search cools down
     branches=Arg(list, "nodes per tree layer, one entry per encoder stage; null: 1, 2, 4, ... "
-                       "capped at the number of tasks", item=int, range="[1, inf)", null=True),
+                       "capped at the number of tasks; at most 10^7 nodes a layer: each is a "
+                       "network of >= 60 KB, so more cannot fit in memory", item=int,
+                 range="[1, 10000000]", null=True),
     tower_units=TOWER_UNITS,
     search_steps=Arg(int, "training steps of the Gumbel-softmax search; then the tree is fixed",
                      range="[0, inf)"),

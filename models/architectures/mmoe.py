@@ -39,7 +39,9 @@ from utils.arguments import Arg, arguments
 
 
 @arguments(rules=EXPERT_RULES,
-           num_experts=Arg(int, "experts shared by all tasks", range="[1, inf)"),
+           num_experts=Arg(int, "experts shared by all tasks; at most 10^7: each is a "
+                                "network of >= 60 KB, so more cannot fit in memory",
+                           range="[1, 10000000]"),
            expert_units=EXPERT_UNITS, shared_encoder=SHARED_ENCODER, tower_units=TOWER_UNITS)
 def mmoe(features, tasks, make_encoder, num_experts=4, expert_units=(64,), shared_encoder=False,
          tower_units=(32,)):

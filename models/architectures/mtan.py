@@ -51,6 +51,11 @@ from models.encoders import encoder_stages
 from utils.arguments import arguments
 
 
+# What `model.encoder` may be under mtan (its build errors name the key and these).
+VALID = "valid: an encoder whose stages output feature maps or vectors (cnn, mlp, " \
+        "keras_application)"
+
+
 def _conv_or_dense(rank, units, kernel, activation, name):
     """A `kernel` x `kernel` convolution on a feature map (rank 4), a dense layer on a vector."""
     if rank == 4:
@@ -58,8 +63,8 @@ def _conv_or_dense(rank, units, kernel, activation, name):
                                    name=name)
     if rank == 2:
         return keras.layers.Dense(int(units), activation=activation, name=name)
-    raise ValueError(f"mtan: a stage output of rank {rank} is neither a feature map nor a "
-                     "vector")
+    raise ValueError(f"model.encoder: mtan masks feature maps [H, W, C] or vectors, and an "
+                     f"encoder stage outputs rank-{rank} tensors (token sequences?); {VALID}")
 
 
 def _copy(layer, name):
@@ -77,7 +82,8 @@ def mtan(features, tasks, make_encoder, tower_units=(64,)):
     for j, stage in enumerate(stages):
         weighted = [i for i, layer in enumerate(stage) if layer.weights]
         if not weighted:
-            raise ValueError(f"mtan: encoder stage {j} has no layer with weights")
+            raise ValueError(f"model.encoder: mtan computes its masks from a layer with "
+                             f"weights in every encoder stage, and stage {j} has none; {VALID}")
         first, last = weighted[0], weighted[-1]
         for i, layer in enumerate(stage):
             x = layer(x)

@@ -45,9 +45,15 @@ from utils.arguments import Arg, arguments
 @arguments(rules={"num_task_experts": "num_shared_experts + num_task_experts >= 1",
                   "expert_units": "len(expert_units) >= 1 or (num_levels == 1 and not "
                                   "shared_encoder)"},
-           num_levels=Arg(int, "extraction levels (1 = CGC)", range="[1, inf)"),
-           num_shared_experts=Arg(int, "shared experts per level", range="[0, inf)"),
-           num_task_experts=Arg(int, "experts of each task per level", range="[0, inf)"),
+           num_levels=Arg(int, "extraction levels (1 = CGC); at most 10^7: each holds networks of "
+                                "experts of >= 60 KB, so more cannot fit in memory",
+                      range="[1, 10000000]"),
+           num_shared_experts=Arg(int, "shared experts per level; at most 10^7: each is a "
+                                       "network of >= 60 KB, so more cannot fit in memory",
+                                  range="[0, 10000000]"),
+           num_task_experts=Arg(int, "experts of each task per level; at most 10^7: each is a "
+                                     "network of >= 60 KB, so more cannot fit in memory",
+                                range="[0, 10000000]"),
            expert_units=Arg(list,
                             "dense layers of each expert; experts above level 1 are dense stacks",
                             item=int, range="[1, inf)"),
@@ -59,4 +65,5 @@ def ple(features, tasks, make_encoder, num_levels=2, num_shared_experts=2, num_t
         expert_units=(64,), shared_encoder=False, tower_units=(32,)):
     """PLE: stacked CGC levels with shared gates between them (see the module docstring)."""
     return extraction_network(features, tasks, make_encoder, num_levels, num_shared_experts,
-                              num_task_experts, expert_units, shared_encoder, tower_units)
+                              num_task_experts, expert_units, shared_encoder, tower_units,
+                              arch="ple")

@@ -71,8 +71,8 @@ class SoftSharing(keras.layers.Layer):
     def __init__(self, networks, penalty=1e-3, penalty_kind="l2", **kwargs):
         super().__init__(**kwargs)
         if penalty_kind not in self.KINDS:
-            raise ValueError(f"model.args.penalty_kind: unknown value {penalty_kind!r}; valid "
-                             f"values: {', '.join(self.KINDS)}")
+            raise ValueError(f"model.args.penalty_kind: unknown value {penalty_kind!r}; valid: "
+                             f"{', '.join(self.KINDS)}")
         self.penalty_kind = penalty_kind
         self.networks = [keras.saving.deserialize_keras_object(n) if isinstance(n, dict) else n
                          for n in networks]

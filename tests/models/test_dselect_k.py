@@ -72,7 +72,7 @@ def test_entropy_penalty():
     ({"num_experts": 4, "num_nonzeros": 5},
      r"model.args.num_nonzeros: 5 breaks num_nonzeros <= num_experts \(num_experts is 4\)"),
     ({"num_experts": 1, "num_nonzeros": 1},
-     "model.args.num_experts: 1 is out of range; valid: an integer >= 2"),
+     "model.args.num_experts: 1 is out of range; valid: an integer 2 to 10000000"),
     ({"gamma": 0.0}, "model.args.gamma: 0.0 is out of range; valid: a number > 0"),
 ])
 def test_config_errors(args, message):

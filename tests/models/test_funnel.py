@@ -1,8 +1,8 @@
-"""esmm and aitm: the funnel's probabilities, stable losses, the calibrator, config errors."""
+"""esmm and aitm: the funnel's probabilities, stable losses, the calibrator (their config
+errors: tests/models/test_build_errors.py)."""
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from inputs import InputSpec
@@ -70,30 +70,6 @@ def test_esmm_extra_task_gets_its_own_network():
     tasks = FUNNEL_TASKS + (Task("dwell", "regression"),)
     model = funnel_model("esmm", tasks=tasks)
     assert model.get_layer("encoder_dwell") and model.get_layer("tower_dwell_0")
-
-
-@pytest.mark.parametrize("architecture, args, message", [
-    ("esmm", {"ctcvr_task": "purchase"},
-     r"model.args.ctcvr_task: 'purchase' is not one of the tasks \(click, conversion, "
-     r"click_conversion\)"),
-    ("esmm", {"cvr_task": "click"}, "model.args: esmm needs distinct tasks"),
-    ("aitm", {"funnel": ["click"]}, r"model.args.funnel: 1 item; valid: a list of strings "
-                                    r"\(at least 2 items\)"),
-    ("aitm", {"funnel": ["click", "conversion", "checkout"]},
-     r"model.args.funnel\[2\]: 'checkout' is not one of the tasks"),
-    ("aitm", {"cvr_task": "click_conversion"}, "model.args.cvr_task: 'click_conversion' is a "
-     "funnel step"),
-])
-def test_funnel_config_errors(architecture, args, message):
-    with pytest.raises(ValueError, match=message):
-        funnel_model(architecture, args)
-
-
-def test_funnel_tasks_must_be_binary():
-    tasks = (Task("click", "binary"), Task("click_conversion", "regression"))
-    with pytest.raises(ValueError, match="model.args.ctcvr_task: task 'click_conversion' is "
-                                         "regression; esmm needs a binary task"):
-        funnel_model("esmm", {"cvr_task": None}, tasks=tasks)
 
 
 def test_calibrator_penalises_a_later_step_above_an_earlier_one():

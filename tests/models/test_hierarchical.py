@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.models.helpers import TASKS, build
+from tests.models.helpers import build
 
 
 def test_levels_and_feeding():
@@ -21,18 +21,11 @@ def test_default_levels_follow_task_order():
         not layer.name.endswith("input")]
 
 
-@pytest.mark.parametrize("levels, message", [
-    ({"digit": 1}, "missing: \\['big', 'tags', 'value'\\]"),
-    ({"digit": 1, "big": 1, "tags": 1, "value": 1, "colour": 2}, "unknown: \\['colour'\\]"),
+@pytest.mark.parametrize("levels, message", [  # and tests/models/test_build_errors.py
     ({"digit": 0, "big": 1, "tags": 1, "value": 1},
-     "model.args.task_levels.digit: 0 is out of range; valid: a mapping to integers >= 1"),
+     "model.args.task_levels.digit: 0 is out of range; valid: a mapping to integers 1 to "
+     "10000000"),
 ])
 def test_bad_task_levels(levels, message):
     with pytest.raises(ValueError, match=message):
         build("hierarchical", {"task_levels": levels})
-
-
-def test_level_units_must_match_levels():
-    with pytest.raises(ValueError, match="2 widths for 4 levels"):
-        build("hierarchical", {"level_units": [8, 8]})
-    assert len(TASKS) == 4

@@ -105,19 +105,6 @@ def test_needed_nodes_walk_up_from_the_tasks():
     assert needed_nodes([[1, 1, 0]], {"a": 0, "b": 2}, [2, 3]) == [{0, 1}, {0, 2}]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"branches": [2]}, r"model\.args\.branches: one positive node count per encoder stage "
-                        r"\(2 stages\); got \[2\]"),
-    ({"branches": [1, 2], "tree": {"layers": [[0, 0]], "tasks": {"digit": 0}}},
-     r"model\.args\.tree: expected .* for each of \['digit', 'big', 'tags', 'value'\]"),
-    ({"branches": [1, 2], "tree": {"layers": [[0, 3]], "tasks": TREE["tasks"]}},
-     r"model\.args\.tree: expected"),
-])
-def test_bad_branches_and_trees_name_the_key(args, message):
-    with pytest.raises(ValueError, match=message):
-        build("learning_to_branch", args, encoder="mlp", encoder_args={"units": [8, 8]})
-
-
 @pytest.mark.slow  # ~18-22 s on 2 shared cores (a train.py run with diagnostics)
 def test_training_records_the_tree_each_epoch_for_the_report(tmp_path):
     from training.testing import synthetic_problem, train_config

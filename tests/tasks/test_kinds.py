@@ -132,7 +132,7 @@ def test_an_esmm_task_must_be_binary_as_the_kind_says():
     from models.architectures.esmm import funnel_tasks
     tasks = (Task("click", "binary"), Task("conversion", "regression"))
     assert isinstance(funnel_tasks(tasks, "esmm", ctr_task="click")["ctr_task"], BinaryTask)
-    with pytest.raises(ValueError, match="task 'conversion' is regression; esmm needs a binary"):
+    with pytest.raises(ValueError, match="'conversion' is a regression task; esmm needs a binary"):
         funnel_tasks(tasks, "esmm", cvr_task="conversion")
 
 

@@ -14,8 +14,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import train
 from tests.helpers import REPO
+from tasks import Task
 from training.arguments import SECTIONS, describe, markdown, static_declarations
 from training.config import ConfigError, load_config
+from training.loss_options import kinds_by_option, resolve as resolve_loss_options
+from utils.arguments import ArgumentError
 
 DECLARED = [(section, name, arg) for section in SECTIONS
             for name, declaration in sorted(static_declarations(section).items())
@@ -135,10 +138,68 @@ def test_fuzz_unknown_arguments_are_config_errors_listing_the_valid(case, arg):
     assert "; valid: " in str(error.value)
 
 
+# ------------------------------------------------------------- loss options (fuzz)
+# One task of every kind: `train.loss_options.<task>` is checked against the kinds that
+# declare each option at load, and against the task's own kind once the tasks are known.
+LOSS_TASKS = (Task("digit", "multiclass", ("0", "1", "2")), Task("big", "binary"),
+              Task("tags", "multilabel", ("a", "b")), Task("value", "regression"),
+              Task("tag", "token_multiclass", ("X", "Y", "Z")))
+LOSS_OPTIONS = kinds_by_option()
+TASK_NAMES = st.one_of(st.sampled_from([t.name for t in LOSS_TASKS]), st.text(max_size=8),
+                       st.integers(-3, 3))
+
+
+def loss_options_error(options, key):
+    """The config error `options` (`train.loss_options`) give, loaded then resolved against
+    LOSS_TASKS, or None when they fit; asserts that an error names `key` and the valid values
+    and is a config error (never another exception)."""
+    try:
+        config = load_config(None, values={"train.loss_options": options})
+        resolve_loss_options(config.train.loss_options, LOSS_TASKS)
+    except (ConfigError, ArgumentError) as e:
+        message = str(e)
+        assert message.startswith(key) and "; valid: " in message, message
+        return message
+    return None
+
+
+@pytest.mark.parametrize("option", sorted(LOSS_OPTIONS))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzz_each_loss_option_loads_or_fails_naming_its_key(option, data):
+    task = data.draw(st.sampled_from(LOSS_TASKS), label="task")
+    arg = next(iter(LOSS_OPTIONS[option].values()))
+    value = data.draw(values(arg), label=option)
+    key = f"train.loss_options.{task.name}.{option}"
+    if loss_options_error({task.name: {option: value}}, key) is None:
+        accepted = load_config(None, values={"train.loss_options": {task.name: {option: value}}})
+        assert arg.check(accepted.train.loss_options[task.name][option], "again") == \
+            accepted.train.loss_options[task.name][option]  # stable once normalised
+        assert option in task.loss_options
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(task=TASK_NAMES, entry=st.one_of(
+    st.none(), SCALARS, st.lists(SCALARS, max_size=2),
+    st.dictionaries(st.one_of(st.sampled_from(sorted(LOSS_OPTIONS)), st.text(max_size=8)),
+                    SCALARS, min_size=1, max_size=1)))
+def test_fuzz_loss_options_of_unknown_tasks_and_options_fail_naming_the_key(task, entry):
+    names = [t.name for t in LOSS_TASKS]
+    message = loss_options_error({task: entry}, f"train.loss_options.{task}")
+    if task not in names and entry is not None:
+        assert message is not None  # an unknown task never passes silently
+    if isinstance(entry, dict) and message is None:
+        option = next(iter(entry))
+        assert option in LOSS_OPTIONS
+    if isinstance(entry, dict) and next(iter(entry)) not in LOSS_OPTIONS and message:
+        assert "unknown loss option" in message or "not a task name" in message or \
+            "unknown task" in message
+
+
 # --------------------------------------------------------------- as a user sees it
 @pytest.mark.parametrize("override, message", [
     (["model.architecture=mmoe", "model.args.num_experts=0"],
-     "model.args.num_experts: 0 is out of range; valid: an integer >= 1"),
+     "model.args.num_experts: 0 is out of range; valid: an integer 1 to 10000000"),
     (["model.args.tower_units=[-1]"],
      "model.args.tower_units[0]: -1 is out of range; valid: a list of integers >= 1"),
     (["train.weighting=cagrad", "train.weighting_args.c=-1"],
@@ -155,6 +216,12 @@ def test_fuzz_unknown_arguments_are_config_errors_listing_the_valid(case, arg):
      "train.optimizer_args.momentum: 1.5 is out of range; valid: a number in [0, 1)"),
     (["train.optimizer_args.momentum=0.9"],
      "train.optimizer_args.momentum: unknown argument of optimizer 'adam'; valid: beta_1"),
+    (["model.architecture=learning_to_branch", "model.args.min_temperature=6"],
+     "model.args.min_temperature: 6.0 breaks min_temperature <= temperature (temperature is "
+     "5.0); valid: min_temperature <= temperature"),
+    (["train.loss_options={same_digit: {focal_gamma: .nan}}"],
+     "train.loss_options.same_digit.focal_gamma: nan is not a finite number; valid: a number "
+     ">= 0, or null"),
     (["data.options.train_size=0"],
      "data.options.train_size: 0 is out of range; valid: an integer >= 1, or null"),
 ])
@@ -243,13 +310,13 @@ def valid_value(arg, default, rng):
     return number()
 
 
-# Arguments that state what the given files are (their format, a header line), which no
-# draw can choose.
-FILE_FACTS = {"format", "header"}
+# Arguments that state what the given files are (their format, a header line, the column
+# separator), which no draw can choose.
+FILE_FACTS = {"format", "header", "separator"}
 
 
 def draws(section, name, count, seed=0):
-    """Up to `count` argument sets the loader accepts, each {argument: value}."""
+    """Up to `count` distinct argument sets the loader accepts, each {argument: value}."""
     rng = np.random.default_rng(seed)
     declaration = static_declarations(section)[name]
     out = []
@@ -261,35 +328,50 @@ def draws(section, name, count, seed=0):
             load(section, name, args)
         except ConfigError:
             continue
-        out.append(args)
+        if args not in out:
+            out.append(args)
         if len(out) == count:
             break
     return out
 
 
-def train_step(config, tasks, inputs):
+def build_model(config, tasks, inputs):
     import keras
 
     import models
+
+    keras.utils.set_random_seed(0)
+    return models.MultiTaskModel(
+        tasks=[t.to_config() for t in tasks], inputs=[i.to_config() for i in inputs],
+        architecture=config.model.architecture, encoder=config.model.encoder,
+        encoder_args=config.model.encoder_args, args=config.model.args)
+
+
+def train_step(config, tasks, inputs, model=None, traced=True, batch=None):
+    """One training step of `config` (a new model, or `model`); `traced`: as the trainer runs
+    it (a tf.function), else eagerly, which meets the same argument errors at about a fifth of
+    the cost (no tracing). Returns the model."""
+    import tensorflow as tf
+
     from tests.models.helpers import make_batch
     from training.setup import TrainSetup
     from training.trainer import Trainer
 
-    keras.utils.set_random_seed(0)
-    model = models.MultiTaskModel(
-        tasks=[t.to_config() for t in tasks], inputs=[i.to_config() for i in inputs],
-        architecture=config.model.architecture, encoder=config.model.encoder,
-        encoder_args=config.model.encoder_args, args=config.model.args)
+    model = model or build_model(config, tasks, inputs)
     trainer = Trainer(model, tasks, TrainSetup.resolve(config.train, tasks), verbose=0)
-    loss, _ = trainer.train_step(make_batch(tasks, inputs, n=4))
+    tf.config.run_functions_eagerly(not traced)
+    try:
+        loss, _ = trainer.train_step(batch or make_batch(tasks, inputs, n=4))
+    finally:
+        tf.config.run_functions_eagerly(False)
     assert np.isfinite(float(loss))
+    return model
 
 
 def case_setup(section, name):
     """(config values, tasks, inputs) that let `name` train: the funnel tasks for esmm and
     aitm, token sequences for the text encoders, images for the CNN, numbers otherwise."""
     from inputs import InputSpec
-    from tasks import Task
     from tests.models.helpers import IMAGE_INPUTS, TABULAR_INPUTS, TASKS
 
     values = {"model.encoder": "mlp", "model.encoder_args": {"units": [4]},
@@ -308,13 +390,42 @@ def case_setup(section, name):
     return values, tasks, inputs
 
 
+# Generated datasets cheap enough to build (a few dozen examples) and train a step on; the
+# others read files or catalogue data this machine cannot download, or (multi_attribute_shapes,
+# the digit datasets) take seconds to compose: only their spec is built.
+GENERATED = ("mmoe_synthetic", "planted_groups", "conversion_funnel")
+SMALL = {"train_size": 16, "validation_size": 4, "test_size": 4}
+
+
+def train_generated(name, args, data_dir):
+    """Builds dataset `name` with options `args` (small splits) and trains a step on it."""
+    from training.experiment import Experiment
+
+    config = load_config(None, values={
+        "data.name": name, "data.options": {**args, **SMALL}, "data.data_dir": data_dir,
+        "train.batch_size": 8, "model.architecture": "shared_bottom", "model.encoder": "mlp",
+        "model.encoder_args": {"units": [4]}, "model.args": {"tower_units": [4]},
+        "train.diagnostics_per_epoch": 0, "train.affinity_per_epoch": 0})
+    experiment = Experiment(config)
+    experiment.prepare()
+    batch = next(iter(experiment.train_fn()(0)))
+    train_step(config, experiment.tasks, experiment.mixture.inputs, traced=False, batch=batch)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("section, name", [
     (s, n) for s in SECTIONS for n in sorted(static_declarations(s)) if n != "keras_application"],
     ids=lambda x: getattr(x, "kind", x))
 def test_accepted_draws_train_a_step(section, name, tmp_path):
+    """Accepted draws of each thing (keras_application is left out: a backbone takes tens of
+    seconds to build; tests/models/test_encoders.py builds one). Two of each train a step:
+    the first traced, the second eagerly (a third costs as much again: ~30 s more in all on
+    2 busy cores); a method's draws share one model, which their arguments do not change.
+    An optimizer trains one (Keras's own, its arguments passed through). A dataset's three
+    draws build its spec, and a generated one trains a step on its data."""
     values, tasks, inputs = case_setup(section, name)
-    accepted = draws(section, name, count=1, seed=len(name))
+    count = {"dataset": 3, "optimizer": 1}.get(section.kind, 2)
+    accepted = draws(section, name, count=count, seed=len(name))
     assert accepted, f"no accepted draw for {name}"
     if section.kind == "dataset":  # the spec is built (nothing is downloaded or prepared)
         import data
@@ -322,7 +433,57 @@ def test_accepted_draws_train_a_step(section, name, tmp_path):
             config = load(section, name, {**args, "data_dir": str(tmp_path)} if
                           "data_dir" in static_declarations(section)[name] else args)
             assert data.get_dataset(name, **config.data.options).tasks
+        if name in GENERATED:
+            train_generated(name, accepted[0], str(tmp_path))
         return
-    for args in accepted:
+    model = None
+    for i, args in enumerate(accepted):
+        args = fit_to_data(name, args, tasks)
         config = load_config(None, values={**values, section.name_key: name, section.key: args})
-        train_step(config, tasks, inputs)
+        trained = train_step(config, tasks, inputs, model=model, traced=i == 0)
+        if section.kind == "method":
+            model = trained
+
+
+def fit_to_data(name, args, tasks):
+    """`args` fitted to the tasks where an argument must match them, which no declaration can
+    know: hierarchical's `level_units` list gives one width per level, and without
+    `task_levels` the levels are the tasks (a mismatch is a build-time config error naming
+    the key: tests/models/test_build_errors.py)."""
+    if name == "hierarchical" and isinstance(args.get("level_units"), list):
+        widths = args["level_units"]
+        return {**args, "level_units": [widths[i % len(widths)] for i in range(len(tasks))]}
+    return args
+
+
+def loss_option_draw(task, rng):
+    """{option: value} its kind accepts for `task`, each list one value per class."""
+    out = {}
+    for option, arg in task.loss_options.items():
+        value = valid_value(arg, arg.default, rng)
+        if isinstance(value, list):
+            value = [value[i % len(value)] for i in range(task.num_outputs)]
+        if rng.random() < 0.8:
+            out[option] = value
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["kinds", "tokens"])
+def test_drawn_loss_options_train_a_step(case):
+    """Loss options drawn for every task kind (the four of the reference tasks; token tasks
+    on a text input): one draw trains a traced step, another an eager one (token tasks only
+    eagerly: their loss is the multiclass one, traced above, per token)."""
+    from tests.models.helpers import TASKS
+
+    values, tasks, inputs = case_setup(SECTIONS[1], "bilstm" if case == "tokens" else "mlp")
+    if case == "tokens":
+        values = {**values, "model.encoder": "bilstm", "model.encoder_args": {"units": [4]}}
+    else:
+        tasks = TASKS
+    rng = np.random.default_rng(len(case))
+    model = None
+    for traced in (True, False)[case == "tokens":]:
+        options = {t.name: loss_option_draw(t, rng) for t in tasks}
+        config = load_config(None, values={**values, "train.loss_options": options})
+        model = train_step(config, tasks, inputs, model=model, traced=traced)

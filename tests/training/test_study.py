@@ -72,7 +72,8 @@ def test_a_changed_study_does_not_overwrite_old_runs(small_study, tmp_path, caps
      "train.epochs: expected an integer, got 'two'"),
     ("base: configs/tiny.yaml\ngrid: [1\n", "line 3, column 1: invalid YAML"),
     ("base: configs/tiny.yaml\ngrid: {model.architecture: [mmoe], model.args: [{num_experts: 0}]}\n",
-     "cell mmoe-num_experts0: model.args.num_experts: 0 is out of range; valid: an integer >= 1"),
+     "cell mmoe-num_experts0: model.args.num_experts: 0 is out of range; valid: an integer 1 to "
+     "10000000"),
     ("base: configs/tiny.yaml\ngrid: {train.weighting: [equal, cagrad], train.weighting_args: "
      "[{c: -1}]}\n", "cell equal-c-1: train.weighting_args.c: unknown argument of method 'equal'"),
     ("base: configs/tiny.yaml\ngrid: {train.monitor: [val_left_accuracy, val_nope_auc]}\n",

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from utils.arguments import Arg, ArgumentError, arguments, check, declared
+from utils.arguments import Arg, ArgumentError, arguments, check, declared, evaluate_rule
 from utils.static_arguments import DeclarationError, read_declarations, read_source
 
 SOURCE = '''
@@ -184,3 +184,14 @@ def test_an_undeclared_callable_is_checked_against_its_signature():
         check(declaration, {"units": [1.5]}, "k")
     with pytest.raises(ArgumentError, match="k.context: unknown argument"):
         check(declaration, {"context": 1}, "k")
+
+
+@pytest.mark.parametrize("rule, values, holds", [
+    ("task not in steps", {"task": "c", "steps": ["a", "b"]}, True),
+    ("task not in steps", {"task": "a", "steps": ["a", "b"]}, False),
+    ("task not in steps", {"task": None, "steps": ["a", "b"]}, True),
+    ("task in steps", {"task": "b", "steps": ["a", "b"]}, True),
+    ("low <= high", {"low": 2.0, "high": 2.0}, True),
+])
+def test_rules_compare_with_in_and_not_in(rule, values, holds):
+    assert evaluate_rule(rule, values) is holds
