@@ -26,7 +26,10 @@ def epoch(mixture, data_dir, **sampling):
     examples = training_examples(mixture, mixture.tasks, data_dir)
     ds, realised = train_batches(mixture, examples, sizes, Sampling(**sampling), batch_size=16,
                                  seed=1, epoch=0, epochs=2)
-    return [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds], realised
+    out = [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds]
+    # The trainer reads an epoch's length from the dataset (progress, sampled diagnostics).
+    assert int(ds.cardinality()) == len(out), (sampling, int(ds.cardinality()), len(out))
+    return out, realised
 
 
 def test_sizes_follow_the_slices(multi_mnist_dir):

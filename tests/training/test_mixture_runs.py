@@ -198,3 +198,51 @@ def test_tagging_tasks_from_two_sources_share_batches(tmp_path):
     assert train.main(args) == 0
     metrics = read(tmp_path, "run", "metrics.json")
     assert metrics["chunk"]["sources"] == ["chunks"] and 0 <= metrics["chunk"]["f1"] <= 1
+
+
+DIAGNOSTICS = ["train.diagnostics_per_epoch=4", "train.affinity_per_epoch=2"]
+
+
+@pytest.mark.parametrize("extra", [
+    ["train.weighting=pcgrad", "data.sampling={batches: mixed}"],
+    ["train.weighting=pcgrad", "data.sampling={batches: round}"],
+    ["data.auxiliary_tasks=[same_digit]"],
+    DIAGNOSTICS,
+    DIAGNOSTICS + ["data.sampling={batches: per_source}"],
+    ["model.architecture=mmoe",
+     "model.args={num_experts: 2, expert_units: [8], tower_units: [4]}"],
+], ids=["pcgrad-mixed", "pcgrad-round", "auxiliary", "diagnostics-mixed",
+        "diagnostics-per_source", "mmoe"])
+def test_methods_auxiliary_tasks_diagnostics_and_moe_train_on_a_mixture(tmp_path, multi_mnist_dir,
+                                                                        extra):
+    """Requirement 5 of issue 19: what works on one dataset works on a mixture, each task's
+    figures finite and named by its source."""
+    assert run(tmp_path, multi_mnist_dir, "run", ["train.epochs=1"] + extra) == 0
+    metrics = read(tmp_path, "run", "metrics.json")
+    sources = {"left": ["lefts"], "right": ["rights"], "same_digit": ["rights"]}
+    for task, named in sources.items():
+        assert metrics[task]["sources"] == named
+        assert all(np.isfinite(v) for k, v in metrics[task].items()
+                   if isinstance(v, float)), metrics[task]
+    history = read(tmp_path, "run", "history.json")
+    assert all(np.isfinite(history[-1]["train"][t]["loss"]) for t in sources)
+    if "data.sampling={batches: round}" in extra:  # a batch of each source every step
+        assert history[0]["sampling"] == {"lefts": 0.5, "rights": 0.5}
+    if "data.auxiliary_tasks=[same_digit]" in extra:
+        model = models.load_model(str(tmp_path / "run" / "best.keras"))
+        assert [t.name for t in model.tasks if t.auxiliary] == ["same_digit"]
+    if extra[:2] != DIAGNOSTICS:
+        return
+    diagnostics = history[0]["diagnostics"]
+    assert diagnostics["tasks"] == ["left", "right", "same_digit"]
+    assert len(diagnostics["gradient_samples"]) == 4 and len(diagnostics["affinity_samples"]) == 2
+    for key in ("gradient_cosine", "conflict_fraction", "affinity"):
+        assert np.all(np.isfinite(diagnostics[key])), (key, diagnostics[key])
+    for sample in diagnostics["affinity_samples"]:
+        z = np.array(sample["affinity"])
+        # A relative change of 1 would mean a loss driven to exactly 0 by one step: what a
+        # task with no labelled example in the batch (loss 0 before and after) must not show.
+        assert np.all(z < 1), z
+        if "per_source" in extra[-1]:  # one source per step: the other's tasks unchanged
+            absent = [j for j in range(3) if np.all(z[:, j] == 0) and np.all(z[j] == 0)]
+            assert absent in ([0], [1, 2]), z
