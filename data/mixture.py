@@ -450,8 +450,10 @@ def train_batches(mixture, examples, sizes, sampling_config, batch_size, seed, e
         ds = pipeline.group_batches(chosen, batch_size, bucket=True).take(steps)
     elif batches == "per_source":
         batched = [pipeline.group_batches(s, batch_size, bucket=True) for s in streams]
+        # `take`: one batch per drawn id, and a known length (the streams are endless, so
+        # without it the epoch reads as infinite: no progress target, no sampled diagnostics).
         ds = tf.data.Dataset.choose_from_datasets(
-            batched, tf.data.Dataset.from_tensor_slices(ids.astype(np.int64)))
+            batched, tf.data.Dataset.from_tensor_slices(ids.astype(np.int64))).take(steps)
     else:
         batched = [pipeline.group_batches(s, batch_size, bucket=True) for s in streams]
         ds = tf.data.Dataset.zip(tuple(batched)).map(

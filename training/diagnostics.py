@@ -13,9 +13,10 @@ handful of steps only), after the training step and on the same batch:
   Multi-Task Learning", NeurIPS 2021): for each task i, a lookahead SGD step of the
   shared parameters on task i's gradient alone, `theta_s - lr * grad_s L_i`, and
   the relative change of every task j's loss on the batch,
-  `Z[i, j] = 1 - L_j(after) / L_j(before)`; positive: a step for i helps j. The
-  parameters are restored afterwards. `lr` is `lookahead_lr`, by default the
-  training learning rate;
+  `Z[i, j] = 1 - L_j(after) / L_j(before)`; positive: a step for i helps j; 0 where
+  task j has no labelled example in the batch (a mixture's batch that drew none of its
+  sources: nothing to measure). The parameters are restored afterwards. `lr` is
+  `lookahead_lr`, by default the training learning rate;
 - **gates** (MMoE, CGC, PLE), at each epoch's end on validation batches: the mean
   gate weight per expert per task and the mean per-example gate entropy (nats;
   `log(experts)` when a gate spreads evenly, 0 when it picks one expert); with them,
@@ -152,6 +153,7 @@ class Diagnostics:
                 tape, before, loss_list, _ = taped_task_losses(view, trainer, inputs, labels,
                                                                masks)
                 saved = [tf.identity(v) for v in shared]
+                labelled = tf.stack([tf.reduce_sum(masks[t.name]) > 0 for t in trainer.tasks])
                 rows = []
                 for loss in loss_list:
                     grads = tape.gradient(loss, shared)
@@ -160,7 +162,10 @@ class Diagnostics:
                             v.assign_sub(lr * tf.convert_to_tensor(g))
                     _, logits_after, _ = view(inputs, training=False)
                     after, _, _ = trainer._task_losses(labels, logits_after, masks)
-                    rows.append(1.0 - after / tf.maximum(before, 1e-12))
+                    # A task with no labelled example in the batch (a mixture's source not
+                    # drawn) has no loss to change: 0, not the 1 that 0 / eps would give.
+                    rows.append(tf.where(labelled, 1.0 - after / tf.maximum(before, 1e-12),
+                                         tf.zeros_like(before)))
                     for v, s in zip(shared, saved):
                         v.assign(s)
                 return tf.stack(rows)

@@ -26,7 +26,10 @@ def epoch(mixture, data_dir, **sampling):
     examples = training_examples(mixture, mixture.tasks, data_dir)
     ds, realised = train_batches(mixture, examples, sizes, Sampling(**sampling), batch_size=16,
                                  seed=1, epoch=0, epochs=2)
-    return [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds], realised
+    out = [tuple({k: v.numpy() for k, v in part.items()} for part in b) for b in ds]
+    # The trainer reads an epoch's length from the dataset (progress, sampled diagnostics).
+    assert int(ds.cardinality()) == len(out), (sampling, int(ds.cardinality()), len(out))
+    return out, realised
 
 
 def test_sizes_follow_the_slices(multi_mnist_dir):
@@ -68,6 +71,31 @@ def test_evaluation_reads_each_task_on_its_own_source(multi_mnist_dir):
     n = int(pipeline.prepare(spec, multi_mnist_dir).info.splits["test"].num_examples)
     assert masks["left"].shape[0] == n and float(np.sum(masks["left"])) == n
 
+
+
+@pytest.mark.parametrize("split", ["validation", "test"])
+def test_evaluation_on_two_datasets_reads_each_sources_own_split(multi_mnist_dir, split):
+    """... and sources of two different datasets are read one after the other, each labelled
+    only for its own tasks: `left` on multi_mnist's split, `digit` on uci_digits'."""
+    pairs, uci = data.get_dataset("multi_mnist"), data.get_dataset("uci_digits")
+    mixture = Mixture((Source.of("pairs", pairs, ["left"]), Source.of("uci", uci, ["digit"])))
+    _, labels, masks = whole(eval_examples(mixture, split, mixture.tasks, multi_mnist_dir))
+    own = {spec.name: whole(pipeline.load_examples(spec, split, spec.tasks, multi_mnist_dir))
+           for spec in (pairs, uci)}
+    n, m = (len(own[name][2][task]) for name, task in (("multi_mnist", "left"),
+                                                        ("uci_digits", "digit")))
+    assert n > 0 and m > 0 and n != m  # each source's own split, told apart by its size
+    assert len(masks["left"]) == len(masks["digit"]) == n + m
+    np.testing.assert_array_equal(masks["left"], np.r_[np.ones(n), np.zeros(m)])
+    np.testing.assert_array_equal(masks["digit"], np.r_[np.zeros(n), np.ones(m)])
+    np.testing.assert_array_equal(labels["left"][:n], own["multi_mnist"][1]["left"])
+    np.testing.assert_array_equal(labels["digit"][n:], own["uci_digits"][1]["digit"])
+
+
+def whole(ds):
+    """Every example of unbatched (inputs, labels, masks) as one numpy batch per part."""
+    return tuple({k: v.numpy() for k, v in part.items()} for part in
+                 next(iter(pipeline.batch(ds, 1 << 20))))
 
 def test_renamed_sources_feed_one_task_each(multi_mnist_dir):
     spec = data.get_dataset("multi_mnist")

@@ -64,6 +64,20 @@ def test_cosines_and_affinity_match_a_direct_computation():
     assert norms.min() > 0
 
 
+
+def test_affinity_to_a_task_without_labels_in_the_batch_is_zero():
+    """A mixture's batch may draw none of a task's sources: that task's loss is 0 before and
+    after the lookahead, so its column (and its row: a zero gradient moves nothing) is 0."""
+    trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(
+        learning_rate=0.5, diagnostics_per_epoch=1, affinity_per_epoch=1), verbose=0)
+    inputs, labels, masks = next(iter(PROBLEM.train(0, batch_size=64)))
+    absent = PROBLEM.tasks[1].name
+    masks = dict(masks, **{absent: tf.zeros_like(masks[absent])})
+    z = trainer.diagnostics._affinity((inputs, labels, masks))
+    np.testing.assert_array_equal(z[:, 1], 0.0)
+    np.testing.assert_array_equal(z[1], 0.0)
+    assert np.all(z[[0, 0, 2, 2], [0, 2, 0, 2]] != 0)  # the labelled tasks are measured
+
 def test_diagnostics_are_logged_every_epoch():
     trainer = Trainer(PROBLEM.model(), PROBLEM.tasks, train_config(
         diagnostics_per_epoch=3, affinity_per_epoch=1, gate_diagnostics=True), verbose=0)

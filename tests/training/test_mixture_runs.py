@@ -11,6 +11,7 @@ import pytest
 import export
 import models
 import train
+from tests.data.helpers import split_size, write_csv
 from tests.helpers import http_json, serve_subprocess
 
 # multi_mnist split into two sources: `left` labelled on 256 images, `right` and `same_digit`
@@ -198,3 +199,125 @@ def test_tagging_tasks_from_two_sources_share_batches(tmp_path):
     assert train.main(args) == 0
     metrics = read(tmp_path, "run", "metrics.json")
     assert metrics["chunk"]["sources"] == ["chunks"] and 0 <= metrics["chunk"]["f1"] <= 1
+
+
+DIAGNOSTICS = ["train.diagnostics_per_epoch=4", "train.affinity_per_epoch=2"]
+
+
+@pytest.mark.parametrize("extra", [
+    ["train.weighting=pcgrad", "data.sampling={batches: mixed}"],
+    ["train.weighting=pcgrad", "data.sampling={batches: round}"],
+    ["data.auxiliary_tasks=[same_digit]"],
+    DIAGNOSTICS,
+    DIAGNOSTICS + ["data.sampling={batches: per_source}"],
+    ["model.architecture=mmoe",
+     "model.args={num_experts: 2, expert_units: [8], tower_units: [4]}"],
+], ids=["pcgrad-mixed", "pcgrad-round", "auxiliary", "diagnostics-mixed",
+        "diagnostics-per_source", "mmoe"])
+def test_methods_auxiliary_tasks_diagnostics_and_moe_train_on_a_mixture(tmp_path, multi_mnist_dir,
+                                                                        extra):
+    """Requirement 5 of issue 19: what works on one dataset works on a mixture, each task's
+    figures finite and named by its source."""
+    assert run(tmp_path, multi_mnist_dir, "run", ["train.epochs=1"] + extra) == 0
+    metrics = read(tmp_path, "run", "metrics.json")
+    sources = {"left": ["lefts"], "right": ["rights"], "same_digit": ["rights"]}
+    for task, named in sources.items():
+        assert metrics[task]["sources"] == named
+        assert all(np.isfinite(v) for k, v in metrics[task].items()
+                   if isinstance(v, float)), metrics[task]
+    history = read(tmp_path, "run", "history.json")
+    assert all(np.isfinite(history[-1]["train"][t]["loss"]) for t in sources)
+    if "data.sampling={batches: round}" in extra:  # a batch of each source every step
+        assert history[0]["sampling"] == {"lefts": 0.5, "rights": 0.5}
+    if "data.auxiliary_tasks=[same_digit]" in extra:
+        model = models.load_model(str(tmp_path / "run" / "best.keras"))
+        assert [t.name for t in model.tasks if t.auxiliary] == ["same_digit"]
+    if extra[:2] != DIAGNOSTICS:
+        return
+    diagnostics = history[0]["diagnostics"]
+    assert diagnostics["tasks"] == ["left", "right", "same_digit"]
+    assert len(diagnostics["gradient_samples"]) == 4 and len(diagnostics["affinity_samples"]) == 2
+    for key in ("gradient_cosine", "conflict_fraction", "affinity"):
+        assert np.all(np.isfinite(diagnostics[key])), (key, diagnostics[key])
+    for sample in diagnostics["affinity_samples"]:
+        z = np.array(sample["affinity"])
+        # A relative change of 1 would mean a loss driven to exactly 0 by one step: what a
+        # task with no labelled example in the batch (loss 0 before and after) must not show.
+        assert np.all(z < 1), z
+        if "per_source" in extra[-1]:  # one source per step: the other's tasks unchanged
+            absent = [j for j in range(3) if np.all(z[:, j] == 0) and np.all(z[j] == 0)]
+            assert absent in ([0], [1, 2]), z
+
+
+# Two small tables of one log's features (`x1` numeric, `color` categorical): a CSV file set
+# labelled for `click`, a JSON Lines table labelled for `buy` (whose `click` column, when
+# present, is empty in every row).
+TABLE_MODEL = {"encoder": "mlp", "encoder_args": {"units": [8]}, "args": {"tower_units": [4]}}
+
+
+def write_tables(tmp_path, rows=48, with_click=False):
+    """(csv path, jsonl path) of `rows` rows each."""
+    rng = np.random.default_rng(0)
+
+    def row():
+        x = round(float(rng.normal()), 3)
+        return x, str(rng.choice(["red", "green", "blue"])), "yes" if x > 0 else "no"
+    csv_path = write_csv(tmp_path / "clicks.csv", ["x1", "color", "click"],
+                         [row() for _ in range(rows)])
+    records = [dict(zip(["x1", "color", "buy"], row())) for _ in range(rows)]
+    if with_click:
+        records = [dict(r, click=None) for r in records]
+    jsonl = tmp_path / "buys.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return csv_path, str(jsonl)
+
+
+def table_run(tmp_path, sources):
+    """train.py on a mixture of `sources` (data.sources entries) in its own data_dir."""
+    config = {"data": {"sources": sources, "data_dir": str(tmp_path / "tfds")},
+              "model": TABLE_MODEL, "train": {"epochs": 1, "batch_size": 16}}
+    path = tmp_path / "config.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return train.main(["--config", str(path), "--output", str(tmp_path / "run")])
+
+
+def table_source(name, dataset, path, labels, tmp_path, tasks=None):
+    options = {"train": path, "labels": labels, "split": {"validation": 0.25, "test": 0.25},
+               "data_dir": str(tmp_path / "tfds")}
+    return {"name": name, "dataset": dataset, "options": options,
+            **({"tasks": tasks} if tasks else {})}
+
+
+def test_a_csv_file_set_and_a_table_are_sources_of_one_mixture(tmp_path, capsys):
+    import data
+
+    clicks, buys = write_tables(tmp_path)
+    sources = [table_source("clicks", "csv", clicks, {"click": "binary"}, tmp_path),
+               table_source("buys", "table", buys, {"buy": "binary"}, tmp_path)]
+    assert table_run(tmp_path, sources) == 0
+    out = capsys.readouterr().out
+    metrics = read(tmp_path, "run", "metrics.json")
+    own = {s["name"]: {split: split_size(data.get_dataset(s["dataset"], **s["options"]), split,
+                                         str(tmp_path / "tfds")) for split in ("train", "test")}
+           for s in sources}
+    for task, source in (("click", "clicks"), ("buy", "buys")):
+        n = own[source]
+        assert f"source {source}: {task} {n['train']}/{n['train']} training examples" in out
+        assert metrics[task]["sources"] == [source]
+        # Each task on its own table's test rows, masked on the other's.
+        assert metrics[task]["labelled"] == n["test"] > 0
+        assert metrics[task]["label_counts"]["test"] == {
+            "labelled": n["test"], "examples": own["clicks"]["test"] + own["buys"]["test"]}
+        assert np.isfinite(metrics[task]["loss"]) and 0 <= metrics[task]["auc"] <= 1
+
+
+def test_a_source_without_a_label_of_a_task_it_claims_exits_2_naming_it(tmp_path, capsys):
+    """`buys` claims `click`, a column it declares (classes given) but never fills."""
+    clicks, buys = write_tables(tmp_path, with_click=True)
+    labels = {"buy": "binary", "click": {"kind": "binary", "classes": ["no", "yes"]}}
+    assert table_run(tmp_path, [
+        table_source("clicks", "csv", clicks, {"click": "binary"}, tmp_path),
+        table_source("buys", "table", buys, labels, tmp_path, tasks=["buy", "click"])]) == 2
+    err = capsys.readouterr().err
+    assert ("config error: data.sources[1].tasks: source 'buys' has no labelled training "
+            "example of task(s) ['click'] (split 'train'); valid: tasks it labels") in err, err
