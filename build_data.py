@@ -14,12 +14,13 @@ an Apache Beam pipeline (TFDS's `--beam_pipeline_options` way).
         "runner=SparkRunner,spark_master_url=spark://HOST:7077,environment_type=EXTERNAL,environment_config=HOST:50000"
 
 The dataset (each source's, for a mixture: data.sources) goes to data.data_dir, where
-train.py, evaluate.py and studies then find it built. Beam builds the tables read from
-user files (data.name: csv or table: CSV/TSV, JSON Lines, Parquet); the others (conll
-files, the generated and catalogue datasets) build in this process, and Beam options given
-for them are a config error naming the dataset. Options: Beam's
-PipelineOptions as comma-separated key=value (without the leading --); every Beam worker
-must read the data files and write data.data_dir (docs/guide/csv.md).
+train.py, evaluate.py and studies then find it built. Beam builds the datasets read from
+user files: the tables (data.name: csv or table: CSV/TSV, JSON Lines, Parquet) and the
+tagged column files (data.name: conll: CoNLL, CoNLL-U); the others (the generated and
+catalogue datasets) build in this process, and Beam options given for them are a config
+error naming the dataset. Options: Beam's PipelineOptions as comma-separated key=value
+(without the leading --); every Beam worker must read the data files and write
+data.data_dir (docs/guide/csv.md).
 Exit status: 0 built (or already there), 2 a config error (a bad config key or data option,
 Beam options that Beam rejects: Beam's message).
 """
@@ -60,7 +61,7 @@ def build(config, beam_text=None):
 
     options = None
     if beam_text is not None:
-        from data.csv_beam import pipeline_options
+        from data.beam_shards import pipeline_options
         options = pipeline_options(beam_text)
     experiment = Experiment(config)
     specs = [source.spec for source in experiment.mixture.sources]
@@ -83,9 +84,9 @@ def beam_builder(spec, data_dir):
     builder = pipeline.builder(spec, data_dir) if spec.prepare is None else None
     if builder is None or not getattr(type(builder), "BEAM", False):
         raise ValueError(f"--beam_pipeline_options: dataset {spec.name!r} builds in one "
-                         "process only; Beam builds the tables of data.name: csv (or table): "
-                         "CSV/TSV, JSON Lines and Parquet files; valid: no "
-                         "--beam_pipeline_options for the others")
+                         "process only; Beam builds the datasets of user files: data.name: "
+                         "csv (or table: CSV/TSV, JSON Lines and Parquet files) and conll "
+                         "(column files); valid: no --beam_pipeline_options for the others")
     return builder
 
 

@@ -33,7 +33,7 @@ def build(path, data_dir, beam):
     import tensorflow_datasets as tfds
 
     from data import pipeline
-    from data.csv_beam import pipeline_options
+    from data.beam_shards import pipeline_options
     from data.csv_dataset import csv_dataset
 
     spec = csv_dataset(train=path, labels=LABELS, extra_na_values=["?"],

@@ -7,6 +7,12 @@ sentence from the files (`data.tagged.reader`), split as the analysis split them
 builds a new dataset, never a stale one. The build prints the schema report (stderr) and
 keeps it in `info.metadata`.
 
+With Beam pipeline options or a runner (`python build_data.py --beam_pipeline_options ...`,
+or `download_and_prepare(download_config=tfds.download.DownloadConfig(beam_options=...))`)
+the files are read as an Apache Beam pipeline instead (`data.tagged.beam`: files cut into
+ranges at blank lines, each parsed by this reader in a worker), with the same examples in
+the same order.
+
 Example:
 >>> from data.tagged.builder import TaggedText
 >>> TaggedText.name
@@ -15,10 +21,11 @@ Example:
 
 import sys
 
-import numpy as np
 import tensorflow_datasets as tfds
 
 from data.offline_builder import OfflineBuilder
+from data.tagged import beam
+from data.tagged.examples import SentenceExamples, features
 from data.tagged.options import TaggedError
 from data.tagged.reader import TaggedFile
 from data.tagged.splits import sentence_splits
@@ -42,42 +49,47 @@ class TaggedText(OfflineBuilder):
     VERSION = tfds.core.Version("1.0.0")
     # Configs are made from options (`data.get_dataset("conll", ...)`), never predefined.
     BUILDER_CONFIGS = []
+    # Builds as an Apache Beam pipeline too (`data.tagged.beam`; build_data.py
+    # --beam_pipeline_options).
+    BEAM = True
 
     def _info(self):
         config = self.builder_config
         if config is None:
             raise TaggedError("The tagged_text builder needs a config made from options: "
                               "data.get_dataset('conll', train=..., tasks={...})")
-        features = {"tokens": tfds.features.Sequence(tfds.features.Text())}
-        for task in config.schema.tasks:
-            features[task.name] = tfds.features.Sequence(np.int64)
         return tfds.core.DatasetInfo(
-            builder=self, description=__doc__, features=tfds.features.FeaturesDict(features),
+            builder=self, description=__doc__,
+            features=features([t.name for t in config.schema.tasks]),
             disable_shuffling=True,  # file order; the pipeline shuffles with its own seed
             metadata=tfds.core.MetadataDict(
                 tasks=tasks_to_config(config.schema.tasks), rows=dict(config.schema.rows),
                 sources=dict(config.schema.sources), report=config.schema.format(),
                 options=config.options.to_config()))
 
-    def _split_generators(self, dl_manager):
-        schema = self.builder_config.schema
+    def _download_and_prepare(self, dl_manager, download_config):
+        if download_config.beam_runner is not None or download_config.beam_options is not None:
+            self._report()
+            self.info.set_splits(beam.build(self, download_config.beam_runner,
+                                            download_config.beam_options))
+            return
+        super()._download_and_prepare(dl_manager, download_config)
+
+    def _report(self):
         print(f"Tagged files of {self.builder_config.name} (also in info.metadata):\n"
-              f"{schema.format()}", file=sys.stderr, flush=True)
+              f"{self.builder_config.schema.format()}", file=sys.stderr, flush=True)
+
+    def _split_generators(self, dl_manager):
+        self._report()
+        schema = self.builder_config.schema
         return {split: self._generate_examples(split) for split in SPLITS if schema.rows[split]}
 
     def _generate_examples(self, target):
-        options, tasks = self.builder_config.options, self.builder_config.schema.tasks
-        index = {t.name: {tag: i for i, tag in enumerate(t.classes)} for t in tasks}
-        column = {t.name: t.column for t in options.task_specs}
+        options = self.builder_config.options
+        example = SentenceExamples(options, self.builder_config.schema.tasks)
         for split in ("train", target) if target != "train" else ("train",):
             for f, path in enumerate(options.files_of(split)):
                 splits = sentence_splits(options, split, path)
                 for i, sentence in enumerate(TaggedFile(path, options).sentences()):
-                    if splits(i) != target:
-                        continue
-                    example = {"tokens": list(sentence.tokens)}
-                    for task in tasks:
-                        tags = sentence.tags[column[task.name]]
-                        example[task.name] = np.array([index[task.name].get(t, -1)
-                                                       for t in tags], np.int64)
-                    yield f"{split}-{f}-{i}", example
+                    if splits(i) == target:
+                        yield f"{split}-{f}-{i}", example(sentence)

@@ -8,6 +8,10 @@ token ranges (`1-2`) and empty nodes (`8.1`), which carry no tags. The file is s
 declared encoding; a byte the encoding cannot read, or a line with the wrong number of
 columns, fails naming the file and the line.
 
+A `Part` of a file is read alone (a Beam work item's share, `data.tagged.ranges`): its bytes,
+which start after a blank line, parsed by the same code, its lines numbered as lines of the
+whole file (`Part.line`: the lines before it).
+
 Example:
 >>> from data.tagged.options import make_options
 >>> from data.tagged.reader import TaggedFile
@@ -21,11 +25,15 @@ Example:
 import collections
 import io
 
+from data import file_system
 from data.csv_reader import open_binary
 from data.tagged.options import TaggedError
 
 DOCSTART = "-DOCSTART-"
 Sentence = collections.namedtuple("Sentence", "tokens tags lines")
+# Bytes [start, end) of a file (end None: to its end) after its first `line` lines.
+Part = collections.namedtuple("Part", "start end line")
+WHOLE = Part(0, None, 0)
 
 
 class TaggedFile:
@@ -36,21 +44,29 @@ class TaggedFile:
         self.token_index = options.columns.index(options.token)
         self.wanted = {t.column: options.columns.index(t.column) for t in options.task_specs}
 
-    def lines(self):
-        """Yields (line number, text without its newline)."""
-        number = 0
+    def binary(self, part=WHOLE):
+        """The bytes of `part` as a binary file object (the whole file decompressed; a part
+        of an uncompressed file read into memory)."""
+        if part[:2] == WHOLE[:2]:
+            return open_binary(self.path)
+        with file_system.open_raw(self.path) as f:
+            f.seek(part.start)
+            return io.BytesIO(f.read() if part.end is None else f.read(part.end - part.start))
+
+    def lines(self, part=WHOLE):
+        """Yields (line number in the file, text without its newline)."""
         try:
-            with io.TextIOWrapper(open_binary(self.path), encoding=self.options.encoding) as f:
-                for number, line in enumerate(f, 1):
+            with io.TextIOWrapper(self.binary(part), encoding=self.options.encoding) as f:
+                for number, line in enumerate(f, part.line + 1):
                     yield number, line.rstrip("\r\n")
         except UnicodeDecodeError as e:
-            raise TaggedError(self.decode_error(e)) from None
+            raise TaggedError(self.decode_error(e, part)) from None
 
-    def decode_error(self, error):
+    def decode_error(self, error, part=WHOLE):
         """The message of a decoding error, naming the first line the encoding cannot read."""
         encoding = self.options.encoding
-        with io.TextIOWrapper(open_binary(self.path), encoding="latin-1", newline="") as f:
-            for number, line in enumerate(f, 1):
+        with io.TextIOWrapper(self.binary(part), encoding="latin-1", newline="") as f:
+            for number, line in enumerate(f, part.line + 1):
                 try:
                     line.encode("latin-1").decode(encoding)
                 except UnicodeDecodeError as e:
@@ -65,10 +81,15 @@ class TaggedFile:
             return line.split()
         return line.split("\t" if separator == "tab" else " ")
 
-    def sentences(self):
-        """Yields the file's `Sentence`s: tokens, {tag column: tags} and line numbers."""
+    def sentences(self, part=WHOLE):
+        """Yields the `Sentence`s of the file (or of a `Part` of it): tokens, {tag column:
+        tags} and line numbers."""
+        return self.parse(self.lines(part))
+
+    def parse(self, lines):
+        """`Sentence`s of (line number, text) pairs."""
         rows, comment = [], self.options.comment_prefix
-        for number, line in self.lines():
+        for number, line in lines:
             if not line.strip():
                 if rows:
                     yield self._sentence(rows)

@@ -1,7 +1,8 @@
 """The vectorised writer gives the examples TFDS's own serializer gives; the Beam pipeline
 (DirectRunner, worker processes or threads, files cut into stripes of blocks, files on a
-remote file system) builds the same examples as the single-process path; Beam options Beam
-rejects are its message."""
+remote file system) builds the same examples as the single-process path, and a bad row a
+worker meets fails with the single-process error; Beam options Beam rejects are its
+message, and Beam options for a generated dataset a config error."""
 
 import gzip
 
@@ -13,7 +14,7 @@ from tensorflow_datasets.core import example_parser, example_serializer
 
 import data
 from data.csv_writer import ExampleEncoder
-from tests.data.helpers import example_rows, whole_split
+from tests.data.helpers import compare_beam_build
 from tests.data.test_csv_files import LINES, OPTIONS, write
 
 
@@ -56,21 +57,8 @@ def _build_both(tmp_path, beam_options):
 def _compare(spec, tmp_path, beam_options, local_spec=None):
     """`spec` built by the Beam pipeline and `local_spec` (default `spec`) by the
     single-process writer: the same examples."""
-    from data import pipeline
-    from data.csv_beam import pipeline_options
-
-    local_spec = local_spec or spec
-    local_dir, beam_dir = str(tmp_path / "local"), str(tmp_path / "beam")
-    builder = pipeline.builder(spec, beam_dir)
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-        beam_options=pipeline_options(beam_options)))
+    builder = compare_beam_build(spec, tmp_path, beam_options, local_spec)
     assert "generation_seconds" not in builder.info.metadata  # set by the local writer only
-    local = pipeline.prepare(local_spec, local_dir)
-    assert {s: i.num_examples for s, i in builder.info.splits.items()} == \
-        {s: i.num_examples for s, i in local.info.splits.items()}
-    for split in spec.splits:
-        assert example_rows(whole_split(spec, split, beam_dir)) == \
-            example_rows(whole_split(local_spec, split, local_dir)), split
     return builder
 
 
@@ -86,11 +74,11 @@ def test_beam_direct_runner_in_processes_builds_the_same_examples(tmp_path):
 
 def test_beam_stripes_of_blocks_give_the_same_examples(tmp_path, monkeypatch):
     """More workers than files: each file is cut into stripes of blocks (tiny blocks here)."""
-    from data import csv_beam, csv_reader
+    from data import beam_shards, csv_reader
 
     monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 128)  # a few rows per block
-    opts = csv_beam.pipeline_options("direct_num_workers=4,direct_running_mode=multi_threading")
-    assert csv_beam.stripes(opts, None, files=2) == 2
+    opts = beam_shards.pipeline_options("direct_num_workers=4,direct_running_mode=multi_threading")
+    assert beam_shards.stripes(opts, None, files=2) == 2
     _build_both(tmp_path, "direct_num_workers=4,direct_running_mode=multi_threading")
 
 
@@ -124,21 +112,33 @@ def test_beam_reads_remote_tables_as_one_process_reads_local_ones(tmp_path, kind
              local_spec=spec_of(kind, local, tmp_path))
 
 
-def test_beam_options_for_conll_files_are_a_config_error(tmp_path, capsys):
-    import build_data
-    from tests.data import test_tagged as tagged
+def test_a_bad_row_met_by_a_beam_worker_is_the_one_process_error(tmp_path):
+    """The file breaks after its analysis (only the worker reads it): the build fails with
+    the reader's `CsvError`, read back from the runner's report, not Beam's RuntimeError."""
+    from data import pipeline
+    from data.beam_shards import pipeline_options
+    from data.csv_options import CsvError
 
-    files = {split: tagged.write(tmp_path / f"eng.{split}", text) for split, text in (
-        ("train", tagged.CONLL2003_TRAIN), ("validation", tagged.CONLL2003_VALID))}
-    config = tmp_path / "config.yaml"
-    config.write_text(f"data:\n  name: conll\n  data_dir: {tmp_path / 'tfds'}\n  options:\n"
-                      f"    train: {files['train']}\n    validation: {files['validation']}\n"
-                      f"    columns: {tagged.COLUMNS}\n    min_count: 1\n"
-                      f"    tasks: {{ner: ner}}\n")
-    assert build_data.main(["--config", str(config), "--beam_pipeline_options", ""]) == 2
+    path = write(tmp_path / "p.csv", LINES)
+    spec = data.get_dataset("csv", data_dir=str(tmp_path / "tfds"), **dict(OPTIONS, train=path))
+    write(path, LINES[:2] + ["44, Private,3, Divorced,900"] + LINES[2:])  # line 3: 5 cells
+    builder = pipeline.builder(spec, str(tmp_path / "beam"))
+    with pytest.raises(CsvError, match=r"p.csv, line 3: 5 cells, but the header has 7"):
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+            beam_options=pipeline_options("direct_num_workers=2,"
+                                          "direct_running_mode=multi_threading")))
+
+
+def test_beam_options_for_a_generated_dataset_are_a_config_error(tmp_path, capsys):
+    import build_data
+
+    assert build_data.main(["--config", "configs/mmoe_synthetic.yaml", "--set",
+                            f"data.data_dir={tmp_path / 'tfds'}", "--beam_pipeline_options",
+                            ""]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("config error: --beam_pipeline_options: dataset 'conll' builds in "
-                          "one process only; Beam builds the tables of data.name: csv"), err
+    assert err.startswith("config error: --beam_pipeline_options: dataset 'mmoe_synthetic' "
+                          "builds in one process only; Beam builds the datasets of user "
+                          "files: data.name: csv (or table"), err
     assert not list(tmp_path.rglob("*.tfrecord*"))  # refused before anything was built
 
 
