@@ -13,11 +13,10 @@ on a path they all see (each takes the next run; a dead worker's run is taken ov
     python study.py --config configs/studies/tiny.yaml --output /shared/studies/tiny \
         --storage postgresql://USER:PASSWORD@HOST:5432/DB --worker
 
-Runs side by side share the cores: with --jobs N each run gets cores // N TensorFlow threads;
-N workers on one host (or a pod with K CPUs) say so with --threads_per_run K:
+Each run's TensorFlow uses every core it sees unless --threads_per_run K says otherwise (a pod
+with K CPUs on a shared node):
 
-    python study.py --config configs/studies/tiny.yaml --output studies/tiny --jobs 2
-    python study.py ... --storage URL --worker --jobs 0 --threads_per_run 1   # 2 of them, 2 cores
+    python study.py ... --storage URL --worker --jobs 0 --threads_per_run 2
 
 A killed study continues where it stopped when run again with the same arguments.
 The trials live in Optuna's storage (<output>/optuna.db unless --storage; watch them with
@@ -51,9 +50,9 @@ def parser():
     p.add_argument("--jobs", type=int, default=1,
                    help="train.py subprocesses at a time (default 1); 0: in this process")
     p.add_argument("--threads_per_run", type=int, default=None, metavar="K",
-                   help="TensorFlow and OpenMP threads of each run (0: TensorFlow's own, every "
-                        "core); default: cores // jobs with --jobs >= 2, else TensorFlow's own. "
-                        "Set it for --worker processes sharing a host, or to a pod's CPUs")
+                   help="TensorFlow and OpenMP threads of each run (default or 0: "
+                        "TensorFlow's own, every core it sees); e.g. a pod's CPUs when pods "
+                        "share a node")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the base experiment of every run (repeatable)")
     p.add_argument("--plan", action="store_true", help="print the runs and exit")
@@ -113,7 +112,7 @@ def main(argv=None):
 
     # Set before TensorFlow starts (here, or in the train.py subprocesses, which inherit
     # them); put back afterwards for a caller in the same process (tests).
-    with threads.applied(args.threads_per_run, args.jobs) as per_run:
+    with threads.applied(args.threads_per_run) as per_run:
         if per_run is not None and not args.plan:
             print(f"threads per run: {per_run} ({', '.join(threads.VARIABLES)})")
         return run(args, output)

@@ -2,8 +2,8 @@
 
 TensorFlow sizes its thread pools to every core of the machine. Runs trained at once on one
 machine (`--jobs N`, or N `study.py --worker` processes on one host) then each start as many
-compute threads as there are cores, and fight over them: on 2 cores two workers took 0.83x
-the wall time of one (docs/benchmarks.md, "Studies over workers"), not about 0.5x.
+compute threads as there are cores and share them (on 2 cores two workers took 0.71-0.83x
+the wall time of one: docs/benchmarks.md, "Studies over workers").
 `environment(K)` gives a run K threads: TensorFlow's intra-op pool (the `tf_Compute`
 threads that split one op) and inter-op pool (ops run side by side), which TensorFlow reads
 from `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS` when it starts, and OpenMP's
@@ -11,22 +11,20 @@ from `TF_NUM_INTRAOP_THREADS` / `TF_NUM_INTEROP_THREADS` when it starts, and Ope
 before TensorFlow starts, so runs in its process (`--jobs 0`, one graph, protocol chunks)
 and its `train.py` subprocesses (which inherit the environment) all use K.
 
-The default (`per_run(None, jobs)`): with `--jobs N` >= 2 each run gets `max(1, cores // N)`
-threads, since the study itself starts those N runs side by side and knows they share the
-machine; one run at a time (`--jobs 1` or `0`) keeps TensorFlow's own sizing, every core,
-as before. A `--worker` process cannot see the other workers on its host, nor a pod's CPU
-limit (the cores counted here are those this process may run on, which in a container are
-usually the node's): give `--threads_per_run K` there (K = the pod's CPUs, or cores //
-workers on a shared host). `--threads_per_run 0` keeps TensorFlow's sizing with any --jobs;
-a `TF_NUM_INTRAOP_THREADS` already set is kept when the flag is not given.
+Without the flag every run keeps TensorFlow's own sizing (every core), with any `--jobs`.
+An automatic `cores // jobs` was tried and not kept: two workers x 1 thread took 57.5 s and
+two workers x TensorFlow's sizing 50.8 s for the same 16 runs, in two runs of the benchmark
+a few minutes apart on 2 cores (docs/benchmarks.md): no gain shown, so no change of what
+`--jobs N` does. A `--worker` process cannot see the other workers on its host, nor a
+pod's CPU limit (the cores a container sees are usually the node's): give `--threads_per_run
+K` there when the pods are packed (K = the pod's CPUs). `--threads_per_run 0` is TensorFlow's
+sizing too; a `TF_NUM_INTRAOP_THREADS` already set is kept when the flag is not given.
 
 Example:
 >>> from training.study.threads import environment, per_run
 >>> environment(2)
 {'TF_NUM_INTRAOP_THREADS': '2', 'TF_NUM_INTEROP_THREADS': '2', 'OMP_NUM_THREADS': '2'}
->>> per_run(None, jobs=4, available=8), per_run(None, jobs=3, available=2)
-(2, 1)
->>> per_run(None, jobs=1, available=8), per_run(3, jobs=1), per_run(0, jobs=4)
+>>> per_run(None), per_run(3), per_run(0)
 (None, 3, None)
 """
 
@@ -36,23 +34,10 @@ import os
 VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
 
-def cores():
-    """The cores this process may run on (its CPU affinity: `taskset`, cpusets)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def per_run(given, jobs, available=None):
-    """Threads per run: `given` (`--threads_per_run`; 0: TensorFlow's own sizing, None: the
-    default above) with `jobs` runs at once on `available` cores (default `cores()`); None
-    means TensorFlow's own sizing."""
-    if given is not None:
-        return given or None
-    if jobs >= 2:
-        return max(1, (available or cores()) // jobs)
-    return None
+def per_run(given):
+    """Threads per run: `given` (`--threads_per_run`); 0 or None (TensorFlow's own sizing)
+    give None."""
+    return given or None
 
 
 def environment(threads):
@@ -61,7 +46,7 @@ def environment(threads):
 
 
 @contextlib.contextmanager
-def applied(given, jobs, environ=None):
+def applied(given, environ=None):
     """Sets the variables in `environ` (default `os.environ`) for the block, which starts
     TensorFlow after it (here or in subprocesses); yields the threads per run (None:
     TensorFlow's own sizing). A `TF_NUM_INTRAOP_THREADS` the user set is kept when `given`
@@ -71,7 +56,7 @@ def applied(given, jobs, environ=None):
         value = environ["TF_NUM_INTRAOP_THREADS"]
         yield int(value) if value.isdigit() else None
         return
-    threads = per_run(given, jobs)
+    threads = per_run(given)
     saved = {name: environ.get(name) for name in VARIABLES}
     environ.update(environment(threads))
     try:

@@ -1,5 +1,5 @@
 """A run's share of the cores (`study.py --threads_per_run K`, training/study/threads.py): the
-flag (or the share of --jobs N) is in the environment while the study runs and put back after;
+flag is in the environment while the study runs and put back after;
 a `train.py` subprocess inherits it and its TensorFlow really starts K intra-op threads; bad
 values exit 2 naming the flag. No training: the subprocess is a few TensorFlow ops."""
 
@@ -31,7 +31,7 @@ def clean_environ(monkeypatch):
 
 
 @pytest.mark.parametrize("flags, expected", [
-    (["--jobs", "2"], str(max(1, threads.cores() // 2))),
+    (["--jobs", "2"], None),  # no flag: TensorFlow's own sizing, whatever --jobs
     (["--jobs", "2", "--threads_per_run", "3"], "3"),
     (["--jobs", "0", "--threads_per_run", "1"], "1"),
     (["--jobs", "2", "--threads_per_run", "0"], None),  # TensorFlow's own sizing
@@ -49,19 +49,19 @@ def test_the_flag_is_in_the_environment_while_the_study_runs(monkeypatch, clean_
 
 def test_a_thread_count_the_user_set_is_kept_without_the_flag(monkeypatch):
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "5")
-    with threads.applied(None, jobs=4) as per_run:
+    with threads.applied(None) as per_run:
         assert per_run == 5 and os.environ["TF_NUM_INTRAOP_THREADS"] == "5"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread names from /proc")
 def test_a_train_subprocess_inherits_k_and_its_tensorflow_starts_k_intra_op_threads(
         tmp_path, monkeypatch, clean_environ):
-    k = 1 if threads.cores() > 1 else 3  # not TensorFlow's own sizing (every core)
+    k = 1 if len(os.sched_getaffinity(0)) > 1 else 3  # not TensorFlow's own sizing (every core)
     report = tmp_path / "threads.json"
     monkeypatch.setattr(runner, "train_command", lambda run: [
         sys.executable, "-c", PROBE, str(report), *threads.VARIABLES])
     run = types.SimpleNamespace(run_dir=str(tmp_path))
-    with threads.applied(k, jobs=2):
+    with threads.applied(k):
         status, _, _ = runner.run_subprocess(run, beat=lambda: True, interval=60)
     assert status == 0, (tmp_path / "train.log").read_text()
     seen = json.loads(report.read_text())
