@@ -40,7 +40,7 @@ from training.grouping.affinity import read_affinity, restrict
 from training.grouping.configs import affinity_config, group_config
 from training.grouping.measure import group_label, measure
 from training.grouping.plan import check_budgets, choose_groupings, random_grouping
-from training.study.leaderboard import record
+from training.study.leaderboard import read_json, record
 from training.study.plan import StudyRun, main_task_names
 from training.study.spec import StudyError
 
@@ -220,7 +220,7 @@ class GroupingStage:
         tests = {}
         for plan in plans.values():
             for run_dir in plan["runs"].values():
-                tests[run_dir] = _read_json(os.path.join(output, run_dir, "metrics.json"))
+                tests[run_dir] = read_json(os.path.join(output, run_dir, "metrics.json"))
         grouped = tuple(t for t in tasks if t.name in self.tasks)
         section = measure(plans, tests, grouped, primary,
                           {s: p["truth"] for s, p in plans.items()}, self.trees())
@@ -235,7 +235,7 @@ class GroupingStage:
         for run in self.plan.runs:
             if run.group != "cell" or run.config.model.architecture != "learning_to_branch":
                 continue
-            history = _read_json(os.path.join(run.run_dir, "history.json")) or []
+            history = read_json(os.path.join(run.run_dir, "history.json")) or []
             trees = [h["diagnostics"]["tree"] for h in history
                      if "tree" in h.get("diagnostics", {})]
             if run.done and trees:
@@ -265,13 +265,6 @@ def _normal(config):
     return out
 
 
-def _read_json(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
 def read_plans(study_dir):
     """{seed: plan} of every `grouping/seed<k>/plan.json` of a study dir; a study without
     groupings is an error saying how to make them."""
@@ -281,7 +274,7 @@ def read_plans(study_dir):
     for name in names:
         path = os.path.join(folder, name, "plan.json")
         if name.startswith("seed") and os.path.exists(path):
-            plans[int(name[4:])] = _read_json(path)
+            plans[int(name[4:])] = read_json(path)
     if not plans:
         raise ValueError(f"--grouping: {study_dir} has no grouping/seed<k>/plan.json; run a "
                          "study with a grouping: section first (docs/guide/grouping.md)")

@@ -26,7 +26,8 @@ from training.statistics import paired_difference, summarize
 from training.study.tuning import select, validation_score  # noqa: F401 (study.py's score)
 
 
-def _read_json(path):
+def read_json(path):
+    """The JSON file at `path`, or None where there is none."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -37,7 +38,7 @@ def record(run, output):
     """Everything study.json keeps of one run (one waiting for the pilot's selection: no
     run dir, setting or metrics yet)."""
     def read(name):
-        return None if run.waiting else _read_json(os.path.join(run.run_dir, name))
+        return None if run.waiting else read_json(os.path.join(run.run_dir, name))
 
     test = read("metrics.json")
     history = read("history.json") or []

@@ -27,10 +27,9 @@ Example:
 ['single_task/y1', 'runs/equal']
 """
 
-import json
 import os
 
-from training.study.leaderboard import _index, main_tasks, selections
+from training.study.leaderboard import _index, main_tasks, read_json, selections
 
 
 def ready(pilots, references):
@@ -48,11 +47,7 @@ def failed(run):
     """Whether `run`'s last attempt ended without its metrics (a non-zero exit status)."""
     if run.waiting or run.done:
         return False
-    path = os.path.join(run.run_dir, "study_run.json")
-    if not os.path.exists(path):
-        return False
-    with open(path) as f:
-        return bool(json.load(f).get("status"))
+    return bool((read_json(os.path.join(run.run_dir, "study_run.json")) or {}).get("status"))
 
 
 class Pilot:
@@ -123,10 +118,6 @@ class Pilot:
 
 def _validation_record(run):
     """What selection reads of a pilot run: its validation metrics (no test metrics)."""
-    path = os.path.join(run.run_dir, "evaluation_validation.json")
-    validation = None
-    if os.path.exists(path):  # (written with metrics.json, as the leaderboard reads it)
-        with open(path) as f:
-            validation = json.load(f)
+    validation = read_json(os.path.join(run.run_dir, "evaluation_validation.json"))
     return {"group": run.group, "cell": run.cell, "seed": run.seed, "setting": run.setting,
             "data_group": run.data_group, "validation": validation, "test": None}

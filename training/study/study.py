@@ -13,7 +13,7 @@ import os
 import time
 
 from training.study.grouping import GroupingStage
-from training.study.leaderboard import collect, main_tasks, validation_score
+from training.study.leaderboard import collect, main_tasks, read_json, validation_score
 from training.study.pilot import Pilot
 from training.study.plan import Plan
 from training.study.runner import check_dir, work
@@ -144,10 +144,8 @@ class Study:
         tasks, primary = self._primary
         values = []
         for run in runs:
-            path = os.path.join(run.run_dir, "evaluation_validation.json")
-            if os.path.exists(path):
-                with open(path) as f:
-                    validation = json.load(f)
+            validation = read_json(os.path.join(run.run_dir, "evaluation_validation.json"))
+            if validation is not None:
                 trained = [t for t in tasks if t.name in validation]
                 if trained:
                     values.append(validation_score(validation, trained, primary))

@@ -91,7 +91,7 @@ def test_the_pilot_trains_every_setting_and_the_other_seeds_wait_for_its_selecti
 def test_selection_reads_the_pilot_seeds_validation_only_never_test(planned, monkeypatch):
     plan = planned.plan
     _finish_pilot(plan, test=lambda chosen: 2.0 if chosen else 0.01)  # others better on test
-    import training.study.pilot as pilot_module
+    import training.study.leaderboard as reading  # pilot reads through its read_json
 
     real_open, opened = open, []
 
@@ -100,7 +100,7 @@ def test_selection_reads_the_pilot_seeds_validation_only_never_test(planned, mon
         opened.append(path)
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(pilot_module, "open", no_test, raising=False)
+    monkeypatch.setattr(reading, "open", no_test, raising=False)
     made = Pilot(plan).choose_ready(log=lambda *_: None)
     monkeypatch.undo()
     assert len(opened) == 10  # each pilot run's validation metrics
