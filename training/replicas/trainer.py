@@ -50,12 +50,14 @@ class ReplicaTrainer:
         self.optimizer = setup.make_optimizer()
         self.optimizer.build(stacked.variables)
         self.metrics = ReplicaMetrics(stacked.tasks, stacked.size)
-        self.splits = {}
-        self._tensors = {}
+        # One trace each for any batch size (the last batch is smaller): tracing S
+        # replicas' step takes seconds.
+        self._index_spec = tf.TensorSpec([stacked.size, None], tf.int32)
+        self._step = tf.function(self._step_fn, input_signature=[
+            self._index_spec, tf.TensorSpec([stacked.size], tf.float32)])
+        self.splits, self._tensors, self._evals = {}, {}, {}
         self.add_split("train", train)
         self.add_split("validation", validation)
-        self._step = tf.function(self._step_fn, reduce_retracing=True)
-        self._eval = tf.function(self._eval_fn, reduce_retracing=True)
         size = stacked.size
         self.histories = [[] for _ in range(size)]
         self.best = [None] * size
@@ -68,6 +70,8 @@ class ReplicaTrainer:
         """Makes `split` (a `Split`) known to `evaluate` under `name`."""
         self.splits[name] = split
         self._tensors[name] = split.tensors()
+        self._evals[name] = tf.function(lambda index: self._eval_fn(index, name),
+                                        input_signature=[self._index_spec])
 
     # ----------------------------------------------------------------- graphs
     def _step_fn(self, index, active):
@@ -82,7 +86,7 @@ class ReplicaTrainer:
         """Traces the forward pass on one validation batch (raises where an op of the model
         has no vectorised form)."""
         n = min(self.batch_size, self.validation.size)
-        self._eval(tf.constant(self._index(np.arange(n))), "validation")
+        self._evals["validation"](tf.constant(self._index(np.arange(n))))
 
     def _index(self, rows):
         return np.tile(np.asarray(rows, np.int32), (self.stacked.size, 1))
@@ -162,7 +166,7 @@ class ReplicaTrainer:
         sums, counts, outputs, rows = [], [], [], np.arange(split.size)
         for begin in range(0, split.size, self.batch_size):
             index = self._index(rows[begin:begin + self.batch_size])
-            s, c, out = self._eval(tf.constant(index), name)
+            s, c, out = self._evals[name](tf.constant(index))
             sums.append(s.numpy())
             counts.append(c.numpy())
             outputs.append(out)
