@@ -27,6 +27,7 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -134,13 +135,14 @@ def start_servers(base, version_dir, tmp, log):
     port = _free_port()
     proc = subprocess.Popen([peer_python, os.path.join(BENCH, "peers", "kserve_server.py"),
                              f"--model_dir={version_dir}", f"--http_port={port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     _wait_http(port, "/v1/models/cnn", proc)
     servers["kserve"] = (proc, port, "/v1/models/cnn:predict")
     port = _free_port()
     proc = subprocess.Popen([peer_python, os.path.join(BENCH, "peers", "litserve_server.py"),
                              f"--model_dir={version_dir}", f"--port={port}",
-                             f"--max_batch_size={MAX_BATCH}"], stdout=log, stderr=subprocess.STDOUT)
+                             f"--max_batch_size={MAX_BATCH}"], stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     _wait_http(port, "/health", proc)
     servers["litserve"] = (proc, port, "/predict")
     return servers
@@ -158,6 +160,8 @@ def check_answers(servers, body, expected):
 
 
 def stop_servers(servers):
+    """Stops each server and, for the peers, the worker processes they spawned (LitServe's
+    outlived their parent): each peer leads its own process group."""
     for proc, _, _ in servers.values():
         proc.terminate()
     for proc, _, _ in servers.values():
@@ -165,6 +169,12 @@ def stop_servers(servers):
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+    for name, (proc, _, _) in servers.items():
+        if name != "ours":
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass  # the group is gone already
 
 
 # --------------------------------------------------------------------------- measurements
