@@ -27,22 +27,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.replicas import configs, one_graph  # noqa: E402
+from training.experiment import Experiment  # noqa: E402
 
-class Nudged:
+
+class NudgedExperiment(Experiment):
     """An Experiment whose initial weights are each moved by one float32 rounding step
     (x (1 + 2^-23)): the smallest change a different summation order could make."""
 
-    def __new__(cls, config):
-        from training.experiment import Experiment
-
-        class NudgedExperiment(Experiment):
-            def build_model(self, *args, **kwargs):
-                model = super().build_model(*args, **kwargs)
-                factor = np.float32(1 + 2 ** -23)
-                model.set_weights([w * factor for w in model.get_weights()])
-                return model
-
-        return NudgedExperiment(config)
+    def build_model(self, *args, **kwargs):
+        model = super().build_model(*args, **kwargs)
+        factor = np.float32(1 + 2 ** -23)
+        model.set_weights([w * factor for w in model.get_weights()])
+        return model
 
 
 def separate_runs(cfgs, out, make):
@@ -77,10 +73,8 @@ def main(argv=None):
     cfgs = configs(args.seeds, args.epochs, args.train_size, os.path.join(out, "tfds"))
     one_graph(cfgs, out)
     graph = [read(os.path.join(out, "graph", f"seed{s}")) for s in range(args.seeds)]
-    from training.experiment import Experiment
-
     on = separate_runs(cfgs, out, Experiment)
-    off = separate_runs(cfgs, out, Nudged)
+    off = separate_runs(cfgs, out, NudgedExperiment)
     steps = -(-args.train_size // cfgs[0].train.batch_size)
     print(f"{args.seeds} seed(s), {args.epochs} epochs of {steps} steps; largest relative "
           "difference over the seeds")
